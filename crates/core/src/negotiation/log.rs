@@ -66,10 +66,33 @@ impl MarginFloor {
         Ok(())
     }
 
-    /// `1 − m/100`, the share of price left after the minimum margin.
+    /// `1 − m/100`, the share of price left after the minimum margin (may be rounded in
+    /// the 28th digit; only used for the floor's first estimate).
     fn cost_share(&self) -> Result<Decimal, NegotiationError> {
         let m = num::div(self.min_margin_pct, Decimal::ONE_HUNDRED, "margin floor: m / 100")?;
         Ok(num::sub(Decimal::ONE, m, "margin floor: 1 − m")?)
+    }
+
+    /// Exactly whether `price × (1 − m/100) ≥ cost`, i.e. `100 × price ≥ price × m +
+    /// 100 × cost`, evaluated on the decimals' integer mantissas without rounding.
+    fn admits_exactly(&self, price: Decimal) -> bool {
+        if price < Decimal::ZERO {
+            return false; // cost ≥ 0 and 1 − m > 0
+        }
+        let (p, m, c) = (price, self.min_margin_pct, self.unit_cost);
+        let scale = (p.scale() + m.scale()).max(c.scale());
+        let term = |a: Decimal, b: Option<Decimal>, factor: u64| {
+            let mut w = Wide::from_u128(a.mantissa().unsigned_abs());
+            let mut s = a.scale();
+            if let Some(b) = b {
+                w = w.mul_u128(b.mantissa().unsigned_abs());
+                s += b.scale();
+            }
+            w.mul_u64(factor).mul_pow10(scale - s)
+        };
+        let left = term(p, None, 100);
+        let right = term(p, Some(m), 1).add(&term(c, None, 100));
+        left >= right
     }
 
     /// `cost / (1 − m/100)`: exact when the quotient terminates within 28 digits,
@@ -82,21 +105,21 @@ impl MarginFloor {
         self.validate()?;
         let share = self.cost_share()?;
         let q = num::div(self.unit_cost, share, "margin floor: cost / (1 − m)")?;
-        if num::mul(q, share, "margin floor: check")? >= self.unit_cost {
+        if self.admits_exactly(q) {
             return Ok(q.normalize());
         }
         let ulp = Decimal::new(1, q.scale());
         Ok(num::add(q, ulp, "margin floor: round up")?.normalize())
     }
 
-    /// Whether `price` earns at least the minimum margin: `price × (1 − m) ≥ cost`,
-    /// checked by multiplication so no rounded quotient is involved.
+    /// Whether `price` earns at least the minimum margin: `price × (1 − m/100) ≥ cost`,
+    /// decided exactly in wide integer arithmetic (no rounded quotient or product).
     ///
     /// # Errors
-    /// [`NegotiationError::InvalidMarginFloor`]; overflow.
+    /// [`NegotiationError::InvalidMarginFloor`].
     pub fn admits(&self, price: Decimal) -> Result<bool, NegotiationError> {
         self.validate()?;
-        Ok(num::mul(price, self.cost_share()?, "margin floor: price × (1 − m)")? >= self.unit_cost)
+        Ok(self.admits_exactly(price))
     }
 
     /// The margin of `price` on the unit cost, in percent: `(price − cost) / price × 100`.
@@ -318,5 +341,68 @@ impl ConcessionLog {
             last = Some(e.round);
         }
         Ok(())
+    }
+}
+
+/// A 448-bit unsigned integer (big-endian limbs, so the derived order is numeric), enough
+/// for a product of two 96-bit mantissas times 100 times 10^56.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+struct Wide([u64; 7]);
+
+impl Wide {
+    fn from_u128(x: u128) -> Self {
+        let mut limbs = [0u64; 7];
+        limbs[6] = x as u64;
+        limbs[5] = (x >> 64) as u64;
+        Wide(limbs)
+    }
+
+    /// `self × f`, saturating at the maximum (never reached for decimal inputs).
+    fn mul_u64(self, f: u64) -> Self {
+        let mut out = [0u64; 7];
+        let mut carry: u128 = 0;
+        for (o, x) in out.iter_mut().zip(self.0.iter()).rev() {
+            let v = u128::from(*x) * u128::from(f) + carry;
+            *o = v as u64;
+            carry = v >> 64;
+        }
+        if carry != 0 {
+            return Wide([u64::MAX; 7]);
+        }
+        Wide(out)
+    }
+
+    fn shl64(self) -> Self {
+        let mut out = [0u64; 7];
+        if self.0[0] != 0 {
+            return Wide([u64::MAX; 7]);
+        }
+        out[..6].copy_from_slice(&self.0[1..]);
+        Wide(out)
+    }
+
+    fn mul_u128(self, f: u128) -> Self {
+        let lo = self.mul_u64(f as u64);
+        let hi = self.mul_u64((f >> 64) as u64).shl64();
+        lo.add(&hi)
+    }
+
+    fn mul_pow10(self, n: u32) -> Self {
+        (0..n).fold(self, |w, _| w.mul_u64(10))
+    }
+
+    fn add(&self, other: &Wide) -> Self {
+        let mut out = [0u64; 7];
+        let mut carry = false;
+        for ((o, a), b) in out.iter_mut().zip(self.0.iter()).zip(other.0.iter()).rev() {
+            let (s1, c1) = a.overflowing_add(*b);
+            let (s2, c2) = s1.overflowing_add(u64::from(carry));
+            *o = s2;
+            carry = c1 || c2;
+        }
+        if carry {
+            return Wide([u64::MAX; 7]);
+        }
+        Wide(out)
     }
 }
