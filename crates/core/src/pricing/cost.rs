@@ -298,21 +298,19 @@ pub fn cost_to_serve(
         // The last row takes the remainder, so the rows add up to the activity exactly.
         let mut left = [revenue, cost.dedicated_fixed, cost.allocated_overhead];
         for (n, v) in rows.into_iter().enumerate() {
-            let share = if line.quantity.is_zero() {
-                num::div(Decimal::ONE, count, op)?
-            } else {
-                num::div(v.quantity, line.quantity, op)?
-            };
             let mut part = [zero; 3];
             for (p, (l, whole)) in part.iter_mut().zip(left.iter_mut().zip([
                 revenue,
                 cost.dedicated_fixed,
                 cost.allocated_overhead,
             ])) {
+                // Multiply before dividing so whole-number shares stay exact.
                 *p = if n == last {
                     *l
+                } else if line.quantity.is_zero() {
+                    num::div(whole, count, op)?
                 } else {
-                    num::mul(whole, share, op)?
+                    num::div(num::mul(whole, v.quantity, op)?, line.quantity, op)?
                 };
                 *l = num::sub(*l, *p, op)?;
             }
