@@ -801,3 +801,42 @@ pub fn logrolling(
 pub fn level_indices(grid: &PackageGrid, index: u64) -> Vec<usize> {
     grid.level_indices(index)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mul_wide_matches_known_products() {
+        assert_eq!(mul_wide(0, u128::MAX), (0, 0));
+        assert_eq!(mul_wide(u128::MAX, 1), (0, u128::MAX));
+        // (2^128 − 1)² = 2^256 − 2^129 + 1
+        assert_eq!(mul_wide(u128::MAX, u128::MAX), (u128::MAX - 1, 1));
+        assert_eq!(mul_wide(1 << 64, 1 << 64), (1, 0));
+    }
+
+    #[test]
+    fn prune_keeps_ties_and_drops_dominated() {
+        let n = |s, b, code| Node { s, b, code };
+        let mut nodes = vec![
+            n(5, 1, 0),
+            n(5, 1, 1), // tie with 0: both kept
+            n(5, 0, 2), // dominated by 0 (same s, lower b)
+            n(4, 1, 3), // dominated by 0 (lower s, same b)
+            n(3, 3, 4),
+            n(2, 3, 5), // dominated by 4
+            n(1, 4, 6),
+        ];
+        prune(&mut nodes);
+        let codes: Vec<u64> = nodes.iter().map(|x| x.code).collect();
+        assert_eq!(codes, vec![0, 1, 4, 6]);
+    }
+
+    #[test]
+    fn units_round_trip_exactly() {
+        for s in ["0", "1", "0.3333333333333333333333333333", "0.05", "0.6"] {
+            let d: Decimal = s.parse().unwrap_or_default();
+            assert_eq!(from_units(to_units(d).unwrap_or(-1)).ok(), Some(d.normalize()));
+        }
+    }
+}
