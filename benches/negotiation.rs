@@ -74,7 +74,7 @@ fn bench_frontier(c: &mut Bench) {
         "6 issues x 11 levels: {} packages, {} on the Pareto frontier, {} in the utility ZOPA ({} of them on the frontier)",
         a.packages,
         a.frontier.len(),
-        z.grid_packages,
+        z.grid_packages.unwrap_or_default(),
         z.frontier_packages
     );
     let mut g = c.benchmark_group("negotiation");

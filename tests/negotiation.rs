@@ -364,7 +364,7 @@ fn frontier_and_recommendation_on_the_vector_space() {
                 && space.utility(Side::Buyer, &p).unwrap() >= d("0.3")
         })
         .count() as u64;
-    assert_eq!(z.grid_packages, in_zone);
+    assert_eq!(z.grid_packages, Some(in_zone));
 }
 
 #[test]
@@ -1015,4 +1015,48 @@ fn package_tactics_reach_an_agreement_both_sides_accept() {
         simulate_packages(&piecewise, &seller, &buyer),
         Err(NegotiationError::InvalidValueFunction { .. })
     ));
+}
+
+#[test]
+fn frontier_scales_past_full_enumeration() {
+    // 12 issues × 11 levels = 3.1 × 10^12 packages: the frontier is built issue by issue,
+    // the in-zone count (which would visit every package) is skipped.
+    let hundredths = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 34];
+    let issues: Vec<Issue> = (0..12)
+        .map(|i| Issue::range(format!("issue{i}"), IssueKind::Custom, d("0"), d("10")).unwrap())
+        .collect();
+    let crit = |rev: bool| -> Vec<Criterion> {
+        issues
+            .iter()
+            .enumerate()
+            .map(|(i, issue)| {
+                let w = if rev { hundredths[11 - i] } else { hundredths[i] };
+                let dir = if rev == (i % 4 == 0) {
+                    Direction::HigherIsBetter
+                } else {
+                    Direction::LowerIsBetter
+                };
+                Criterion::linear(issue, Decimal::new(w, 2), dir).unwrap()
+            })
+            .collect()
+    };
+    let space = NegotiationSpace::new(
+        issues.clone(),
+        Party::new("seller", crit(false), d("0.4")),
+        Party::new("buyer", crit(true), d("0.4")),
+    )
+    .unwrap();
+    let grid = PackageGrid::new(&space, 11).unwrap();
+    assert_eq!(grid.len(), 11u64.pow(12));
+    let a = frontier::analyze(&space, &grid, d("0.5")).unwrap();
+    assert!(a.frontier.len() > 1);
+    let z = a.zopa.unwrap();
+    assert_eq!(z.grid_packages, None);
+    let r = a.recommendation.unwrap();
+    assert!(r.point.seller_utility >= d("0.4") && r.point.buyer_utility >= d("0.4"));
+    // Along the frontier, seller utility falls while buyer utility rises.
+    for w in a.frontier.windows(2) {
+        assert!(w[0].seller_utility >= w[1].seller_utility);
+        assert!(w[0].buyer_utility <= w[1].buyer_utility);
+    }
 }

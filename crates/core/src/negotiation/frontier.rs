@@ -28,6 +28,9 @@ use crate::num;
 /// Largest candidate set the frontier builder holds at once.
 pub const MAX_CANDIDATES: usize = 20_000_000;
 
+/// Largest grid whose packages inside the utility ZOPA are counted (about 10 ns each).
+pub const MAX_COUNTED_PACKAGES: u64 = 50_000_000;
+
 /// A finite set of levels per issue; its packages are every combination.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PackageGrid {
@@ -159,17 +162,6 @@ impl PackageGrid {
         }
         Some(Package::from_pairs(values))
     }
-
-    fn level_indices(&self, index: u64) -> Vec<usize> {
-        let mut rest = index;
-        let mut out = vec![0; self.levels.len()];
-        for (slot, l) in out.iter_mut().zip(&self.levels).rev() {
-            let n = l.len().max(1) as u64;
-            *slot = usize::try_from(rest % n).unwrap_or(0);
-            rest /= n;
-        }
-        out
-    }
 }
 
 /// A package with both sides' utilities.
@@ -190,8 +182,9 @@ pub struct FrontierPoint {
 pub struct UtilityZopa {
     /// Frontier packages with both utilities at or above the reservation utilities.
     pub frontier_packages: usize,
-    /// Packages of the whole grid (frontier or not) in that zone.
-    pub grid_packages: u64,
+    /// Packages of the whole grid (frontier or not) in that zone; `None` for grids of
+    /// more than [`MAX_COUNTED_PACKAGES`] packages (counting visits every package).
+    pub grid_packages: Option<u64>,
     /// The zone's end best for the seller.
     pub best_for_seller: FrontierPoint,
     /// The zone's end best for the buyer.
@@ -591,7 +584,7 @@ pub fn analyze(
             (
                 Some(UtilityZopa {
                     frontier_packages: zone_count,
-                    grid_packages: count_in_zone(&t, rs, rb),
+                    grid_packages: (grid.len() <= MAX_COUNTED_PACKAGES).then(|| count_in_zone(&t, rs, rb)),
                     best_for_seller: point(grid, se)?,
                     best_for_buyer: point(grid, be)?,
                 }),
@@ -793,13 +786,6 @@ pub fn logrolling(
     }
     out.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)).then(a.2.cmp(&b.2)));
     Ok(out.into_iter().map(|(.., s)| s).collect())
-}
-
-#[doc(hidden)]
-/// Grid level indices of a package index (first issue first); for tests and tie-break
-/// documentation.
-pub fn level_indices(grid: &PackageGrid, index: u64) -> Vec<usize> {
-    grid.level_indices(index)
 }
 
 #[cfg(test)]
