@@ -364,7 +364,7 @@ fn frontier_and_recommendation_on_the_vector_space() {
                 && space.utility(Side::Buyer, &p).unwrap() >= d("0.3")
         })
         .count() as u64;
-    assert_eq!(z.grid_packages, in_zone);
+    assert_eq!(z.grid_packages, Some(in_zone));
 }
 
 #[test]
@@ -934,5 +934,129 @@ proptest! {
         if !floor.is_zero() {
             prop_assert!(f.margin_pct(floor).unwrap() >= m - Decimal::new(1, 20));
         }
+    }
+}
+
+#[test]
+fn package_tactics_reach_an_agreement_both_sides_accept() {
+    use kam::core::negotiation::tactics::{PackageOutcome, PackageTactic, simulate_packages};
+    let space = vector_space();
+    let seller = PackageTactic {
+        family: TacticFamily::Polynomial,
+        beta: d("0.5"),
+        kappa: d("0"),
+        deadline: d("10"),
+    };
+    let buyer = PackageTactic {
+        family: TacticFamily::Exponential,
+        beta: d("2"),
+        kappa: d("0.05"),
+        deadline: d("10"),
+    };
+    let run = simulate_packages(&space, &seller, &buyer).unwrap();
+    // Each side's own offers lose it utility round by round, never below its reservation.
+    let mut last_s = Decimal::ONE;
+    let mut last_b = Decimal::ONE;
+    for r in &run.rounds {
+        let us = space.utility(Side::Seller, &r.seller_offer).unwrap();
+        assert!(us <= last_s && us >= d("0.3"), "round {}: seller {us}", r.round);
+        last_s = us;
+        if let Some(pb) = &r.buyer_offer {
+            let ub = space.utility(Side::Buyer, pb).unwrap();
+            assert!(ub <= last_b && ub >= d("0.3"), "round {}: buyer {ub}", r.round);
+            last_b = ub;
+        }
+    }
+    match &run.outcome {
+        PackageOutcome::Agreement {
+            round,
+            package,
+            seller_utility,
+            buyer_utility,
+            ..
+        } => {
+            assert!(*round <= 10);
+            assert_eq!(space.utility(Side::Seller, package).unwrap(), *seller_utility);
+            assert_eq!(space.utility(Side::Buyer, package).unwrap(), *buyer_utility);
+            assert!(*seller_utility >= d("0.3") && *buyer_utility >= d("0.3"));
+        }
+        PackageOutcome::Breakdown { .. } => panic!("expected agreement: {run:?}"),
+    }
+    // Hand check: in round 8 the seller aims at 1 − 0.8² × 0.7 = 0.552 on every issue,
+    // worth 0.448 to the OEM, above the OEM's own aim 1 − 0.05^(0.2²) × 0.7 ≈ 0.379; in
+    // round 7 its package was worth 0.343 to the OEM against an aim of ≈ 0.465.
+    assert_eq!(
+        run.outcome,
+        PackageOutcome::Agreement {
+            round: 8,
+            package: vector_package("0.64624", "3.208", "56.88"),
+            accepted_by: Side::Buyer,
+            seller_utility: d("0.552"),
+            buyer_utility: d("0.448"),
+        }
+    );
+    round_trip!(&run);
+
+    // Piecewise-linear criteria have no unique inverse: a typed error.
+    let mut piecewise = vector_space();
+    piecewise.seller.criteria[1].value = ValueFunction::PiecewiseLinear {
+        points: vec![
+            ValuePoint {
+                x: d("1"),
+                value: d("0"),
+            },
+            ValuePoint {
+                x: d("5"),
+                value: d("1"),
+            },
+        ],
+    };
+    assert!(matches!(
+        simulate_packages(&piecewise, &seller, &buyer),
+        Err(NegotiationError::InvalidValueFunction { .. })
+    ));
+}
+
+#[test]
+fn frontier_scales_past_full_enumeration() {
+    // 12 issues × 11 levels = 3.1 × 10^12 packages: the frontier is built issue by issue,
+    // the in-zone count (which would visit every package) is skipped.
+    let hundredths = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 34];
+    let issues: Vec<Issue> = (0..12)
+        .map(|i| Issue::range(format!("issue{i}"), IssueKind::Custom, d("0"), d("10")).unwrap())
+        .collect();
+    let crit = |rev: bool| -> Vec<Criterion> {
+        issues
+            .iter()
+            .enumerate()
+            .map(|(i, issue)| {
+                let w = if rev { hundredths[11 - i] } else { hundredths[i] };
+                let dir = if rev == (i % 4 == 0) {
+                    Direction::HigherIsBetter
+                } else {
+                    Direction::LowerIsBetter
+                };
+                Criterion::linear(issue, Decimal::new(w, 2), dir).unwrap()
+            })
+            .collect()
+    };
+    let space = NegotiationSpace::new(
+        issues.clone(),
+        Party::new("seller", crit(false), d("0.4")),
+        Party::new("buyer", crit(true), d("0.4")),
+    )
+    .unwrap();
+    let grid = PackageGrid::new(&space, 11).unwrap();
+    assert_eq!(grid.len(), 11u64.pow(12));
+    let a = frontier::analyze(&space, &grid, d("0.5")).unwrap();
+    assert!(a.frontier.len() > 1);
+    let z = a.zopa.unwrap();
+    assert_eq!(z.grid_packages, None);
+    let r = a.recommendation.unwrap();
+    assert!(r.point.seller_utility >= d("0.4") && r.point.buyer_utility >= d("0.4"));
+    // Along the frontier, seller utility falls while buyer utility rises.
+    for w in a.frontier.windows(2) {
+        assert!(w[0].seller_utility >= w[1].seller_utility);
+        assert!(w[0].buyer_utility <= w[1].buyer_utility);
     }
 }

@@ -28,6 +28,9 @@ use crate::num;
 /// Largest candidate set the frontier builder holds at once.
 pub const MAX_CANDIDATES: usize = 20_000_000;
 
+/// Largest grid whose packages inside the utility ZOPA are counted (about 10 ns each).
+pub const MAX_COUNTED_PACKAGES: u64 = 50_000_000;
+
 /// A finite set of levels per issue; its packages are every combination.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PackageGrid {
@@ -159,17 +162,6 @@ impl PackageGrid {
         }
         Some(Package::from_pairs(values))
     }
-
-    fn level_indices(&self, index: u64) -> Vec<usize> {
-        let mut rest = index;
-        let mut out = vec![0; self.levels.len()];
-        for (slot, l) in out.iter_mut().zip(&self.levels).rev() {
-            let n = l.len().max(1) as u64;
-            *slot = usize::try_from(rest % n).unwrap_or(0);
-            rest /= n;
-        }
-        out
-    }
 }
 
 /// A package with both sides' utilities.
@@ -190,8 +182,9 @@ pub struct FrontierPoint {
 pub struct UtilityZopa {
     /// Frontier packages with both utilities at or above the reservation utilities.
     pub frontier_packages: usize,
-    /// Packages of the whole grid (frontier or not) in that zone.
-    pub grid_packages: u64,
+    /// Packages of the whole grid (frontier or not) in that zone; `None` for grids of
+    /// more than [`MAX_COUNTED_PACKAGES`] packages (counting visits every package).
+    pub grid_packages: Option<u64>,
     /// The zone's end best for the seller.
     pub best_for_seller: FrontierPoint,
     /// The zone's end best for the buyer.
@@ -591,7 +584,7 @@ pub fn analyze(
             (
                 Some(UtilityZopa {
                     frontier_packages: zone_count,
-                    grid_packages: count_in_zone(&t, rs, rb),
+                    grid_packages: (grid.len() <= MAX_COUNTED_PACKAGES).then(|| count_in_zone(&t, rs, rb)),
                     best_for_seller: point(grid, se)?,
                     best_for_buyer: point(grid, be)?,
                 }),
@@ -795,9 +788,41 @@ pub fn logrolling(
     Ok(out.into_iter().map(|(.., s)| s).collect())
 }
 
-#[doc(hidden)]
-/// Grid level indices of a package index (first issue first); for tests and tie-break
-/// documentation.
-pub fn level_indices(grid: &PackageGrid, index: u64) -> Vec<usize> {
-    grid.level_indices(index)
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mul_wide_matches_known_products() {
+        assert_eq!(mul_wide(0, u128::MAX), (0, 0));
+        assert_eq!(mul_wide(u128::MAX, 1), (0, u128::MAX));
+        // (2^128 − 1)² = 2^256 − 2^129 + 1
+        assert_eq!(mul_wide(u128::MAX, u128::MAX), (u128::MAX - 1, 1));
+        assert_eq!(mul_wide(1 << 64, 1 << 64), (1, 0));
+    }
+
+    #[test]
+    fn prune_keeps_ties_and_drops_dominated() {
+        let n = |s, b, code| Node { s, b, code };
+        let mut nodes = vec![
+            n(5, 1, 0),
+            n(5, 1, 1), // tie with 0: both kept
+            n(5, 0, 2), // dominated by 0 (same s, lower b)
+            n(4, 1, 3), // dominated by 0 (lower s, same b)
+            n(3, 3, 4),
+            n(2, 3, 5), // dominated by 4
+            n(1, 4, 6),
+        ];
+        prune(&mut nodes);
+        let codes: Vec<u64> = nodes.iter().map(|x| x.code).collect();
+        assert_eq!(codes, vec![0, 1, 4, 6]);
+    }
+
+    #[test]
+    fn units_round_trip_exactly() {
+        for s in ["0", "1", "0.3333333333333333333333333333", "0.05", "0.6"] {
+            let d: Decimal = s.parse().unwrap_or_default();
+            assert_eq!(from_units(to_units(d).unwrap_or(-1)).ok(), Some(d.normalize()));
+        }
+    }
 }

@@ -406,3 +406,32 @@ impl Wide {
         Wide(out)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wide_arithmetic_orders_like_integers() {
+        let a = Wide::from_u128(u128::MAX).mul_u128(u128::MAX);
+        let b = Wide::from_u128(u128::MAX).mul_u64(u64::MAX).shl64();
+        assert!(a > b);
+        let ten = Wide::from_u128(1).mul_pow10(40);
+        let also_ten = Wide::from_u128(10u128.pow(20)).mul_u128(10u128.pow(20));
+        assert_eq!(ten, also_ten);
+        assert_eq!(Wide::from_u128(7).add(&Wide::from_u128(5)), Wide::from_u128(12));
+    }
+
+    #[test]
+    fn admits_is_exact_where_rounding_would_lie() {
+        // 0.5555…5 (28 fives) × 0.9 = 0.49999…95: just below cost 0.5; a 28-digit
+        // product would round it up to 0.5 and admit it.
+        let f = MarginFloor {
+            unit_cost: Decimal::new(5, 1),
+            min_margin_pct: Decimal::TEN,
+        };
+        let p = Decimal::from_i128_with_scale(5_555_555_555_555_555_555_555_555_555, 28);
+        assert_eq!(f.admits(p), Ok(false));
+        assert_eq!(f.admits(p + Decimal::new(1, 28)), Ok(true));
+    }
+}

@@ -60,5 +60,7 @@ pub use issues::{
     ValuePoint,
 };
 pub use log::{ConcessionEntry, ConcessionLog, MarginFloor, Trade};
-pub use tactics::{Side, SimulationOutcome, Tactic, TacticFamily};
+pub use tactics::{
+    PackageOutcome, PackageSimulation, PackageTactic, Side, SimulationOutcome, Tactic, TacticFamily,
+};
 pub use zone::{Batna, Zopa};

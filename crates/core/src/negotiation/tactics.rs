@@ -24,6 +24,7 @@ use rust_decimal::{Decimal, MathematicalOps};
 use serde::{Deserialize, Serialize};
 
 use super::NegotiationError;
+use super::issues::{IssueDomain, NegotiationSpace, Package, ValueFunction};
 use crate::num;
 
 /// Which side of the table.
@@ -491,5 +492,221 @@ pub fn simulate(seller: &Tactic, buyer: &Tactic) -> Result<SimulationOutcome, Ne
     Ok(SimulationOutcome {
         rounds,
         outcome: Outcome::Breakdown { last_round },
+    })
+}
+
+/// A time-dependent tactic over a whole package: the side concedes in utility, from 1 at
+/// the start (less the opening concession κ) to its reservation utility at the deadline.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PackageTactic {
+    /// Polynomial or exponential.
+    pub family: TacticFamily,
+    /// Concession shape: < 1 Boulware, > 1 Conceder.
+    pub beta: Decimal,
+    /// Opening concession fraction, 0 to 1.
+    pub kappa: Decimal,
+    /// Time (rounds) by which the reservation utility is reached.
+    pub deadline: Decimal,
+}
+
+/// Both package offers of one round (the buyer's is absent when it accepted).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PackageRound {
+    /// Round number, from 0.
+    pub round: u32,
+    /// The seller's package.
+    pub seller_offer: Package,
+    /// The buyer's counter-package, if it made one.
+    pub buyer_offer: Option<Package>,
+}
+
+/// How a simulated package negotiation ended.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "result", rename_all = "snake_case")]
+pub enum PackageOutcome {
+    /// One side accepted the other's package.
+    Agreement {
+        /// The round of acceptance.
+        round: u32,
+        /// The agreed package.
+        package: Package,
+        /// Who accepted.
+        accepted_by: Side,
+        /// Its utility to the seller.
+        seller_utility: Decimal,
+        /// Its utility to the buyer.
+        buyer_utility: Decimal,
+    },
+    /// The earlier deadline passed without agreement.
+    Breakdown {
+        /// The last round played.
+        last_round: u32,
+    },
+}
+
+/// The result of [`simulate_packages`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PackageSimulation {
+    /// Offers per round.
+    pub rounds: Vec<PackageRound>,
+    /// Agreement or breakdown.
+    pub outcome: PackageOutcome,
+}
+
+/// The package a side offers when it aims at value `v` on every issue it cares about.
+fn package_at(space: &NegotiationSpace, side: Side, v: Decimal) -> Result<Package, NegotiationError> {
+    let party = space.party(side);
+    let mut values = Vec::with_capacity(space.issues.len());
+    for issue in &space.issues {
+        let x = match party.criterion(&issue.name).map(|c| &c.value) {
+            // Indifferent: nothing to aim at; take the low end.
+            None => issue.low(),
+            Some(ValueFunction::Linear { worst, best }) => {
+                let span = num::sub(*best, *worst, "package tactic: best − worst")?;
+                let target = num::add(
+                    *worst,
+                    num::mul(v, span, "package tactic: v × span")?,
+                    "package tactic: level",
+                )?;
+                match &issue.domain {
+                    IssueDomain::Range { min, max } => target.clamp(*min, *max),
+                    IssueDomain::Options { values: options } => {
+                        // The option closest to the target that is worth at least v (the
+                        // offer may give less than aimed, never more); else the best option.
+                        let f = ValueFunction::Linear {
+                            worst: *worst,
+                            best: *best,
+                        };
+                        let mut pick: Option<(Decimal, Decimal)> = None; // (value, option)
+                        let mut best_option: Option<(Decimal, Decimal)> = None;
+                        for o in options {
+                            let val = f.value(*o)?;
+                            if best_option.is_none_or(|(bv, _)| val > bv) {
+                                best_option = Some((val, *o));
+                            }
+                            if val >= v && pick.is_none_or(|(pv, _)| val < pv) {
+                                pick = Some((val, *o));
+                            }
+                        }
+                        pick.or(best_option).map_or(issue.low(), |(_, o)| o)
+                    }
+                }
+            }
+            Some(ValueFunction::PiecewiseLinear { .. }) => {
+                return Err(NegotiationError::InvalidValueFunction {
+                    party: party.name.clone(),
+                    issue: issue.name.clone(),
+                    reason: "package concession tactics need linear value functions".to_owned(),
+                });
+            }
+        };
+        values.push((issue.name.clone(), x.normalize()));
+    }
+    Ok(Package::from_pairs(values))
+}
+
+/// The package a side offers at time `t`: target value `1 − α(t) × (1 − reservation)`.
+fn package_offer(
+    space: &NegotiationSpace,
+    side: Side,
+    tactic: &PackageTactic,
+    t: Decimal,
+) -> Result<Package, NegotiationError> {
+    let a = alpha(t, tactic.deadline, tactic.beta, tactic.kappa, tactic.family)?;
+    let room = num::sub(
+        Decimal::ONE,
+        space.party(side).reservation_utility,
+        "package tactic: 1 − reservation",
+    )?;
+    let v = num::sub(
+        Decimal::ONE,
+        num::mul(a, room, "package tactic: alpha × room")?,
+        "package tactic: target",
+    )?;
+    package_at(space, side, v)
+}
+
+/// Plays two package tactics against each other. Each side aims, on every issue it has
+/// a linear criterion for, at the level worth `1 − α(t) × (1 − reservation utility)` to it
+/// (clamped to the issue's range; on a discrete issue, the option nearest above that
+/// value), so its own utility falls from its opening to its reservation utility at its
+/// deadline. Issues a side has no criterion for are offered at their low end.
+///
+/// The protocol and acceptance rule are those of [`simulate`], in utility: in round `t`
+/// the seller offers `P_s(t)`; the buyer accepts if `U_b(P_s(t)) ≥ U_b(P_b(t))`; otherwise
+/// it offers `P_b(t)` and the seller accepts if `U_s(P_b(t)) ≥ U_s(P_s(t + 1))`. Past the
+/// earlier deadline without acceptance the negotiation breaks down.
+///
+/// # Errors
+/// Space and tactic validation errors; [`NegotiationError::InvalidValueFunction`] for a
+/// piecewise-linear criterion; [`NegotiationError::TooManyRounds`].
+pub fn simulate_packages(
+    space: &NegotiationSpace,
+    seller: &PackageTactic,
+    buyer: &PackageTactic,
+) -> Result<PackageSimulation, NegotiationError> {
+    space.validate()?;
+    for t in [seller, buyer] {
+        check_params(t.deadline, t.beta, t.kappa, t.family)?;
+    }
+    let last = seller.deadline.min(buyer.deadline).floor();
+    if last > Decimal::from(MAX_ROUNDS) {
+        return Err(NegotiationError::TooManyRounds { limit: MAX_ROUNDS });
+    }
+    let last_round = last.to_u32().unwrap_or(0);
+    let mut rounds = Vec::new();
+    for round in 0..=last_round {
+        let t = Decimal::from(round);
+        let ps = package_offer(space, Side::Seller, seller, t)?;
+        let pb = package_offer(space, Side::Buyer, buyer, t)?;
+        let ub_of_ps = space.utility_unchecked(Side::Buyer, &ps)?;
+        if ub_of_ps >= space.utility_unchecked(Side::Buyer, &pb)? {
+            let us = space.utility_unchecked(Side::Seller, &ps)?;
+            rounds.push(PackageRound {
+                round,
+                seller_offer: ps.clone(),
+                buyer_offer: None,
+            });
+            return Ok(PackageSimulation {
+                rounds,
+                outcome: PackageOutcome::Agreement {
+                    round,
+                    package: ps,
+                    accepted_by: Side::Buyer,
+                    seller_utility: us,
+                    buyer_utility: ub_of_ps,
+                },
+            });
+        }
+        let next = package_offer(
+            space,
+            Side::Seller,
+            seller,
+            num::add(t, Decimal::ONE, "simulation: next round")?,
+        )?;
+        let us_of_pb = space.utility_unchecked(Side::Seller, &pb)?;
+        let accept = us_of_pb >= space.utility_unchecked(Side::Seller, &next)?;
+        rounds.push(PackageRound {
+            round,
+            seller_offer: ps,
+            buyer_offer: Some(pb.clone()),
+        });
+        if accept {
+            let ub = space.utility_unchecked(Side::Buyer, &pb)?;
+            return Ok(PackageSimulation {
+                rounds,
+                outcome: PackageOutcome::Agreement {
+                    round,
+                    package: pb,
+                    accepted_by: Side::Seller,
+                    seller_utility: us_of_pb,
+                    buyer_utility: ub,
+                },
+            });
+        }
+    }
+    Ok(PackageSimulation {
+        rounds,
+        outcome: PackageOutcome::Breakdown { last_round },
     })
 }
