@@ -156,6 +156,32 @@ impl RateCard {
         self
     }
 
+    /// Sets the rounding policy from its names, as in files and scripts: mode
+    /// `"half_even"` | `"half_up"` (half away from zero), level `"line"` | `"total"`.
+    ///
+    /// # Errors
+    /// [`MoneyError::UnknownRoundingMode`](crate::money::MoneyError::UnknownRoundingMode),
+    /// [`MoneyError::UnknownRoundingLevel`](crate::money::MoneyError::UnknownRoundingLevel).
+    pub fn set_rounding_by_name(&mut self, mode: &str, level: &str) -> Result<&mut Self, PricingError> {
+        let policy = RoundingPolicy::new(mode.parse()?, level.parse()?);
+        Ok(self.set_rounding(policy))
+    }
+
+    /// Prices `activity` by a tier schedule whose method is given by name
+    /// (`"graduated"` | `"all_units"`), as in files and scripts.
+    ///
+    /// # Errors
+    /// [`PricingError::UnknownTierMethod`] and the errors of [`RateCard::tiered`].
+    pub fn tiered_by_name(
+        &mut self,
+        activity: &str,
+        method: &str,
+        tiers: Vec<Tier>,
+    ) -> Result<&mut Self, PricingError> {
+        let method: TierMethod = method.parse()?;
+        self.tiered(activity, method, tiers)
+    }
+
     /// The activities in card order.
     pub fn activities(&self) -> &[ActivityRate] {
         &self.activities
