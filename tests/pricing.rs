@@ -997,6 +997,20 @@ fn every_type_round_trips() {
         },
         FixedPlusVariable
     );
+    let served = ServedVolume {
+        node: "leipzig".into(),
+        service_line: "warehousing".into(),
+        activity: "pick_line".into(),
+        quantity: d("12.5"),
+    };
+    assert_round_trips!(&doc(vec![served]), Doc<ServedVolume>);
+    let charge = card
+        .activity("pick_line")
+        .unwrap()
+        .schedule
+        .charge("pick_line", d("12000"))
+        .unwrap();
+    assert_round_trips!(&charge, Charge);
     let contributions = contribution(d("100"), &[d("50"), d("60")]).unwrap();
     assert_round_trips!(&doc(contributions), Doc<ContributionLayer>);
 }

@@ -197,7 +197,7 @@ impl RateCard {
     }
 
     /// Adds `rate` (validated), or replaces the schedule and unit of an activity already
-    /// on the card, keeping its place and minimum.
+    /// on the card, keeping its place (and its minimum unless `rate` brings one).
     ///
     /// # Errors
     /// The [`Schedule::validate`] errors, a negative minimum.
@@ -206,7 +206,7 @@ impl RateCard {
         match self.position(rate.activity.as_str()) {
             Some(i) => {
                 if let Some(existing) = self.activities.get_mut(i) {
-                    let minimum = existing.minimum.or(rate.minimum);
+                    let minimum = rate.minimum.or(existing.minimum);
                     *existing = ActivityRate { minimum, ..rate };
                 }
             }
