@@ -503,7 +503,8 @@ impl StakeholderGraph {
         Ok(self.key_players_from(&self.census()))
     }
 
-    fn key_players_from(&self, census: &Census) -> Vec<KeyPlayer> {
+    /// By node index: the supportive influencers and managers of each key player.
+    fn backers(&self) -> Vec<Vec<NodeIndex>> {
         let bound = self.graph.node_bound();
         // Node flags first (sequential), then one pass over the edge array.
         let mut key = vec![false; bound];
@@ -532,6 +533,11 @@ impl StakeholderGraph {
                 b.push(backer);
             }
         }
+        backers
+    }
+
+    fn key_players_from(&self, census: &Census) -> Vec<KeyPlayer> {
+        let backers = self.backers();
         let mut out = Vec::new();
         for (n, _, p) in self.their_nodes() {
             if !p.is_key_player() {
@@ -561,14 +567,18 @@ impl StakeholderGraph {
     /// # Errors
     /// None in practice; the `Result` keeps the signature stable.
     pub fn unsupported_key_players(&self) -> Result<Vec<String>, StakeholderError> {
-        Ok(self.unsupported_from(&self.census()))
+        Ok(self.unsupported_from())
     }
 
-    fn unsupported_from(&self, census: &Census) -> Vec<String> {
-        self.key_players_from(census)
-            .into_iter()
-            .filter(|k| !k.has_supporter())
-            .map(|k| k.person)
+    fn unsupported_from(&self) -> Vec<String> {
+        let backers = self.backers();
+        self.their_nodes()
+            .filter(|(n, _, p)| {
+                p.is_key_player()
+                    && !p.support.is_supportive()
+                    && backers.get(n.index()).is_none_or(Vec::is_empty)
+            })
+            .map(|(_, _, p)| p.id.clone())
             .collect()
     }
 
@@ -988,7 +998,7 @@ impl StakeholderGraph {
         let census = self.census();
         Ok(Analysis {
             coverage: self.coverage_matrix_from(&census),
-            unsupported_key_players: self.unsupported_from(&census),
+            unsupported_key_players: self.unsupported_from(),
             single_threaded: self
                 .thread_counts_from(&census)
                 .into_iter()

@@ -327,3 +327,30 @@ fn apportion(rank: &[f64]) -> Vec<i64> {
     }
     units
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn apportion_sums_exactly_and_stays_within_one_unit() {
+        for rank in [
+            vec![1.0 / 3.0; 3],
+            vec![0.1, 0.2, 0.7],
+            vec![1e-15, 1.0 - 1e-15],
+            // Not normalised, and a float sum slightly above 1 after scaling.
+            vec![0.333_333_333_333_4, 0.333_333_333_333_4, 0.333_333_333_333_4],
+            vec![2.0, 6.0],
+        ] {
+            let units = apportion(&rank);
+            assert_eq!(units.iter().sum::<i64>(), UNITS, "{rank:?}");
+            let total: f64 = rank.iter().sum();
+            for (u, r) in units.iter().zip(&rank) {
+                let exact = r / total * UNITS as f64;
+                assert!((*u as f64 - exact).abs() <= 1.0 + exact * 1e-15, "{rank:?}");
+            }
+        }
+        assert_eq!(apportion(&[2.0, 6.0]), vec![250_000_000_000, 750_000_000_000]);
+        assert!(apportion(&[]).is_empty());
+    }
+}
