@@ -322,7 +322,8 @@ const NONE: u32 = u32::MAX;
 struct Work {
     alert: Alert,
     origin: Option<usize>,
-    last_seen: usize,
+    /// Last period the condition held in this run (`None`: not seen in this run).
+    last_seen: Option<usize>,
     closed: Option<usize>,
 }
 
@@ -467,7 +468,7 @@ pub fn evaluate(
         work.push(Work {
             alert: a.clone(),
             origin: Some(ai),
-            last_seen: start.saturating_sub(1),
+            last_seen: None,
             closed: None,
         });
     }
@@ -529,7 +530,7 @@ pub fn evaluate(
                 if let Some(s) = status_block.get_mut(i) {
                     *s = status;
                 }
-                if let Some((_, need)) = adverse
+                if adverse.is_some()
                     && let Some(r) = run.get_mut(n)
                 {
                     let worse = if p > 0 {
@@ -539,7 +540,6 @@ pub fn evaluate(
                         false
                     };
                     *r = if worse { r.saturating_add(1) } else { 0 };
-                    let _ = need;
                 }
                 if !alerting {
                     continue;
@@ -616,8 +616,12 @@ pub fn evaluate(
     // Commit: write back updated alerts, append new ones.
     for w in work {
         let mut a = w.alert;
-        a.last_seen = l.periods.get(w.last_seen).cloned().unwrap_or(a.last_seen);
-        a.closed = w.closed.and_then(|p| l.periods.get(p).cloned());
+        if let Some(p) = w.last_seen.and_then(|p| l.periods.get(p)) {
+            a.last_seen = p.clone();
+        }
+        if let Some(p) = w.closed.and_then(|p| l.periods.get(p)) {
+            a.closed = Some(p.clone());
+        }
         match w.origin.and_then(|o| register.alerts.get_mut(o)) {
             Some(slot) => *slot = a,
             None => register.alerts.push(a),
@@ -703,14 +707,14 @@ fn apply(
                     message,
                 },
                 origin: None,
-                last_seen: p,
+                last_seen: Some(p),
                 closed: None,
             });
             a.raised.push(id);
         }
         (true, w) => {
             if let Some(w) = a.work.get_mut(w as usize) {
-                w.last_seen = p;
+                w.last_seen = Some(p);
                 w.alert.periods_active = w.alert.periods_active.saturating_add(1);
             }
         }
