@@ -88,33 +88,64 @@ fn table() -> ObservationTable {
     let mut t = ObservationTable::new(&lib, &account.hierarchy().unwrap(), periods.clone()).unwrap();
     let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
     let kpis: Vec<String> = lib.kpis().iter().map(|k| k.id.clone()).collect();
+    // Each (site, KPI) sits in a band (green 80 %, amber 15 %, red 5 % when redrawn) and
+    // stays there with probability 85 % per period, so problems persist like real ones.
     for site in &sites {
-        for period in &periods {
-            for kpi in &kpis {
+        for kpi in &kpis {
+            let mut band = 0usize;
+            for (p, period) in periods.iter().enumerate() {
+                if p == 0 || rng.below(100) >= 85 {
+                    let d = rng.below(100);
+                    band = if d < 80 {
+                        0
+                    } else if d < 95 {
+                        1
+                    } else {
+                        2
+                    };
+                }
+                // (green, amber, red) ranges, in the unit noted per KPI.
+                let pick = |rng: &mut Rng, r: [(i64, i64); 3]| {
+                    let (lo, hi) = r[band];
+                    lo + rng.below((hi - lo + 1) as u64)
+                };
                 let obs = match kpi.as_str() {
-                    "dock_to_stock_hours" => Observation::weighted(
-                        Decimal::new(120 + rng.below(300), 1),
-                        Decimal::from(50 + rng.below(100)),
-                    )
-                    .unwrap(),
+                    // Hours in tenths; lower is better (target 24, red 48).
+                    "dock_to_stock_hours" => {
+                        let tenths = pick(&mut rng, [(120, 240), (241, 479), (480, 720)]);
+                        Observation::weighted(Decimal::new(tenths, 1), Decimal::from(50 + rng.below(100)))
+                            .unwrap()
+                    }
+                    // ppm; lower is better (target 150, red 500).
                     "damage_ppm" => {
                         let units = 100_000 + rng.below(50_000);
-                        Observation::ratio(Decimal::from(rng.below(40)), Decimal::from(units))
+                        let ppm = pick(&mut rng, [(0, 150), (151, 499), (500, 800)]);
+                        Observation::ratio(Decimal::from(units * ppm / 1_000_000), Decimal::from(units))
                     }
+                    // Tenths of a percent of revenue; lower is better (target 92, red 97).
                     "cost_to_serve_pct" => {
                         let revenue = 500_000 + rng.below(500_000);
-                        let pct = 85 + rng.below(13);
-                        Observation::ratio(Decimal::new(revenue * pct, 2), Decimal::new(revenue, 0))
+                        let pct = pick(&mut rng, [(850, 920), (921, 969), (970, 1000)]);
+                        Observation::ratio(Decimal::new(revenue * pct, 3), Decimal::from(revenue))
                     }
+                    // Tenths of a percent; higher is better (target 8, red 3).
                     "margin_pct" => {
                         let revenue = 500_000 + rng.below(500_000);
-                        let pct = rng.below(14) - 2;
-                        Observation::ratio(Decimal::new(revenue * pct, 2), Decimal::new(revenue, 0))
+                        let pct = pick(&mut rng, [(80, 150), (31, 79), (-20, 30)]);
+                        Observation::ratio(Decimal::new(revenue * pct, 3), Decimal::from(revenue))
                     }
-                    _ => {
+                    // Part-of-whole rates: misses in basis points of the total.
+                    other => {
+                        let (g, r) = match other {
+                            "order_accuracy" => (50, 100),
+                            "pick_accuracy" => (20, 50),
+                            "inventory_accuracy" => (50, 150),
+                            "perfect_order_scor" => (500, 1000),
+                            _ => (200, 500),
+                        };
+                        let bp = pick(&mut rng, [(0, g), (g + 1, r - 1), (r, 2 * r)]);
                         let total = 1000 + rng.below(1000);
-                        let miss = rng.below(total as u64 / 12);
-                        Observation::ratio(Decimal::from(total - miss), Decimal::from(total))
+                        Observation::ratio(Decimal::from(total - total * bp / 10_000), Decimal::from(total))
                     }
                 };
                 t.record(site, kpi, period, obs).unwrap();
@@ -132,13 +163,21 @@ fn bench(c: &mut Criterion) {
         let t0 = std::time::Instant::now();
         let r = t.roll_up().unwrap();
         let t1 = std::time::Instant::now();
-        let quiet = AlertPolicy { alerts: vec![], rule_history: 1 };
+        let quiet = AlertPolicy {
+            alerts: vec![],
+            rule_history: 1,
+        };
         evaluate(&r, &quiet, &[], &mut AlertRegister::default(), &last).unwrap();
         let t2 = std::time::Instant::now();
         let mut reg = AlertRegister::default();
         let e = evaluate(&r, &policy, &[], &mut reg, &last).unwrap();
         let t3 = std::time::Instant::now();
-        eprintln!("one run: roll-up {:?}, statuses only {:?}, statuses + alerts {:?}", t1 - t0, t2 - t1, t3 - t2);
+        eprintln!(
+            "one run: roll-up {:?}, statuses only {:?}, statuses + alerts {:?}",
+            t1 - t0,
+            t2 - t1,
+            t3 - t2
+        );
         eprintln!(
             "cells: green {} amber {} red {}; alerts raised {} (open at end {})",
             e.count(Status::Green),

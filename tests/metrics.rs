@@ -260,7 +260,7 @@ fn user_alert_rules_run_beside_the_built_ins() {
         .collect();
     assert_eq!(rule_alerts.len(), 1);
     assert_eq!(rule_alerts[0].opened, "p2");
-    assert_eq!(rule_alerts[0].message, "otif_order_commit fell 2.0 from best");
+    assert_eq!(rule_alerts[0].message, "otif_order_commit fell 2 from best");
     assert!(rule_alerts[0].is_open());
     let breach: Vec<_> = reg
         .alerts()

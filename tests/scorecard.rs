@@ -221,7 +221,7 @@ fn analyst_api_helpers() {
             (dec!(0.2), Some(dec!(0.3)))
         ])
         .unwrap(),
-        dec!(0.66) / dec!(0.7)
+        dec!(0.46) / dec!(0.7)
     );
     // grade: ascending bands with inclusive up_to.
     let bands = [("Red", dec!(0.85)), ("Amber", dec!(0.95)), ("Green", dec!(2))];
