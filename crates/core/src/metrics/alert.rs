@@ -347,15 +347,29 @@ fn better_or_equal(direction: Direction, o: Ordering) -> bool {
 
 const NONE: u32 = u32::MAX;
 
-/// One alert being worked on: a clone of an open register alert, or a new one.
+/// One alert being worked on: an open register alert, or a new one. Kept small while the
+/// cells are scanned; turned into an [`Alert`] at the end of the KPI's thread.
 struct Work {
-    alert: Alert,
-    origin: Option<usize>,
+    /// The register alert it continues (index and clone), if any.
+    existing: Option<(usize, Alert)>,
     /// (period raised, KPI, node, kind slot) — the order new alerts get their ids in.
     key: (usize, usize, usize, usize),
     /// Last period the condition held in this run (`None`: not seen in this run).
     last_seen: Option<usize>,
     closed: Option<usize>,
+    /// Periods the condition held in this run.
+    active: u32,
+    value: Option<Decimal>,
+    message: String,
+}
+
+/// A finished alert from one KPI's evaluation: the register index it replaces, or `None`
+/// for a new alert with its ordering key.
+struct Done {
+    origin: Option<usize>,
+    key: (usize, usize, usize, usize),
+    alert: Alert,
+    newly_closed: bool,
 }
 
 /// What is shared by every KPI's evaluation.
@@ -518,11 +532,13 @@ pub fn evaluate(
         };
         if let Some(list) = existing.get_mut(k) {
             list.push(Work {
-                alert: a.clone(),
-                origin: Some(ai),
+                existing: Some((ai, a.clone())),
                 key: (0, k, n, kind),
                 last_seen: None,
                 closed: None,
+                active: 0,
+                value: None,
+                message: String::new(),
             });
         }
     }
@@ -555,7 +571,7 @@ pub fn evaluate(
         .min(jobs.len())
         .max(1);
     let per = jobs.len().div_ceil(threads).max(1);
-    let mut results: Vec<Result<Vec<Work>, MetricsError>> = Vec::new();
+    let mut results: Vec<Result<Vec<Done>, MetricsError>> = Vec::new();
     std::thread::scope(|scope| {
         let plan = &plan;
         let handles: Vec<_> = jobs
@@ -582,42 +598,28 @@ pub fn evaluate(
     // Commit: update the open alerts, give new ones ids in (period, KPI, node, kind) order.
     let mut fresh = Vec::new();
     let mut closed_ids = Vec::new();
-    let mut updates = Vec::new();
     for r in results {
-        for w in r? {
-            if w.origin.is_some() {
-                updates.push(w);
-            } else {
-                fresh.push(w);
+        for d in r? {
+            match d.origin.and_then(|o| register.alerts.get_mut(o)) {
+                Some(slot) => {
+                    if d.newly_closed {
+                        closed_ids.push(d.alert.id);
+                    }
+                    *slot = d.alert;
+                }
+                None => fresh.push(d),
             }
         }
     }
-    fresh.sort_by_key(|w| w.key);
+    fresh.sort_by_key(|d| d.key);
     let mut next_id = register.alerts.iter().map(|a| a.id + 1).max().unwrap_or(1);
     let mut raised = Vec::with_capacity(fresh.len());
-    for w in updates {
-        let Some(slot) = w.origin.and_then(|o| register.alerts.get_mut(o)) else {
-            continue;
-        };
-        let mut a = w.alert;
-        if let Some(p) = w.last_seen.and_then(|p| l.periods.get(p)) {
-            a.last_seen = p.clone();
-        }
-        if let Some(p) = w.closed.and_then(|p| l.periods.get(p)) {
-            a.closed = Some(p.clone());
-            closed_ids.push(a.id);
-        }
-        *slot = a;
-    }
-    for w in fresh {
-        let mut a = w.alert;
+    register.alerts.reserve(fresh.len());
+    for d in fresh {
+        let mut a = d.alert;
         a.id = next_id;
         next_id += 1;
-        if let Some(p) = w.last_seen.and_then(|p| l.periods.get(p)) {
-            a.last_seen = p.clone();
-        }
-        if let Some(p) = w.closed.and_then(|p| l.periods.get(p)) {
-            a.closed = Some(p.clone());
+        if d.newly_closed {
             closed_ids.push(a.id);
         }
         raised.push(a.id);
@@ -639,9 +641,11 @@ fn evaluate_kpi(
     k: usize,
     statuses: &mut [Status],
     mut work: Vec<Work>,
-) -> Result<Vec<Work>, MetricsError> {
+) -> Result<Vec<Done>, MetricsError> {
     let l = plan.layout;
-    let Some(kpi) = l.kpis.get(k) else { return Ok(work) };
+    let Some(kpi) = l.kpis.get(k) else {
+        return Ok(Vec::new());
+    };
     let (np, nn, nk) = (plan.np, l.n(), plan.kinds.len());
     let cells = match plan.rolled.view(k) {
         Some(v) => Cells::Fixed(v),
@@ -755,7 +759,51 @@ fn evaluate_kpi(
             }
         }
     }
-    Ok(work)
+    let period = |p: usize| l.periods.get(p).cloned().unwrap_or_default();
+    Ok(work
+        .into_iter()
+        .map(|w| match w.existing {
+            Some((origin, mut a)) => {
+                if let Some(p) = w.last_seen {
+                    a.last_seen = period(p);
+                }
+                a.periods_active = a.periods_active.saturating_add(w.active);
+                if let Some(p) = w.closed {
+                    a.closed = Some(period(p));
+                }
+                Done {
+                    origin: Some(origin),
+                    key: w.key,
+                    alert: a,
+                    newly_closed: w.closed.is_some(),
+                }
+            }
+            None => {
+                let (p, _, n, slot) = w.key;
+                Done {
+                    origin: None,
+                    key: w.key,
+                    alert: Alert {
+                        id: 0,
+                        node: l.nodes.get(n).cloned().unwrap_or_default(),
+                        kpi: kpi.id.clone(),
+                        kind: plan
+                            .kinds
+                            .get(slot)
+                            .cloned()
+                            .unwrap_or(AlertKind::ThresholdBreach),
+                        opened: period(p),
+                        last_seen: period(w.last_seen.unwrap_or(p)),
+                        periods_active: w.active,
+                        closed: w.closed.map(period),
+                        value: w.value,
+                        message: w.message,
+                    },
+                    newly_closed: w.closed.is_some(),
+                }
+            }
+        })
+        .collect())
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -797,7 +845,7 @@ fn rule_cell(
 fn step(
     plan: &Plan<'_>,
     ctx: &Ctx<'_>,
-    kpi: &Kpi,
+    _kpi: &Kpi,
     open: &mut [u32],
     work: &mut Vec<Work>,
     (k, p, n, slot): (usize, usize, usize, usize),
@@ -810,7 +858,6 @@ fn step(
     };
     match (cond, *o) {
         (true, NONE) => {
-            let l = plan.layout;
             let value = match ctx.cell(p, n) {
                 Some(c) => Some(ctx.value(p, n, c)?),
                 None => None,
@@ -818,34 +865,20 @@ fn step(
             *o = u32::try_from(work.len()).map_err(|_| MetricsError::OutOfRange {
                 what: "alert count".into(),
             })?;
-            let period = l.periods.get(p).cloned().unwrap_or_default();
             work.push(Work {
-                alert: Alert {
-                    id: 0,
-                    node: l.nodes.get(n).cloned().unwrap_or_default(),
-                    kpi: kpi.id.clone(),
-                    kind: plan
-                        .kinds
-                        .get(slot)
-                        .cloned()
-                        .unwrap_or(AlertKind::ThresholdBreach),
-                    opened: period.clone(),
-                    last_seen: period,
-                    periods_active: 1,
-                    closed: None,
-                    value,
-                    message: message.unwrap_or_default(),
-                },
-                origin: None,
+                existing: None,
                 key: (p, k, n, slot),
                 last_seen: Some(p),
                 closed: None,
+                active: 1,
+                value,
+                message: message.unwrap_or_default(),
             });
         }
         (true, w) => {
             if let Some(w) = work.get_mut(w as usize) {
                 w.last_seen = Some(p);
-                w.alert.periods_active = w.alert.periods_active.saturating_add(1);
+                w.active = w.active.saturating_add(1);
             }
         }
         (false, NONE) => {}
