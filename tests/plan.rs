@@ -674,6 +674,21 @@ fn diff_rejects_duplicate_ids() {
             id: "a1".into()
         })
     );
+    // A duplicate among removed items is caught too, naming the earlier plan.
+    let mut a = clean_plan();
+    a.id = "old".into();
+    a.targets[5].id = "vol-leipzig-h1".into();
+    let mut b = a.clone();
+    b.id = "new".into();
+    b.targets.truncate(4);
+    assert_eq!(
+        a.diff(&b),
+        Err(PlanError::DuplicateId {
+            plan: "old".into(),
+            kind: "target",
+            id: "vol-leipzig-h1".into()
+        })
+    );
 }
 
 #[test]

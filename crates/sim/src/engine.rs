@@ -341,6 +341,8 @@ struct Scratch {
     rev: Vec<f64>,
     mar: Vec<f64>,
     group_u: Vec<f64>,
+    by_sl: Vec<f64>,
+    by_reg: Vec<f64>,
     state: Option<GrowthState>,
 }
 
@@ -360,6 +362,8 @@ impl Model {
             rev: vec![0.0; self.months * cells],
             mar: vec![0.0; self.months * cells],
             group_u: vec![0.0; self.n_groups],
+            by_sl: vec![0.0; 2 * self.n_sl * self.years],
+            by_reg: vec![0.0; 2 * self.n_reg * self.years],
             state: rule.then(|| GrowthState {
                 month: 0,
                 year: 1,
@@ -489,8 +493,9 @@ impl Model {
         // Roll up: annual totals, monthly totals, service-line and region sums.
         let (y_n, n_sl) = (self.years, self.n_sl);
         let mut annual = [0.0f64; 2 * 100];
-        let mut by_sl = vec![0.0f64; 2 * n_sl * y_n];
-        let mut by_reg = vec![0.0f64; 2 * n_reg * y_n];
+        sc.by_sl.fill(0.0);
+        sc.by_reg.fill(0.0);
+        let (by_sl, by_reg) = (&mut sc.by_sl, &mut sc.by_reg);
         for t in 0..m {
             let y = t / 12;
             let mut month_rev = 0.0;

@@ -448,6 +448,15 @@ impl StakeholderMap {
     /// on the wrong side), self-edges, duplicate relations, a reports-to cycle, an
     /// influence weight outside (0, 1].
     pub fn graph(&self) -> Result<StakeholderGraph, StakeholderError> {
+        StakeholderGraph::build(self.clone(), None)
+    }
+
+    /// Like [`StakeholderMap::graph`], moving the records into the graph instead of
+    /// copying them.
+    ///
+    /// # Errors
+    /// As [`StakeholderMap::graph`].
+    pub fn into_graph(self) -> Result<StakeholderGraph, StakeholderError> {
         StakeholderGraph::build(self, None)
     }
 
@@ -463,6 +472,6 @@ impl StakeholderMap {
         &self,
         account: &crate::account::Account,
     ) -> Result<StakeholderGraph, StakeholderError> {
-        StakeholderGraph::build(self, Some(account))
+        StakeholderGraph::build(self.clone(), Some(account))
     }
 }

@@ -167,41 +167,54 @@ impl StakeholderGraph {
             pos.get(node.index()).copied().filter(|&p| p != u32::MAX)
         };
 
-        // Links in compressed rows by source: (target, weight).
-        let mut links: Vec<Vec<(u32, f64)>> = vec![Vec::new(); n];
+        // Links (source, target, weight) from one sequential pass over the edge array,
+        // then placed in compressed rows by source (a counting sort, stable).
+        let mut triples: Vec<(u32, u32, f64)> = Vec::with_capacity(self.graph.edge_count());
         for e in self.graph.edge_references() {
             let (Some(a), Some(b)) = (at(e.source()), at(e.target())) else {
                 continue;
             };
             match *e.weight() {
                 // Rank flows from the influenced (b) to the influencer (a).
-                Link::Influences(w) => {
-                    let w = to_f64(w, "relations.weight", "(0, 1]")?;
-                    if let Some(row) = links.get_mut(b as usize) {
-                        row.push((a, w));
-                    }
-                }
+                Link::Influences(w) => triples.push((b, a, to_f64(w, "relations.weight", "(0, 1]")?)),
                 Link::ReportsTo => {
-                    if let (Some(w), Some(row)) = (reports_to, links.get_mut(a as usize)) {
-                        row.push((b, w));
+                    if let Some(w) = reports_to {
+                        triples.push((a, b, w));
                     }
                 }
                 Link::ConflictsWith | Link::Covers(_) => {}
             }
         }
-        let mut start = Vec::with_capacity(n + 1);
-        let mut targets = Vec::new();
-        let mut share = Vec::new();
-        start.push(0usize);
-        for row in &links {
-            let total: f64 = row.iter().map(|&(_, w)| w).sum();
-            for &(t, w) in row {
-                targets.push(t);
-                share.push(w / total);
+        let mut start = vec![0usize; n + 1];
+        let mut total = vec![0.0f64; n];
+        for &(s, _, w) in &triples {
+            if let Some(x) = start.get_mut(s as usize + 1) {
+                *x += 1;
             }
-            start.push(targets.len());
+            if let Some(t) = total.get_mut(s as usize) {
+                *t += w;
+            }
         }
-        drop(links);
+        for i in 0..n {
+            let prev = start.get(i).copied().unwrap_or(0);
+            if let Some(x) = start.get_mut(i + 1) {
+                *x += prev;
+            }
+        }
+        let mut fill = start.clone();
+        let mut targets = vec![0u32; triples.len()];
+        let mut share = vec![0.0f64; triples.len()];
+        for &(s, t, w) in &triples {
+            let Some(slot) = fill.get_mut(s as usize) else {
+                continue;
+            };
+            if let (Some(x), Some(y)) = (targets.get_mut(*slot), share.get_mut(*slot)) {
+                *x = t;
+                *y = w / total.get(s as usize).copied().unwrap_or(1.0);
+            }
+            *slot += 1;
+        }
+        drop(triples);
 
         let nf = n as f64;
         let mut rank = vec![1.0 / nf; n];
@@ -247,15 +260,20 @@ impl StakeholderGraph {
         }
 
         let units = apportion(&rank);
-        let mut scores: Vec<InfluenceScore> = nodes
+        // Same scale everywhere, so ordering by units is ordering by score.
+        let mut order: Vec<(i64, &str)> = nodes
             .iter()
-            .zip(units)
-            .map(|(&node, u)| InfluenceScore {
-                person: self.id(node).to_owned(),
+            .zip(&units)
+            .map(|(&node, &u)| (u, self.id(node)))
+            .collect();
+        order.sort_unstable_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.cmp(b.1)));
+        let scores = order
+            .into_iter()
+            .map(|(u, id)| InfluenceScore {
+                person: id.to_owned(),
                 score: Decimal::new(u, SCALE),
             })
             .collect();
-        scores.sort_by(|a, b| b.score.cmp(&a.score).then_with(|| a.person.cmp(&b.person)));
         Ok(InfluenceRanking {
             scores,
             iterations,
@@ -308,4 +326,31 @@ fn apportion(rank: &[f64]) -> Vec<i64> {
         }
     }
     units
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn apportion_sums_exactly_and_stays_within_one_unit() {
+        for rank in [
+            vec![1.0 / 3.0; 3],
+            vec![0.1, 0.2, 0.7],
+            vec![1e-15, 1.0 - 1e-15],
+            // Not normalised, and a float sum slightly above 1 after scaling.
+            vec![0.333_333_333_333_4, 0.333_333_333_333_4, 0.333_333_333_333_4],
+            vec![2.0, 6.0],
+        ] {
+            let units = apportion(&rank);
+            assert_eq!(units.iter().sum::<i64>(), UNITS, "{rank:?}");
+            let total: f64 = rank.iter().sum();
+            for (u, r) in units.iter().zip(&rank) {
+                let exact = r / total * UNITS as f64;
+                assert!((*u as f64 - exact).abs() <= 1.0 + exact * 1e-15, "{rank:?}");
+            }
+        }
+        assert_eq!(apportion(&[2.0, 6.0]), vec![250_000_000_000, 750_000_000_000]);
+        assert!(apportion(&[]).is_empty());
+    }
 }
