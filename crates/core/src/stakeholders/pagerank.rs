@@ -1,27 +1,6 @@
 //! Influence ranking: weighted PageRank over the customer's influence relations.
 //!
-//! ## Formula
-//!
-//! Over the N customer people in the graph, with damping `d`:
-//!
-//! ```text
-//! PR(v) = (1 − d)/N  +  d · Σ_{u → v} PR(u) · w(u, v) / W(u)  +  d · Σ_{u dangling} PR(u)/N
-//! ```
-//!
-//! A link `u → v` means *u defers to v*: every `influences { from: v, to: u, weight }`
-//! relation is the link `u → v` with weight `w(u, v) = weight`, so rank flows to the
-//! influencer and a person ranks high when they influence people who themselves rank
-//! high. With [`InfluenceOptions::reports_to_weight`] set, each `reports_to` relation is
-//! also a link from the report to the manager with that weight. `W(u)` is the sum of
-//! `u`'s outgoing link weights; a person with no outgoing link (*dangling*) spreads
-//! their rank uniformly over everyone. Conflicts carry no influence.
-//!
-//! The iteration runs in `f64` (the only floats in this module), starting from the
-//! uniform vector, until the L1 change between two iterations is below
-//! [`InfluenceOptions::tolerance`] or [`InfluenceOptions::max_iterations`] is reached.
-//! The result is normalised and converted to `Decimal` with 12 decimal places by the
-//! largest-remainder method, so the scores sum to **exactly 1** and each differs from
-//! the iteration's value by less than 10⁻¹².
+//! The formula is documented on [`StakeholderGraph::influence_ranking`].
 
 use petgraph::visit::{EdgeRef, IntoEdgeReferences, NodeIndexable};
 use rust_decimal::Decimal;
@@ -96,8 +75,30 @@ const SCALE: u32 = 12;
 const UNITS: i64 = 1_000_000_000_000;
 
 impl StakeholderGraph {
-    /// Ranks the customer's people by weighted PageRank (see the
-    /// [module formula](self)).
+    /// Ranks the customer's people by weighted PageRank.
+    ///
+    /// # Formula
+    ///
+    /// Over the N customer people in the graph, with damping `d`:
+    ///
+    /// ```text
+    /// PR(v) = (1 − d)/N  +  d · Σ_{u → v} PR(u) · w(u, v) / W(u)  +  d · Σ_{u dangling} PR(u)/N
+    /// ```
+    ///
+    /// A link `u → v` means *u defers to v*: every `influences { from: v, to: u, weight }`
+    /// relation is the link `u → v` with weight `w(u, v) = weight`, so rank flows to the
+    /// influencer and a person ranks high when they influence people who themselves rank
+    /// high. With [`InfluenceOptions::reports_to_weight`] set, each `reports_to` relation is
+    /// also a link from the report to the manager with that weight. `W(u)` is the sum of
+    /// `u`'s outgoing link weights; a person with no outgoing link (*dangling*) spreads
+    /// their rank uniformly over everyone. Conflicts carry no influence.
+    ///
+    /// The iteration runs in `f64` (the only floats in this module), starting from the
+    /// uniform vector, until the L1 change between two iterations is below
+    /// [`InfluenceOptions::tolerance`] or [`InfluenceOptions::max_iterations`] is reached.
+    /// The result is normalised and converted to `Decimal` with 12 decimal places by the
+    /// largest-remainder method, so the scores sum to **exactly 1** and each differs from
+    /// the iteration's value by less than 10⁻¹².
     ///
     /// ```
     /// use kam_core::stakeholders::*;
