@@ -175,6 +175,15 @@ fn bench(c: &mut Criterion) {
     cpu_and_wall("full_analysis", 10, || {
         black_box(graph.analyse(&options).unwrap());
     });
+    cpu_and_wall("influence_ranking", 10, || {
+        black_box(graph.influence_ranking(&options).unwrap());
+    });
+    cpu_and_wall("strongest_paths", 5, || {
+        black_box(graph.strongest_paths().unwrap());
+    });
+    cpu_and_wall("departure_what_if", 3, || {
+        black_box(graph.departure("o7").unwrap());
+    });
 
     let mut g = c.benchmark_group("stakeholders_100k_people_500k_relations");
     g.sample_size(10);

@@ -777,6 +777,14 @@ fn serde_round_trip_as_records() {
 }
 
 #[test]
+fn graph_and_records_are_send_and_sync() {
+    fn send_sync<T: Send + Sync>() {}
+    send_sync::<StakeholderGraph>();
+    send_sync::<StakeholderMap>();
+    send_sync::<StakeholderError>();
+}
+
+#[test]
 fn into_graph_equals_graph_and_results_round_trip() {
     let map = oem();
     let moved = map.clone().into_graph().unwrap();
