@@ -1,0 +1,633 @@
+//! The Monte Carlo engine: compiles a scenario to `f64` parameters, simulates paths in
+//! parallel (rayon, a local pool with the requested thread count) and streams each
+//! chunk's per-path rows and exact sums into a [`Summary`].
+
+use std::fmt;
+use std::str::FromStr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use kam_core::rules::{GrowthRule, GrowthState, ServiceLineRevenue};
+use rand::{Rng, SeedableRng, TryRng};
+use rand_chacha::ChaCha8Rng;
+use rand_distr::{Distribution, StandardNormal};
+use rayon::prelude::*;
+use rust_decimal::Decimal;
+use rust_decimal::prelude::ToPrimitive;
+
+use crate::SimError;
+use crate::dist::{Sampler, unit_f64};
+use crate::scenario::{Scenario, Slippage};
+use crate::summary::{Summary, exact_pipeline};
+
+/// A progress callback: `(paths done, paths in this run)`; called from worker threads.
+pub type ProgressFn = Arc<dyn Fn(u64, u64) + Send + Sync>;
+
+/// Paths simulated per work item (the unit of parallelism and of progress reports).
+const CHUNK: u64 = 512;
+
+/// How to run a scenario.
+#[derive(Clone)]
+pub struct RunOptions {
+    /// Paths in the whole run (all shards together), ≥ 1.
+    pub paths: u64,
+    /// The random seed.
+    pub seed: u64,
+    /// Worker threads; `None` uses rayon's default (one per core).
+    pub threads: Option<usize>,
+    /// Run only this shard of the paths.
+    pub shard: Option<Shard>,
+    /// A growth rule applied every month of every path.
+    pub rule: Option<Arc<dyn GrowthRule>>,
+    /// Progress reports.
+    pub progress: Option<ProgressFn>,
+}
+
+impl fmt::Debug for RunOptions {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RunOptions")
+            .field("paths", &self.paths)
+            .field("seed", &self.seed)
+            .field("threads", &self.threads)
+            .field("shard", &self.shard)
+            .field("rule", &self.rule.as_ref().map(|r| r.name().to_owned()))
+            .field("progress", &self.progress.is_some())
+            .finish()
+    }
+}
+
+impl RunOptions {
+    /// `paths` paths from `seed`, default threads, no shard, no rule.
+    pub fn new(paths: u64, seed: u64) -> Self {
+        RunOptions {
+            paths,
+            seed,
+            threads: None,
+            shard: None,
+            rule: None,
+            progress: None,
+        }
+    }
+    /// With a thread count.
+    pub fn threads(mut self, threads: usize) -> Self {
+        self.threads = Some(threads);
+        self
+    }
+    /// With a shard.
+    pub fn shard(mut self, shard: Shard) -> Self {
+        self.shard = Some(shard);
+        self
+    }
+    /// With a growth rule.
+    pub fn rule(mut self, rule: Arc<dyn GrowthRule>) -> Self {
+        self.rule = Some(rule);
+        self
+    }
+    /// With a progress callback.
+    pub fn progress(mut self, progress: ProgressFn) -> Self {
+        self.progress = Some(progress);
+        self
+    }
+}
+
+/// Shard `index` of `count` (1-based, written `index/count`): paths
+/// `⌊(index−1)·P/count⌋ .. ⌊index·P/count⌋` of a `P`-path run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Shard {
+    /// 1-based shard number.
+    pub index: u32,
+    /// Number of shards.
+    pub count: u32,
+}
+
+impl Shard {
+    /// A checked shard.
+    pub fn new(index: u32, count: u32) -> Result<Self, SimError> {
+        if count == 0 || index == 0 || index > count {
+            return Err(SimError::Options(format!(
+                "shard {index}/{count}: need 1 ≤ index ≤ count"
+            )));
+        }
+        Ok(Shard { index, count })
+    }
+
+    /// The half-open path range of this shard in a run of `paths` paths.
+    pub fn range(&self, paths: u64) -> (u64, u64) {
+        let at = |i: u32| ((u128::from(paths) * u128::from(i)) / u128::from(self.count)) as u64;
+        (at(self.index - 1), at(self.index))
+    }
+}
+
+impl FromStr for Shard {
+    type Err = SimError;
+    fn from_str(s: &str) -> Result<Self, SimError> {
+        let bad = || SimError::Options(format!("shard {s:?}: expected i/n, e.g. 2/4"));
+        let (i, n) = s.split_once('/').ok_or_else(bad)?;
+        Shard::new(
+            i.trim().parse().map_err(|_| bad())?,
+            n.trim().parse().map_err(|_| bad())?,
+        )
+    }
+}
+
+impl fmt::Display for Shard {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}/{}", self.index, self.count)
+    }
+}
+
+// ---------------------------------------------------------------- compiled model
+
+fn f(x: Decimal) -> f64 {
+    x.to_f64().unwrap_or(0.0)
+}
+
+struct BaseC {
+    cell: usize,
+    monthly: f64,
+    /// `ln(1 − hazard)`: 0 never lost, −∞ lost after the first month.
+    ln_keep: f64,
+    /// `(1 + escalation)^(y−1)` per contract year.
+    esc: Vec<f64>,
+    exposure: f64,
+    margin: f64,
+}
+
+enum SlipC {
+    None,
+    Fixed(u32),
+    Uniform { min: u32, span: u32 },
+    Discrete { cum: Vec<f64>, months: Vec<u32> },
+}
+
+impl SlipC {
+    fn months(&self, u: f64) -> u32 {
+        match self {
+            SlipC::None => 0,
+            SlipC::Fixed(m) => *m,
+            SlipC::Uniform { min, span } => {
+                let k = (u * f64::from(*span)) as u32; // u < 1, so k < span
+                min + k.min(span.saturating_sub(1))
+            }
+            SlipC::Discrete { cum, months } => {
+                let i = cum
+                    .iter()
+                    .position(|&c| u < c)
+                    .unwrap_or(months.len().saturating_sub(1));
+                months.get(i).copied().unwrap_or(0)
+            }
+        }
+    }
+}
+
+struct OppC {
+    cell: usize,
+    p: f64,
+    group: Option<usize>,
+    sampler: Sampler,
+    start: u32,
+    slip: SlipC,
+    ramp: u32,
+    margin: f64,
+    exposure: f64,
+}
+
+pub(crate) struct Model {
+    months: usize,
+    years: usize,
+    n_sl: usize,
+    n_reg: usize,
+    drift: f64,
+    vol: f64,
+    step: Vec<f64>,
+    base: Vec<BaseC>,
+    opps: Vec<OppC>,
+    n_groups: usize,
+    sl_names: Vec<String>,
+}
+
+impl Model {
+    pub(crate) fn compile(s: &Scenario) -> Result<Model, SimError> {
+        s.validate()?;
+        let months = s.horizon_months as usize;
+        let years = s.years() as usize;
+        let n_reg = s.regions.len();
+        let idx = |list: &[String], name: &str| list.iter().position(|x| x == name).unwrap_or(0);
+        let cell = |sl: &str, rg: &str| idx(&s.service_lines, sl) * n_reg + idx(&s.regions, rg);
+
+        let mut step = vec![1.0; months];
+        for shock in &s.volume_index.shocks {
+            let factor = 1.0 + f(shock.change);
+            for v in step.iter_mut().skip(shock.month as usize) {
+                *v *= factor;
+            }
+        }
+        let base = s
+            .base_book
+            .iter()
+            .map(|b| {
+                let h = f(b.monthly_loss_hazard);
+                let e = 1.0 + f(b.annual_escalation);
+                BaseC {
+                    cell: cell(&b.service_line, &b.region),
+                    monthly: f(b.monthly_revenue),
+                    ln_keep: (1.0 - h).ln(),
+                    esc: (0..years).map(|y| e.powi(y as i32)).collect(),
+                    exposure: f(b.volume_exposure),
+                    margin: f(b.margin_pct) / 100.0,
+                }
+            })
+            .collect();
+        let group_of = |name: &str| {
+            s.correlation_groups
+                .iter()
+                .position(|g| g.deals.iter().any(|d| d == name))
+        };
+        let mut opps = Vec::with_capacity(s.opportunities.len());
+        for o in &s.opportunities {
+            let slip = match &o.slippage {
+                Slippage::None => SlipC::None,
+                Slippage::Fixed { months } => SlipC::Fixed(*months),
+                Slippage::Uniform { min, max } => SlipC::Uniform {
+                    min: *min,
+                    span: max - min + 1,
+                },
+                Slippage::Discrete {
+                    months,
+                    probabilities,
+                } => {
+                    let mut acc = 0.0;
+                    let cum = probabilities
+                        .iter()
+                        .map(|p| {
+                            acc += f(*p);
+                            acc
+                        })
+                        .collect();
+                    SlipC::Discrete {
+                        cum,
+                        months: months.clone(),
+                    }
+                }
+            };
+            opps.push(OppC {
+                cell: cell(&o.service_line, &o.region),
+                p: f(o.win_probability),
+                group: group_of(&o.name),
+                sampler: o.value.sampler()?,
+                start: o.start_month,
+                slip,
+                ramp: o.ramp_up_months,
+                margin: f(o.margin_pct) / 100.0,
+                exposure: f(o.volume_exposure),
+            });
+        }
+        Ok(Model {
+            months,
+            years,
+            n_sl: s.service_lines.len(),
+            n_reg,
+            drift: f(s.volume_index.drift),
+            vol: f(s.volume_index.volatility),
+            step,
+            base,
+            opps,
+            n_groups: s.correlation_groups.len(),
+            sl_names: s.service_lines.clone(),
+        })
+    }
+
+    /// Values stored per path: annual revenue, annual margin, monthly revenue, won value.
+    pub(crate) fn stride(&self) -> usize {
+        2 * self.years + self.months + 1
+    }
+}
+
+/// SplitMix64, seeded from the path's ChaCha stream once per deal, so a deal's value
+/// draws never shift another deal's (common random numbers across what-if variants).
+struct SplitMix(u64);
+
+impl TryRng for SplitMix {
+    type Error = std::convert::Infallible;
+    fn try_next_u32(&mut self) -> Result<u32, Self::Error> {
+        Ok((self.try_next_u64()? >> 32) as u32)
+    }
+    fn try_next_u64(&mut self) -> Result<u64, Self::Error> {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        Ok(z ^ (z >> 31))
+    }
+    fn try_fill_bytes(&mut self, dst: &mut [u8]) -> Result<(), Self::Error> {
+        for chunk in dst.chunks_mut(8) {
+            let b = self.try_next_u64()?.to_le_bytes();
+            chunk.copy_from_slice(b.get(..chunk.len()).unwrap_or(&[]));
+        }
+        Ok(())
+    }
+}
+
+/// The output of one chunk of paths.
+pub(crate) struct ChunkOut {
+    pub(crate) rows: Vec<i64>,
+    /// Revenue and margin by service line and year, then by region and year (cents).
+    pub(crate) sums: Vec<i128>,
+}
+
+/// Per-worker scratch, reused across the paths of a chunk.
+struct Scratch {
+    volume: Vec<f64>,
+    rev: Vec<f64>,
+    mar: Vec<f64>,
+    group_u: Vec<f64>,
+    by_sl: Vec<f64>,
+    by_reg: Vec<f64>,
+    state: Option<GrowthState>,
+}
+
+fn cents(x: f64) -> Result<i64, SimError> {
+    let c = (x * 100.0).round();
+    if !c.is_finite() || c.abs() > 9.0e18 {
+        return Err(SimError::Numeric(format!("per-path amount {x} is out of range")));
+    }
+    Ok(c as i64)
+}
+
+impl Model {
+    fn scratch(&self, rule: bool) -> Scratch {
+        let cells = self.n_sl * self.n_reg;
+        Scratch {
+            volume: vec![0.0; self.months],
+            rev: vec![0.0; self.months * cells],
+            mar: vec![0.0; self.months * cells],
+            group_u: vec![0.0; self.n_groups],
+            by_sl: vec![0.0; 2 * self.n_sl * self.years],
+            by_reg: vec![0.0; 2 * self.n_reg * self.years],
+            state: rule.then(|| GrowthState {
+                month: 0,
+                year: 1,
+                volume_index: Decimal::ONE,
+                service_lines: self
+                    .sl_names
+                    .iter()
+                    .map(|n| ServiceLineRevenue {
+                        service_line: n.clone(),
+                        revenue: Decimal::ZERO,
+                    })
+                    .collect(),
+            }),
+        }
+    }
+
+    fn sums_len(&self) -> usize {
+        2 * (self.n_sl + self.n_reg) * self.years
+    }
+
+    /// Simulates one path into `row` (length [`Model::stride`]) and adds its
+    /// contributions to `sums`.
+    fn path(
+        &self,
+        proto: &ChaCha8Rng,
+        path: u64,
+        rule: Option<&dyn GrowthRule>,
+        sc: &mut Scratch,
+        row: &mut [i64],
+        sums: &mut [i128],
+    ) -> Result<(), SimError> {
+        let mut rng = proto.clone();
+        rng.set_stream(path);
+        let (m, cells, n_reg) = (self.months, self.n_sl * self.n_reg, self.n_reg);
+
+        let mut log_v = 0.0;
+        for (t, v) in sc.volume.iter_mut().enumerate() {
+            let z: f64 = StandardNormal.sample(&mut rng);
+            log_v += self.drift + self.vol * z;
+            *v = log_v.exp() * self.step.get(t).copied().unwrap_or(1.0);
+        }
+        sc.rev.fill(0.0);
+        sc.mar.fill(0.0);
+
+        for b in &self.base {
+            let u = 1.0 - unit_f64(rng.next_u64()); // (0, 1]
+            let alive = if b.ln_keep == 0.0 {
+                m
+            } else {
+                1usize.saturating_add((u.ln() / b.ln_keep).floor() as usize)
+            }
+            .min(m);
+            for t in 0..alive {
+                let vf = (1.0 + b.exposure * (sc.volume[t] - 1.0)).max(0.0);
+                let r = b.monthly * b.esc[t / 12] * vf;
+                let i = t * cells + b.cell;
+                sc.rev[i] += r;
+                sc.mar[i] += r * b.margin;
+            }
+        }
+
+        for g in sc.group_u.iter_mut() {
+            *g = unit_f64(rng.next_u64());
+        }
+        let mut won_value = 0.0;
+        for o in &self.opps {
+            let own = unit_f64(rng.next_u64());
+            let su = unit_f64(rng.next_u64());
+            let value_seed = rng.next_u64();
+            let u = o.group.and_then(|g| sc.group_u.get(g).copied()).unwrap_or(own);
+            if u >= o.p {
+                continue;
+            }
+            let value = o.sampler.sample(&mut SplitMix(value_seed));
+            won_value += value;
+            let start = o.start.saturating_add(o.slip.months(su)) as usize;
+            let monthly = value / 12.0;
+            let ramp = f64::from(o.ramp);
+            for t in start..m {
+                let k = (t - start + 1) as f64;
+                let rf = if k >= ramp { 1.0 } else { k / ramp };
+                let vf = (1.0 + o.exposure * (sc.volume[t] - 1.0)).max(0.0);
+                let r = monthly * rf * vf;
+                let i = t * cells + o.cell;
+                sc.rev[i] += r;
+                sc.mar[i] += r * o.margin;
+            }
+        }
+
+        if let (Some(rule), Some(state)) = (rule, sc.state.as_mut()) {
+            for t in 0..m {
+                let month = t as u32;
+                state.month = month;
+                state.year = month / 12 + 1;
+                state.volume_index = Decimal::from_i128_with_scale((sc.volume[t] * 1e6).round() as i128, 6);
+                for (s, slr) in state.service_lines.iter_mut().enumerate() {
+                    let base = t * cells + s * n_reg;
+                    let tot: f64 = sc.rev[base..base + n_reg].iter().sum();
+                    slr.revenue = Decimal::from_i128_with_scale(i128::from(cents(tot)?), 2);
+                }
+                let factors =
+                    rule.on_period(state)
+                        .map_err(|source| SimError::Rule { path, month, source })?;
+                if factors.len() != self.n_sl {
+                    return Err(SimError::RuleShape {
+                        rule: rule.name().to_owned(),
+                        path,
+                        month,
+                        got: factors.len(),
+                        expected: self.n_sl,
+                    });
+                }
+                for (s, factor) in factors.iter().enumerate() {
+                    if *factor == Decimal::ONE {
+                        continue;
+                    }
+                    let fv = factor.to_f64().unwrap_or(1.0);
+                    let base = t * cells + s * n_reg;
+                    for i in base..base + n_reg {
+                        sc.rev[i] *= fv;
+                        sc.mar[i] *= fv;
+                    }
+                }
+            }
+        }
+
+        // Roll up: annual totals, monthly totals, service-line and region sums.
+        let (y_n, n_sl) = (self.years, self.n_sl);
+        let mut annual = [0.0f64; 2 * 100];
+        sc.by_sl.fill(0.0);
+        sc.by_reg.fill(0.0);
+        let (by_sl, by_reg) = (&mut sc.by_sl, &mut sc.by_reg);
+        for t in 0..m {
+            let y = t / 12;
+            let mut month_rev = 0.0;
+            for s in 0..n_sl {
+                for r in 0..n_reg {
+                    let i = t * cells + s * n_reg + r;
+                    let (rv, mg) = (sc.rev[i], sc.mar[i]);
+                    month_rev += rv;
+                    annual[y_n + y] += mg;
+                    by_sl[(s * y_n + y) * 2] += rv;
+                    by_sl[(s * y_n + y) * 2 + 1] += mg;
+                    by_reg[(r * y_n + y) * 2] += rv;
+                    by_reg[(r * y_n + y) * 2 + 1] += mg;
+                }
+            }
+            annual[y] += month_rev;
+            row[2 * y_n + t] = cents(month_rev)?;
+        }
+        for y in 0..2 * y_n {
+            row[y] = cents(annual[y])?;
+        }
+        row[2 * y_n + m] = cents(won_value)?;
+        for (acc, v) in sums.iter_mut().zip(by_sl.iter().chain(by_reg.iter())) {
+            *acc += i128::from(cents(*v)?);
+        }
+        Ok(())
+    }
+}
+
+/// Runs `options.paths` paths of `scenario` (or the paths of `options.shard`).
+///
+/// ```
+/// use kam_sim::{run, RunOptions, Shard, Summary, scenario::parse_scenario};
+/// let s = parse_scenario(
+///     "name = \"x\"\nhorizon_months = 12\nservice_lines = [\"w\"]\nregions = [\"emea\"]\n\
+///      [[base_book]]\nservice_line = \"w\"\nsite = \"A\"\nregion = \"emea\"\n\
+///      monthly_revenue = \"1000\"\nmonthly_loss_hazard = \"0.05\"\n", "x.toml")?;
+/// let whole = run(&s, &RunOptions::new(1000, 7))?;
+/// let parts = (1..=3)
+///     .map(|i| run(&s, &RunOptions::new(1000, 7).shard(Shard::new(i, 3)?)))
+///     .collect::<Result<Vec<_>, _>>()?;
+/// assert_eq!(Summary::merge(parts)?, whole);
+/// # Ok::<(), kam_sim::SimError>(())
+/// ```
+pub fn run(scenario: &Scenario, options: &RunOptions) -> Result<Summary, SimError> {
+    if options.paths == 0 {
+        return Err(SimError::Options("paths must be at least 1".into()));
+    }
+    if options.threads == Some(0) {
+        return Err(SimError::Options("threads must be at least 1".into()));
+    }
+    let model = Model::compile(scenario)?;
+    if model.years > 100 {
+        return Err(SimError::Options(
+            "horizons over 100 years are not supported".into(),
+        ));
+    }
+    let (first, end) = match options.shard {
+        Some(s) => s.range(options.paths),
+        None => (0, options.paths),
+    };
+    let stride = model.stride();
+    let rows_len = usize::try_from(end - first)
+        .ok()
+        .and_then(|n| n.checked_mul(stride))
+        .ok_or_else(|| SimError::Options(format!("{} paths do not fit in memory", end - first)))?;
+    let proto = ChaCha8Rng::seed_from_u64(options.seed);
+    let rule = options.rule.as_deref();
+    let n_chunks = (end - first).div_ceil(CHUNK);
+    let done = AtomicU64::new(0);
+    let total = end - first;
+
+    let work = |ci: u64| -> Result<ChunkOut, SimError> {
+        let lo = first + ci * CHUNK;
+        let hi = (lo + CHUNK).min(end);
+        let mut sc = model.scratch(rule.is_some());
+        let mut rows = vec![0i64; (hi - lo) as usize * stride];
+        let mut sums = vec![0i128; model.sums_len()];
+        for (k, path) in (lo..hi).enumerate() {
+            let row = &mut rows[k * stride..(k + 1) * stride];
+            model.path(&proto, path, rule, &mut sc, row, &mut sums)?;
+        }
+        if let Some(p) = &options.progress {
+            let d = done.fetch_add(hi - lo, Ordering::Relaxed) + (hi - lo);
+            p(d, total);
+        }
+        Ok(ChunkOut { rows, sums })
+    };
+
+    let mut builder = rayon::ThreadPoolBuilder::new();
+    if let Some(t) = options.threads {
+        builder = builder.num_threads(t);
+    }
+    let pool = builder
+        .build()
+        .map_err(|e| SimError::Options(format!("thread pool: {e}")))?;
+    let chunks: Vec<ChunkOut> = pool.install(|| {
+        (0..n_chunks)
+            .into_par_iter()
+            .map(work)
+            .collect::<Result<Vec<_>, _>>()
+    })?;
+
+    let mut rows = Vec::with_capacity(rows_len);
+    let mut sums = vec![0i128; model.sums_len()];
+    for c in chunks {
+        rows.extend_from_slice(&c.rows);
+        for (a, b) in sums.iter_mut().zip(c.sums) {
+            *a += b;
+        }
+    }
+    Summary::from_run(
+        scenario,
+        options,
+        &model_meta(&model),
+        first,
+        end,
+        rows,
+        &sums,
+        exact_pipeline(scenario)?,
+    )
+}
+
+/// The shape facts a summary keeps.
+pub(crate) struct ModelMeta {
+    pub(crate) months: usize,
+    pub(crate) years: usize,
+}
+
+fn model_meta(m: &Model) -> ModelMeta {
+    ModelMeta {
+        months: m.months,
+        years: m.years,
+    }
+}
