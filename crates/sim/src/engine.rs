@@ -372,6 +372,8 @@ struct Scratch {
     group_u: Vec<f64>,
     by_sl: Vec<f64>,
     by_reg: Vec<f64>,
+    /// Revenue then margin per cell, for each year.
+    year_cells: Vec<f64>,
     /// Difference arrays of linear segments, `(months + 1) × cells × [a, b, am, bm]`.
     lin: Vec<f64>,
     state: Option<GrowthState>,
@@ -396,6 +398,7 @@ impl Model {
             by_sl: vec![0.0; 2 * self.n_sl * self.years],
             by_reg: vec![0.0; 2 * self.n_reg * self.years],
             lin: vec![0.0; 4 * (self.months + 1) * cells],
+            year_cells: vec![0.0; 2 * self.years * cells],
             state: rule.then(|| GrowthState {
                 month: 0,
                 year: 1,
@@ -577,30 +580,42 @@ impl Model {
             }
         }
 
-        // Roll up: annual totals, monthly totals, service-line and region sums.
+        // Roll up: monthly totals, then per-year cell sums (contiguous, vectorizable),
+        // then annual totals and service-line and region sums from those.
         let (y_n, n_sl) = (self.years, self.n_sl);
         let mut annual = [0.0f64; 2 * 100];
-        sc.by_sl.fill(0.0);
-        sc.by_reg.fill(0.0);
-        let (by_sl, by_reg) = (&mut sc.by_sl, &mut sc.by_reg);
+        sc.year_cells.fill(0.0);
         for t in 0..m {
             let y = t / 12;
-            let mut month_rev = 0.0;
-            for s in 0..n_sl {
-                for r in 0..n_reg {
-                    let i = t * cells + s * n_reg + r;
-                    let (rv, mg) = (sc.rev[i], sc.mar[i]);
-                    month_rev += rv;
-                    annual[y_n + y] += mg;
-                    by_sl[(s * y_n + y) * 2] += rv;
-                    by_sl[(s * y_n + y) * 2 + 1] += mg;
-                    by_reg[(r * y_n + y) * 2] += rv;
-                    by_reg[(r * y_n + y) * 2 + 1] += mg;
-                }
-            }
+            let rev = &sc.rev[t * cells..(t + 1) * cells];
+            let mar = &sc.mar[t * cells..(t + 1) * cells];
+            let month_rev: f64 = rev.iter().sum();
             annual[y] += month_rev;
             row[2 * y_n + t] = cents(month_rev)?;
+            let (yr, ym) = sc.year_cells[2 * y * cells..(2 * y + 2) * cells].split_at_mut(cells);
+            for (acc, v) in yr.iter_mut().zip(rev) {
+                *acc += v;
+            }
+            for (acc, v) in ym.iter_mut().zip(mar) {
+                *acc += v;
+            }
         }
+        sc.by_sl.fill(0.0);
+        sc.by_reg.fill(0.0);
+        for y in 0..y_n {
+            let (yr, ym) = sc.year_cells[2 * y * cells..(2 * y + 2) * cells].split_at(cells);
+            annual[y_n + y] = ym.iter().sum();
+            for s in 0..n_sl {
+                for r in 0..n_reg {
+                    let c = s * n_reg + r;
+                    sc.by_sl[(s * y_n + y) * 2] += yr[c];
+                    sc.by_sl[(s * y_n + y) * 2 + 1] += ym[c];
+                    sc.by_reg[(r * y_n + y) * 2] += yr[c];
+                    sc.by_reg[(r * y_n + y) * 2 + 1] += ym[c];
+                }
+            }
+        }
+        let (by_sl, by_reg) = (&sc.by_sl, &sc.by_reg);
         for y in 0..2 * y_n {
             row[y] = cents(annual[y])?;
         }
