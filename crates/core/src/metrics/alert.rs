@@ -1,0 +1,893 @@
+//! RAG evaluation of every rolled-up cell and the de-duplicated alert register.
+//!
+//! Built-in alert kinds: a threshold breach (amber-or-worse or red), N consecutive adverse
+//! periods (each worse than the one before), cost-to-serve over a limit, margin under a
+//! floor — and any number of user [`AlertRule`]s (native, Rhai, WASM) beside them.
+//!
+//! De-duplication: the register holds at most one **open** alert per (node, KPI, kind).
+//! While the condition keeps holding, the open alert is updated (last seen, periods
+//! active); when it clears, the alert closes; if the problem comes back later, that is a
+//! new problem and raises a new alert. A period without data neither raises nor closes.
+//! Periods are evaluated once, in order: the register remembers the last period it saw.
+//!
+//! ```
+//! use kam_core::metrics::{evaluate, AlertPolicy, AlertRegister, KpiLibrary, Observation, ObservationTable, Status};
+//! use kam_core::account::{Account, AccountNode, NodeLevel};
+//! use rust_decimal_macros::dec;
+//!
+//! let account = Account {
+//!     id: "oem".into(), name: "OEM".into(), service_lines: vec![], buying_centres: vec![],
+//!     nodes: vec![
+//!         AccountNode::new("global", "Global", NodeLevel::Global, None),
+//!         AccountNode::new("pune", "Pune", NodeLevel::Site, Some("global")),
+//!     ],
+//! };
+//! let periods: Vec<String> = vec!["m1".into(), "m2".into(), "m3".into()];
+//! let mut t = ObservationTable::new(&KpiLibrary::contract_logistics(), &account.hierarchy()?, periods)?;
+//! for (p, on_time) in [("m1", 94), ("m2", 93), ("m3", 99)] {
+//!     t.record("pune", "otif_order_commit", p, Observation::ratio(on_time.into(), dec!(100)))?;
+//! }
+//! let mut register = AlertRegister::default();
+//! let e = evaluate(&t.roll_up()?, &AlertPolicy::default(), &[], &mut register, "m3")?;
+//! assert_eq!(e.status("pune", "otif_order_commit", "m2")?, Status::Red);
+//! // Red in m1 and m2 is one problem: one alert, closed when m3 is back on target.
+//! assert_eq!(register.alerts().len(), 1);
+//! assert_eq!(register.alerts()[0].closed.as_deref(), Some("m3"));
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+use std::cmp::Ordering;
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+
+use super::MetricsError;
+use super::kpi::{Kpi, Status};
+use super::table::{FixedThreshold, KpiView, Layout, RolledUp, cmp_cells};
+use crate::Direction;
+use crate::rules::{AlertInput, AlertRule, RuleHost, check_batch_len};
+
+/// What kind of problem an alert reports; part of the de-duplication key.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AlertKind {
+    /// The KPI is at or beyond its alert level (amber or red).
+    ThresholdBreach,
+    /// The KPI got worse N periods in a row.
+    ConsecutiveAdverse,
+    /// Cost-to-serve % above the limit.
+    CostToServeOverLimit,
+    /// Margin % below the floor.
+    MarginUnderFloor,
+    /// A user alert rule, by name.
+    Rule(String),
+}
+
+/// A built-in alert condition.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "kind")]
+pub enum BuiltInAlert {
+    /// Raise when the status is `at` or worse (`amber` or `red`).
+    ThresholdBreach {
+        /// The status that counts as a breach.
+        at: Status,
+    },
+    /// Raise when the value was worse than the previous period's `periods` times in a row.
+    ConsecutiveAdverse {
+        /// N ≥ 1.
+        periods: u32,
+    },
+    /// Raise when the cost-to-serve KPI is strictly above `limit` (in the KPI's unit).
+    CostToServeOverLimit {
+        /// The cost-to-serve KPI id.
+        kpi: String,
+        /// The limit.
+        limit: Decimal,
+    },
+    /// Raise when the margin KPI is strictly below `floor`.
+    MarginUnderFloor {
+        /// The margin KPI id.
+        kpi: String,
+        /// The floor.
+        floor: Decimal,
+    },
+}
+
+impl BuiltInAlert {
+    fn kind(&self) -> AlertKind {
+        match self {
+            BuiltInAlert::ThresholdBreach { .. } => AlertKind::ThresholdBreach,
+            BuiltInAlert::ConsecutiveAdverse { .. } => AlertKind::ConsecutiveAdverse,
+            BuiltInAlert::CostToServeOverLimit { .. } => AlertKind::CostToServeOverLimit,
+            BuiltInAlert::MarginUnderFloor { .. } => AlertKind::MarginUnderFloor,
+        }
+    }
+}
+
+/// Which built-in alerts run, and how much history user rules see.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AlertPolicy {
+    /// Built-in conditions; at most one of each kind.
+    pub alerts: Vec<BuiltInAlert>,
+    /// Periods of history (including the current one) passed to user rules.
+    pub rule_history: usize,
+}
+
+impl Default for AlertPolicy {
+    /// Red breach; 3 adverse periods in a row; cost-to-serve above 95 %; margin below 5 %.
+    fn default() -> Self {
+        AlertPolicy {
+            alerts: vec![
+                BuiltInAlert::ThresholdBreach { at: Status::Red },
+                BuiltInAlert::ConsecutiveAdverse { periods: 3 },
+                BuiltInAlert::CostToServeOverLimit {
+                    kpi: "cost_to_serve_pct".into(),
+                    limit: Decimal::from(95),
+                },
+                BuiltInAlert::MarginUnderFloor {
+                    kpi: "margin_pct".into(),
+                    floor: Decimal::from(5),
+                },
+            ],
+            rule_history: 12,
+        }
+    }
+}
+
+/// One alert: a problem at a node for a KPI, from the period it was raised to the period
+/// it cleared.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Alert {
+    /// Register-unique id, in raising order.
+    pub id: u64,
+    /// Account node.
+    pub node: String,
+    /// KPI id.
+    pub kpi: String,
+    /// Kind of problem.
+    pub kind: AlertKind,
+    /// Period in which it was raised.
+    pub opened: String,
+    /// Last period in which the condition held.
+    pub last_seen: String,
+    /// Number of periods in which the condition held.
+    pub periods_active: u32,
+    /// Period in which the condition cleared (`None` while open).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub closed: Option<String>,
+    /// The KPI value when raised.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub value: Option<Decimal>,
+    /// The user rule's explanation (empty for built-in kinds: see [`Alert::describe`]).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub message: String,
+}
+
+impl Alert {
+    /// Whether the problem is still open.
+    pub fn is_open(&self) -> bool {
+        self.closed.is_none()
+    }
+
+    /// A one-line explanation (built lazily so raising thousands of alerts stays cheap).
+    pub fn describe(&self) -> String {
+        let v = self
+            .value
+            .map_or_else(|| "n/a".to_owned(), |v| v.round_dp(4).normalize().to_string());
+        let what = match &self.kind {
+            AlertKind::ThresholdBreach => "breached its threshold",
+            AlertKind::ConsecutiveAdverse => "worsened period after period",
+            AlertKind::CostToServeOverLimit => "is over the cost-to-serve limit",
+            AlertKind::MarginUnderFloor => "is under the margin floor",
+            AlertKind::Rule(_) => "raised by rule",
+        };
+        let state = match &self.closed {
+            Some(p) => format!("closed {p}"),
+            None => "open".to_owned(),
+        };
+        let mut out = format!(
+            "{} at {} {what} in {} (value {v}); {state}",
+            self.kpi, self.node, self.opened
+        );
+        if !self.message.is_empty() {
+            out.push_str(": ");
+            out.push_str(&self.message);
+        }
+        out
+    }
+}
+
+/// Every alert ever raised for an account, and the last period evaluated.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AlertRegister {
+    alerts: Vec<Alert>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    last_period: Option<String>,
+}
+
+impl AlertRegister {
+    /// All alerts, in raising order.
+    pub fn alerts(&self) -> &[Alert] {
+        &self.alerts
+    }
+
+    /// The open alerts.
+    pub fn open(&self) -> impl Iterator<Item = &Alert> {
+        self.alerts.iter().filter(|a| a.is_open())
+    }
+
+    /// The alert with `id`.
+    pub fn get(&self, id: u64) -> Option<&Alert> {
+        self.alerts.iter().find(|a| a.id == id)
+    }
+
+    /// The last period evaluated into this register.
+    pub fn last_period(&self) -> Option<&str> {
+        self.last_period.as_deref()
+    }
+}
+
+/// Statuses of every (KPI, period, node) up to the evaluated period, and the alert changes.
+#[derive(Debug, Clone)]
+pub struct Evaluation {
+    layout: Arc<Layout>,
+    periods: usize,
+    statuses: Vec<Status>,
+    raised: Vec<u64>,
+    closed: Vec<u64>,
+}
+
+impl Evaluation {
+    /// The status of a cell.
+    ///
+    /// # Errors
+    /// Unknown ids, or a period after the evaluated one.
+    pub fn status(&self, node: &str, kpi: &str, period: &str) -> Result<Status, MetricsError> {
+        let l = &self.layout;
+        let (k, p, n) = (l.kpi(kpi)?, l.period(period)?, l.node(node)?);
+        if p >= self.periods {
+            return Err(MetricsError::UnknownPeriod(period.to_owned()));
+        }
+        Ok(self
+            .statuses
+            .get((k * self.periods + p) * l.n() + n)
+            .copied()
+            .unwrap_or(Status::NoData))
+    }
+
+    /// How many cells have `status`.
+    pub fn count(&self, status: Status) -> usize {
+        self.statuses.iter().filter(|s| **s == status).count()
+    }
+
+    /// Ids of alerts raised by this evaluation.
+    pub fn raised(&self) -> &[u64] {
+        &self.raised
+    }
+
+    /// Ids of alerts closed by this evaluation.
+    pub fn closed(&self) -> &[u64] {
+        &self.closed
+    }
+}
+
+/// Cells of one KPI, compared exactly.
+enum Cells<'a> {
+    Fixed(KpiView<'a>),
+    Values(Vec<Option<Decimal>>),
+}
+
+/// A comparable cell: exact components, or a decimal value (derived KPIs).
+#[derive(Clone, Copy)]
+enum Cell {
+    Fixed(i128, i128),
+    Value(Decimal),
+}
+
+struct Ctx<'a> {
+    rolled: &'a RolledUp,
+    k: usize,
+    nn: usize,
+    cells: Cells<'a>,
+}
+
+impl Ctx<'_> {
+    #[inline]
+    fn cell(&self, p: usize, n: usize) -> Option<Cell> {
+        match &self.cells {
+            Cells::Fixed(v) => v.get(p, n).map(|(a, b)| Cell::Fixed(a, b)),
+            Cells::Values(v) => v.get(p * self.nn + n).copied().flatten().map(Cell::Value),
+        }
+    }
+
+    fn value(&self, p: usize, n: usize, c: Cell) -> Result<Decimal, MetricsError> {
+        match c {
+            Cell::Value(v) => Ok(v),
+            Cell::Fixed(..) => Ok(self.rolled.value_at(self.k, p, n)?.unwrap_or_default()),
+        }
+    }
+
+    /// The cell's value against `t`, exactly; falls back to decimals on overflow.
+    #[inline]
+    fn cmp_to(&self, p: usize, n: usize, c: Cell, t: &FixedThreshold) -> Result<Ordering, MetricsError> {
+        if let Cell::Fixed(a, b) = c
+            && let Some(o) = t.cmp(a, b)
+        {
+            return Ok(o);
+        }
+        Ok(self.value(p, n, c)?.cmp(&t.value))
+    }
+
+    #[inline]
+    fn cmp_cells(&self, p: usize, n: usize, c: Cell, q: usize, d: Cell) -> Result<Ordering, MetricsError> {
+        if let (Cell::Fixed(a, b), Cell::Fixed(x, y)) = (c, d)
+            && let Some(o) = cmp_cells((a, b), (x, y))
+        {
+            return Ok(o);
+        }
+        Ok(self.value(p, n, c)?.cmp(&self.value(q, n, d)?))
+    }
+
+    fn threshold(&self, scale: Decimal, t: Decimal) -> FixedThreshold {
+        match &self.cells {
+            Cells::Fixed(v) => FixedThreshold::new(v.num_scale, v.den_scale, scale, t),
+            Cells::Values(_) => FixedThreshold::new(0, 0, Decimal::ONE, t),
+        }
+    }
+}
+
+fn better_or_equal(direction: Direction, o: Ordering) -> bool {
+    match direction {
+        Direction::HigherIsBetter => o != Ordering::Less,
+        Direction::LowerIsBetter => o != Ordering::Greater,
+    }
+}
+
+const NONE: u32 = u32::MAX;
+
+/// One alert being worked on: an open register alert, or a new one. Kept small while the
+/// cells are scanned; turned into an [`Alert`] at the end of the KPI's thread.
+struct Work {
+    /// The register alert it continues (index and clone), if any.
+    existing: Option<(usize, Alert)>,
+    /// (period raised, KPI, node, kind slot) — the order new alerts get their ids in.
+    key: (usize, usize, usize, usize),
+    /// Last period the condition held in this run (`None`: not seen in this run).
+    last_seen: Option<usize>,
+    closed: Option<usize>,
+    /// Periods the condition held in this run.
+    active: u32,
+    value: Option<Decimal>,
+    message: String,
+}
+
+/// A finished alert from one KPI's evaluation: the register index it replaces, or `None`
+/// for a new alert with its ordering key.
+struct Done {
+    origin: Option<usize>,
+    key: (usize, usize, usize, usize),
+    alert: Alert,
+    newly_closed: bool,
+}
+
+/// What is shared by every KPI's evaluation.
+struct Plan<'a> {
+    rolled: &'a RolledUp,
+    layout: &'a Layout,
+    kinds: Vec<AlertKind>,
+    breach: Option<(usize, Status)>,
+    adverse: Option<(usize, u32)>,
+    cts: Option<(usize, usize, Decimal)>,
+    margin: Option<(usize, usize, Decimal)>,
+    builtin: usize,
+    rules: usize,
+    /// Per rule: cells the rule saw, and the messages of those it raised.
+    rule_seen: Vec<Vec<bool>>,
+    rule_hits: Vec<HashMap<(usize, usize, usize), String>>,
+    start: usize,
+    np: usize,
+}
+
+/// Evaluates every cell of `rolled` up to `through`, and runs the built-in alerts and
+/// `rules` on the periods after the register's last one, updating `register`.
+///
+/// KPIs are evaluated on parallel threads; new alerts get their ids in (period, KPI, node,
+/// kind) order, so the register is the same whatever the thread count and whether the
+/// periods are evaluated one at a time or together. The register is only changed if the
+/// whole evaluation succeeds.
+///
+/// # Errors
+/// Unknown period or KPI in the policy, an invalid policy, a period already evaluated, a
+/// failing or misbehaving user rule, overflow.
+pub fn evaluate(
+    rolled: &RolledUp,
+    policy: &AlertPolicy,
+    rules: &[&dyn AlertRule],
+    register: &mut AlertRegister,
+    through: &str,
+) -> Result<Evaluation, MetricsError> {
+    let l = Arc::clone(&rolled.layout);
+    let last = l.period(through)?;
+    let start = match &register.last_period {
+        None => 0,
+        Some(p) => l.period(p)? + 1,
+    };
+    if start > last {
+        return Err(MetricsError::AlreadyEvaluated {
+            period: through.to_owned(),
+            last: register.last_period.clone().unwrap_or_default(),
+        });
+    }
+    let (nn, np) = (l.n(), last + 1);
+
+    // Policy → kind slots: built-ins first, then user rules.
+    let mut kinds: Vec<AlertKind> = Vec::new();
+    let (mut breach, mut adverse, mut cts, mut margin) = (None, None, None, None);
+    for a in &policy.alerts {
+        let kind = a.kind();
+        if kinds.contains(&kind) {
+            return Err(MetricsError::InvalidPolicy(format!("{kind:?} appears twice")));
+        }
+        let slot = kinds.len();
+        match a {
+            BuiltInAlert::ThresholdBreach { at } => {
+                if !matches!(at, Status::Amber | Status::Red) {
+                    return Err(MetricsError::InvalidPolicy(format!(
+                        "threshold breach at {at:?}: use amber or red"
+                    )));
+                }
+                breach = Some((slot, *at));
+            }
+            BuiltInAlert::ConsecutiveAdverse { periods } => {
+                if *periods == 0 {
+                    return Err(MetricsError::InvalidPolicy(
+                        "consecutive adverse periods must be ≥ 1".into(),
+                    ));
+                }
+                adverse = Some((slot, *periods));
+            }
+            BuiltInAlert::CostToServeOverLimit { kpi, limit } => cts = Some((slot, l.kpi(kpi)?, *limit)),
+            BuiltInAlert::MarginUnderFloor { kpi, floor } => margin = Some((slot, l.kpi(kpi)?, *floor)),
+        }
+        kinds.push(kind);
+    }
+    let builtin = kinds.len();
+    for r in rules {
+        let kind = AlertKind::Rule(r.name().to_owned());
+        if kinds.contains(&kind) {
+            return Err(MetricsError::InvalidPolicy(format!(
+                "two alert rules named {:?}",
+                r.name()
+            )));
+        }
+        kinds.push(kind);
+    }
+
+    // User rule decisions, one batch per rule per period.
+    let mut rule_hits: Vec<HashMap<(usize, usize, usize), String>> = vec![HashMap::new(); rules.len()];
+    let mut rule_seen: Vec<Vec<bool>> = vec![Vec::new(); rules.len()];
+    if !rules.is_empty() {
+        for seen in &mut rule_seen {
+            *seen = vec![false; l.kpis.len() * np * nn];
+        }
+        for p in start..np {
+            let mut inputs = Vec::new();
+            let mut cells = Vec::new();
+            for (k, kpi) in l.kpis.iter().enumerate() {
+                for n in 0..nn {
+                    if rolled.value_at(k, p, n)?.is_none() {
+                        continue;
+                    }
+                    let from = (p + 1).saturating_sub(policy.rule_history.max(1));
+                    let mut history = Vec::new();
+                    for q in from..=p {
+                        if let Some(v) = rolled.value_at(k, q, n)? {
+                            history.push(v);
+                        }
+                    }
+                    inputs.push(AlertInput {
+                        kpi: kpi.id.clone(),
+                        node: l.nodes.get(n).cloned().unwrap_or_default(),
+                        direction: kpi.direction,
+                        target: kpi.thresholds.target,
+                        history,
+                    });
+                    cells.push((k, n));
+                }
+            }
+            for (ri, rule) in rules.iter().enumerate() {
+                let decisions = rule.alert(&inputs)?;
+                check_batch_len(rule.name(), RuleHost::Native, &decisions, inputs.len())?;
+                for (&(k, n), d) in cells.iter().zip(decisions) {
+                    if let Some(seen) = rule_seen
+                        .get_mut(ri)
+                        .and_then(|s| s.get_mut((k * np + p) * nn + n))
+                    {
+                        *seen = true;
+                    }
+                    if d.raise
+                        && let Some(h) = rule_hits.get_mut(ri)
+                    {
+                        h.insert((k, p, n), d.message);
+                    }
+                }
+            }
+        }
+    }
+
+    // Open alerts already in the register, by KPI.
+    let mut existing: Vec<Vec<Work>> = (0..l.kpis.len()).map(|_| Vec::new()).collect();
+    for (ai, a) in register.alerts.iter().enumerate() {
+        if !a.is_open() {
+            continue;
+        }
+        let (Ok(k), Ok(n), Some(kind)) = (
+            l.kpi(&a.kpi),
+            l.node(&a.node),
+            kinds.iter().position(|x| *x == a.kind),
+        ) else {
+            continue;
+        };
+        if let Some(list) = existing.get_mut(k) {
+            list.push(Work {
+                existing: Some((ai, a.clone())),
+                key: (0, k, n, kind),
+                last_seen: None,
+                closed: None,
+                active: 0,
+                value: None,
+                message: String::new(),
+            });
+        }
+    }
+
+    let plan = Plan {
+        rolled,
+        layout: &l,
+        kinds,
+        breach,
+        adverse,
+        cts,
+        margin,
+        builtin,
+        rules: rules.len(),
+        rule_seen,
+        rule_hits,
+        start,
+        np,
+    };
+    let mut statuses = vec![Status::NoData; l.kpis.len() * np * nn];
+    let block = (np * nn).max(1);
+    let mut jobs: Vec<(usize, &mut [Status], Vec<Work>)> = statuses
+        .chunks_mut(block)
+        .zip(existing)
+        .enumerate()
+        .map(|(k, (s, w))| (k, s, w))
+        .collect();
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(jobs.len())
+        .max(1);
+    let per = jobs.len().div_ceil(threads).max(1);
+    let mut results: Vec<Result<Vec<Done>, MetricsError>> = Vec::new();
+    std::thread::scope(|scope| {
+        let plan = &plan;
+        let handles: Vec<_> = jobs
+            .chunks_mut(per)
+            .map(|chunk| {
+                scope.spawn(move || {
+                    chunk
+                        .iter_mut()
+                        .map(|(k, s, w)| evaluate_kpi(plan, *k, s, std::mem::take(w)))
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        for h in handles {
+            match h.join() {
+                Ok(r) => results.extend(r),
+                Err(_) => results.push(Err(MetricsError::InvalidPolicy(
+                    "an evaluation thread failed".into(),
+                ))),
+            }
+        }
+    });
+
+    // Commit: update the open alerts, give new ones ids in (period, KPI, node, kind) order.
+    let mut fresh = Vec::new();
+    let mut closed_ids = Vec::new();
+    for r in results {
+        for d in r? {
+            match d.origin.and_then(|o| register.alerts.get_mut(o)) {
+                Some(slot) => {
+                    if d.newly_closed {
+                        closed_ids.push(d.alert.id);
+                    }
+                    *slot = d.alert;
+                }
+                None => fresh.push(d),
+            }
+        }
+    }
+    fresh.sort_by_key(|d| d.key);
+    let mut next_id = register.alerts.iter().map(|a| a.id + 1).max().unwrap_or(1);
+    let mut raised = Vec::with_capacity(fresh.len());
+    register.alerts.reserve(fresh.len());
+    for d in fresh {
+        let mut a = d.alert;
+        a.id = next_id;
+        next_id += 1;
+        if d.newly_closed {
+            closed_ids.push(a.id);
+        }
+        raised.push(a.id);
+        register.alerts.push(a);
+    }
+    register.last_period = Some(through.to_owned());
+    Ok(Evaluation {
+        layout: l,
+        periods: np,
+        statuses,
+        raised,
+        closed: closed_ids,
+    })
+}
+
+/// Statuses and alert changes of one KPI over all periods.
+fn evaluate_kpi(
+    plan: &Plan<'_>,
+    k: usize,
+    statuses: &mut [Status],
+    mut work: Vec<Work>,
+) -> Result<Vec<Done>, MetricsError> {
+    let l = plan.layout;
+    let Some(kpi) = l.kpis.get(k) else {
+        return Ok(Vec::new());
+    };
+    let (np, nn, nk) = (plan.np, l.n(), plan.kinds.len());
+    let cells = match plan.rolled.view(k) {
+        Some(v) => Cells::Fixed(v),
+        None => {
+            let mut v = Vec::with_capacity(np * nn);
+            for p in 0..np {
+                for n in 0..nn {
+                    v.push(plan.rolled.value_at(k, p, n)?);
+                }
+            }
+            Cells::Values(v)
+        }
+    };
+    let ctx = Ctx {
+        rolled: plan.rolled,
+        k,
+        nn,
+        cells,
+    };
+    let scale = kpi.formula.scale();
+    let target = ctx.threshold(scale, kpi.thresholds.target);
+    let red = ctx.threshold(scale, kpi.thresholds.red);
+    let cts_t = plan
+        .cts
+        .filter(|c| c.1 == k)
+        .map(|(s, _, lim)| (s, ctx.threshold(scale, lim)));
+    let margin_t = plan
+        .margin
+        .filter(|c| c.1 == k)
+        .map(|(s, _, f)| (s, ctx.threshold(scale, f)));
+    let mut open = vec![NONE; nn * nk];
+    for (w, item) in work.iter().enumerate() {
+        let (_, _, n, kind) = item.key;
+        if let Some(s) = open.get_mut(n * nk + kind) {
+            *s = u32::try_from(w).unwrap_or(NONE);
+        }
+    }
+    let mut run = vec![0u32; nn];
+    let dir = kpi.direction;
+    let mut prev: Vec<Option<Cell>> = vec![None; nn];
+
+    for p in 0..np {
+        let alerting = p >= plan.start;
+        for n in 0..nn {
+            let cell = ctx.cell(p, n);
+            let status = match cell {
+                None => Status::NoData,
+                Some(c) => {
+                    if better_or_equal(dir, ctx.cmp_to(p, n, c, &target)?) {
+                        Status::Green
+                    } else {
+                        let o = ctx.cmp_to(p, n, c, &red)?;
+                        if o == Ordering::Equal || !better_or_equal(dir, o) {
+                            Status::Red
+                        } else {
+                            Status::Amber
+                        }
+                    }
+                }
+            };
+            if let Some(s) = statuses.get_mut(p * nn + n) {
+                *s = status;
+            }
+            let before = prev.get_mut(n).and_then(|x| std::mem::replace(x, cell));
+            if plan.adverse.is_some()
+                && let Some(r) = run.get_mut(n)
+            {
+                let worse = match (cell, before) {
+                    (Some(c), Some(b)) => {
+                        let o = ctx.cmp_cells(p, n, c, p.saturating_sub(1), b)?;
+                        o != Ordering::Equal && !better_or_equal(dir, o)
+                    }
+                    _ => false,
+                };
+                *r = if worse { r.saturating_add(1) } else { 0 };
+            }
+            if !alerting {
+                continue;
+            }
+            let Some(c) = cell else {
+                // No data neither raises nor closes built-in alerts.
+                if plan.rules == 0 {
+                    continue;
+                }
+                for ri in 0..plan.rules {
+                    rule_cell(plan, &ctx, kpi, &mut open, &mut work, (k, p, n), ri, None)?;
+                }
+                continue;
+            };
+            let mut conds: [(usize, bool); 4] = [(usize::MAX, false); 4];
+            if let Some((slot, at)) = plan.breach {
+                conds[0] = (slot, status >= at);
+            }
+            if let Some((slot, need)) = plan.adverse {
+                conds[1] = (slot, run.get(n).is_some_and(|r| *r >= need));
+            }
+            if let Some((slot, t)) = &cts_t {
+                conds[2] = (*slot, ctx.cmp_to(p, n, c, t)? == Ordering::Greater);
+            }
+            if let Some((slot, t)) = &margin_t {
+                conds[3] = (*slot, ctx.cmp_to(p, n, c, t)? == Ordering::Less);
+            }
+            for &(slot, cond) in &conds {
+                if slot == usize::MAX {
+                    continue;
+                }
+                step(plan, &ctx, kpi, &mut open, &mut work, (k, p, n, slot), cond, None)?;
+            }
+            for ri in 0..plan.rules {
+                rule_cell(plan, &ctx, kpi, &mut open, &mut work, (k, p, n), ri, Some(c))?;
+            }
+        }
+    }
+    let period = |p: usize| l.periods.get(p).cloned().unwrap_or_default();
+    Ok(work
+        .into_iter()
+        .map(|w| match w.existing {
+            Some((origin, mut a)) => {
+                if let Some(p) = w.last_seen {
+                    a.last_seen = period(p);
+                }
+                a.periods_active = a.periods_active.saturating_add(w.active);
+                if let Some(p) = w.closed {
+                    a.closed = Some(period(p));
+                }
+                Done {
+                    origin: Some(origin),
+                    key: w.key,
+                    alert: a,
+                    newly_closed: w.closed.is_some(),
+                }
+            }
+            None => {
+                let (p, _, n, slot) = w.key;
+                Done {
+                    origin: None,
+                    key: w.key,
+                    alert: Alert {
+                        id: 0,
+                        node: l.nodes.get(n).cloned().unwrap_or_default(),
+                        kpi: kpi.id.clone(),
+                        kind: plan
+                            .kinds
+                            .get(slot)
+                            .cloned()
+                            .unwrap_or(AlertKind::ThresholdBreach),
+                        opened: period(p),
+                        last_seen: period(w.last_seen.unwrap_or(p)),
+                        periods_active: w.active,
+                        closed: w.closed.map(period),
+                        value: w.value,
+                        message: w.message,
+                    },
+                    newly_closed: w.closed.is_some(),
+                }
+            }
+        })
+        .collect())
+}
+
+#[allow(clippy::too_many_arguments)]
+fn rule_cell(
+    plan: &Plan<'_>,
+    ctx: &Ctx<'_>,
+    kpi: &Kpi,
+    open: &mut [u32],
+    work: &mut Vec<Work>,
+    (k, p, n): (usize, usize, usize),
+    ri: usize,
+    _cell: Option<Cell>,
+) -> Result<(), MetricsError> {
+    let seen = plan
+        .rule_seen
+        .get(ri)
+        .and_then(|s| s.get((k * plan.np + p) * ctx.nn + n))
+        .copied()
+        .unwrap_or(false);
+    if !seen {
+        return Ok(());
+    }
+    let msg = plan.rule_hits.get(ri).and_then(|h| h.get(&(k, p, n))).cloned();
+    let cond = msg.is_some();
+    step(
+        plan,
+        ctx,
+        kpi,
+        open,
+        work,
+        (k, p, n, plan.builtin + ri),
+        cond,
+        msg,
+    )
+}
+
+/// Applies one condition to one (node, KPI, kind): raise, keep, close or nothing.
+#[allow(clippy::too_many_arguments)]
+fn step(
+    plan: &Plan<'_>,
+    ctx: &Ctx<'_>,
+    _kpi: &Kpi,
+    open: &mut [u32],
+    work: &mut Vec<Work>,
+    (k, p, n, slot): (usize, usize, usize, usize),
+    cond: bool,
+    message: Option<String>,
+) -> Result<(), MetricsError> {
+    let nk = plan.kinds.len();
+    let Some(o) = open.get_mut(n * nk + slot) else {
+        return Ok(());
+    };
+    match (cond, *o) {
+        (true, NONE) => {
+            let value = match ctx.cell(p, n) {
+                Some(c) => Some(ctx.value(p, n, c)?),
+                None => None,
+            };
+            *o = u32::try_from(work.len()).map_err(|_| MetricsError::OutOfRange {
+                what: "alert count".into(),
+            })?;
+            work.push(Work {
+                existing: None,
+                key: (p, k, n, slot),
+                last_seen: Some(p),
+                closed: None,
+                active: 1,
+                value,
+                message: message.unwrap_or_default(),
+            });
+        }
+        (true, w) => {
+            if let Some(w) = work.get_mut(w as usize) {
+                w.last_seen = Some(p);
+                w.active = w.active.saturating_add(1);
+            }
+        }
+        (false, NONE) => {}
+        (false, w) => {
+            if let Some(w) = work.get_mut(w as usize) {
+                w.closed = Some(p);
+            }
+            *o = NONE;
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,458 @@
+//! Building the petgraph `StableGraph` from records, and turning it back into records.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+
+use petgraph::Direction::Outgoing;
+use petgraph::stable_graph::{NodeIndex, StableGraph};
+use petgraph::visit::EdgeRef;
+use rust_decimal::Decimal;
+
+use super::{Coverage, OurPerson, Person, Relation, RelationshipLevel, StakeholderError, StakeholderMap};
+use crate::account::Account;
+
+/// A node: an index into the customer's people or into our people.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Node {
+    Their(u32),
+    Ours(u32),
+}
+
+/// An edge. Reports-to and influences point from the report / influencer; conflicts
+/// are stored once, in record order; coverage points from our person to theirs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Link {
+    ReportsTo,
+    Influences(Decimal),
+    ConflictsWith,
+    Covers(RelationshipLevel),
+}
+
+/// Grouping keys computed during validation.
+struct Groups {
+    region: Vec<u32>,
+    function: Vec<u32>,
+    centres_of: Vec<Vec<u32>>,
+    regions: Vec<String>,
+    functions: Vec<String>,
+    centres: Vec<String>,
+}
+
+/// What never changes when people are removed: the records and the grouping keys.
+#[derive(Debug)]
+pub(super) struct Shared {
+    pub(super) people: Vec<Person>,
+    pub(super) ours: Vec<OurPerson>,
+    pub(super) index: HashMap<String, NodeIndex>,
+    /// Per customer person: index into `regions` (rolled up to the region when built
+    /// for an account).
+    pub(super) region: Vec<u32>,
+    /// Per customer person: index into `functions`.
+    pub(super) function: Vec<u32>,
+    /// Per customer person: indices into `centres`.
+    pub(super) centres_of: Vec<Vec<u32>>,
+    pub(super) regions: Vec<String>,
+    pub(super) functions: Vec<String>,
+    pub(super) centres: Vec<String>,
+}
+
+/// A validated stakeholder map as a graph (petgraph `StableGraph`), ready for analysis.
+///
+/// Build it with [`StakeholderMap::graph`](super::StakeholderMap::graph). Removing a
+/// person ([`StakeholderGraph::without`]) keeps every other node's index stable, which
+/// is what the departure what-if relies on. Node indices never appear in results.
+#[derive(Debug, Clone)]
+pub struct StakeholderGraph {
+    pub(super) graph: StableGraph<Node, Link>,
+    pub(super) shared: Arc<Shared>,
+}
+
+fn intern<'a>(map: &mut HashMap<&'a str, u32>, list: &mut Vec<String>, key: &'a str) -> u32 {
+    if let Some(&i) = map.get(key) {
+        return i;
+    }
+    let i = list.len() as u32;
+    list.push(key.to_owned());
+    map.insert(key, i);
+    i
+}
+
+const THEIRS: &str = "customer person";
+const OURS: &str = "our person";
+
+impl StakeholderGraph {
+    /// Validates and builds; takes the map by value so the records move into the graph.
+    pub(super) fn build(map: StakeholderMap, account: Option<&Account>) -> Result<Self, StakeholderError> {
+        let (graph, index, groups) = Self::validate(&map, account)?;
+        let g = StakeholderGraph {
+            graph,
+            shared: Arc::new(Shared {
+                people: map.people,
+                ours: map.our_people,
+                index,
+                region: groups.region,
+                function: groups.function,
+                centres_of: groups.centres_of,
+                regions: groups.regions,
+                functions: groups.functions,
+                centres: groups.centres,
+            }),
+        };
+        g.check_reporting_cycles()?;
+        Ok(g)
+    }
+
+    #[allow(clippy::type_complexity)]
+    fn validate(
+        map: &StakeholderMap,
+        account: Option<&Account>,
+    ) -> Result<(StableGraph<Node, Link>, HashMap<String, NodeIndex>, Groups), StakeholderError> {
+        // Node indices are u32 and the dedup key packs two of them, so cap the size.
+        let nodes = map.people.len() + map.our_people.len();
+        if u32::try_from(nodes).is_err() || nodes >= (1 << 31) {
+            return Err(StakeholderError::OutOfRange {
+                path: "people".into(),
+                value: Decimal::from(nodes as u64),
+                range: "[0, 2^31)",
+            });
+        }
+        let mut graph = StableGraph::with_capacity(nodes, map.relations.len() + map.coverage.len());
+        let mut index: HashMap<String, NodeIndex> = HashMap::with_capacity(nodes);
+        let ids = map
+            .people
+            .iter()
+            .enumerate()
+            .map(|(i, p)| {
+                (
+                    format_args!("people[{i}].id").to_string(),
+                    &p.id,
+                    Node::Their(i as u32),
+                )
+            })
+            .chain(map.our_people.iter().enumerate().map(|(i, p)| {
+                (
+                    format_args!("our_people[{i}].id").to_string(),
+                    &p.id,
+                    Node::Ours(i as u32),
+                )
+            }));
+        for (path, id, node) in ids {
+            if id.is_empty() {
+                return Err(StakeholderError::EmptyId { path });
+            }
+            if index.contains_key(id.as_str()) {
+                return Err(StakeholderError::DuplicateId { path, id: id.clone() });
+            }
+            index.insert(id.clone(), graph.add_node(node));
+        }
+
+        let hierarchy = account.map(Account::hierarchy).transpose()?;
+        let known_centres: Option<HashSet<&str>> =
+            account.map(|a| a.buying_centres.iter().map(|c| c.id.as_str()).collect());
+        let (mut regions, mut functions, mut centres) = (Vec::new(), Vec::new(), Vec::new());
+        let (mut region_ix, mut function_ix, mut centre_ix) =
+            (HashMap::new(), HashMap::new(), HashMap::new());
+        let mut region = Vec::with_capacity(map.people.len());
+        let mut function = Vec::with_capacity(map.people.len());
+        let mut centres_of = Vec::with_capacity(map.people.len());
+        for (i, p) in map.people.iter().enumerate() {
+            let group: &str = match &hierarchy {
+                Some(h) => {
+                    if !h.contains(&p.region) {
+                        return Err(StakeholderError::UnknownRegion {
+                            path: format!("people[{i}].region"),
+                            id: p.region.clone(),
+                        });
+                    }
+                    h.region_of(&p.region).unwrap_or(&p.region)
+                }
+                None => &p.region,
+            };
+            // `group` may borrow the hierarchy, which is dropped at the end; own it.
+            let r = match region_ix.get(group) {
+                Some(&r) => r,
+                None => {
+                    let r = regions.len() as u32;
+                    regions.push(group.to_owned());
+                    region_ix.insert(group.to_owned(), r);
+                    r
+                }
+            };
+            region.push(r);
+            function.push(intern(&mut function_ix, &mut functions, &p.function));
+            let mut mine = Vec::with_capacity(p.buying_centres.len());
+            for (j, c) in p.buying_centres.iter().enumerate() {
+                if let Some(known) = &known_centres
+                    && !known.contains(c.as_str())
+                {
+                    return Err(StakeholderError::UnknownBuyingCentre {
+                        path: format!("people[{i}].buying_centres[{j}]"),
+                        id: c.clone(),
+                    });
+                }
+                let c = intern(&mut centre_ix, &mut centres, c);
+                if !mine.contains(&c) {
+                    mine.push(c);
+                }
+            }
+            centres_of.push(mine);
+        }
+
+        // `path` is built only on error: formatting it for every relation would dominate.
+        let lookup = |path: &dyn Fn() -> String,
+                      id: &str,
+                      side: &'static str|
+         -> Result<NodeIndex, StakeholderError> {
+            match index.get(id) {
+                Some(&n) => {
+                    let ok = matches!(
+                        (graph.node_weight(n), side),
+                        (Some(Node::Their(_)), THEIRS) | (Some(Node::Ours(_)), OURS)
+                    );
+                    if ok {
+                        return Ok(n);
+                    }
+                    Err(StakeholderError::UnknownPerson {
+                        path: path(),
+                        side,
+                        id: id.to_owned(),
+                    })
+                }
+                None => Err(StakeholderError::UnknownPerson {
+                    path: path(),
+                    side,
+                    id: id.to_owned(),
+                }),
+            }
+        };
+
+        let mut seen: HashSet<u64> = HashSet::with_capacity(map.relations.len() + map.coverage.len());
+        let mut edges = Vec::with_capacity(map.relations.len());
+        for (i, r) in map.relations.iter().enumerate() {
+            let (from, to) = r.ends();
+            let a = lookup(&|| format!("relations[{i}].from"), from, THEIRS)?;
+            let b = lookup(&|| format!("relations[{i}].to"), to, THEIRS)?;
+            if a == b {
+                return Err(StakeholderError::SelfEdge {
+                    path: format!("relations[{i}]"),
+                    kind: r.kind(),
+                    id: from.to_owned(),
+                });
+            }
+            let (link, tag, x, y) = match r {
+                Relation::ReportsTo { .. } => (Link::ReportsTo, 0u64, a, b),
+                Relation::Influences { weight, .. } => {
+                    if *weight <= Decimal::ZERO || *weight > Decimal::ONE {
+                        return Err(StakeholderError::OutOfRange {
+                            path: format!("relations[{i}].weight"),
+                            value: *weight,
+                            range: "(0, 1]",
+                        });
+                    }
+                    (Link::Influences(*weight), 1, a, b)
+                }
+                // Symmetric: a–b and b–a are the same conflict.
+                Relation::ConflictsWith { .. } => (Link::ConflictsWith, 2, a.min(b), a.max(b)),
+            };
+            let key = (tag << 62) | ((x.index() as u64) << 31) | y.index() as u64;
+            if !seen.insert(key) {
+                return Err(StakeholderError::DuplicateRelation {
+                    path: format!("relations[{i}]"),
+                    kind: r.kind(),
+                    from: from.to_owned(),
+                    to: to.to_owned(),
+                });
+            }
+            edges.push((a, b, link));
+        }
+        for (i, c) in map.coverage.iter().enumerate() {
+            let a = lookup(&|| format!("coverage[{i}].ours"), &c.ours, OURS)?;
+            let b = lookup(&|| format!("coverage[{i}].theirs"), &c.theirs, THEIRS)?;
+            let key = (3u64 << 62) | ((a.index() as u64) << 31) | b.index() as u64;
+            if !seen.insert(key) {
+                return Err(StakeholderError::DuplicateRelation {
+                    path: format!("coverage[{i}]"),
+                    kind: "coverage",
+                    from: c.ours.clone(),
+                    to: c.theirs.clone(),
+                });
+            }
+            edges.push((a, b, Link::Covers(c.level)));
+        }
+        for (a, b, link) in edges {
+            graph.add_edge(a, b, link);
+        }
+
+        Ok((
+            graph,
+            index,
+            Groups {
+                region,
+                function,
+                centres_of,
+                regions,
+                functions,
+                centres,
+            },
+        ))
+    }
+
+    /// Depth-first search over reports-to edges; a back edge closes a cycle.
+    fn check_reporting_cycles(&self) -> Result<(), StakeholderError> {
+        use petgraph::visit::NodeIndexable;
+        const WHITE: u8 = 0;
+        const GREY: u8 = 1;
+        const BLACK: u8 = 2;
+        let mut colour = vec![WHITE; self.graph.node_bound()];
+        let managers = |n: NodeIndex| {
+            self.graph
+                .edges_directed(n, Outgoing)
+                .filter(|e| matches!(e.weight(), Link::ReportsTo))
+                .map(|e| e.target())
+        };
+        for start in self.graph.node_indices() {
+            if colour.get(start.index()) != Some(&WHITE) {
+                continue;
+            }
+            let mut stack = vec![(start, managers(start))];
+            if let Some(c) = colour.get_mut(start.index()) {
+                *c = GREY;
+            }
+            while let Some((node, iter)) = stack.last_mut() {
+                let node = *node;
+                match iter.next() {
+                    Some(next) => match colour.get(next.index()).copied() {
+                        Some(WHITE) => {
+                            if let Some(c) = colour.get_mut(next.index()) {
+                                *c = GREY;
+                            }
+                            stack.push((next, managers(next)));
+                        }
+                        Some(GREY) => {
+                            let from = stack.iter().position(|(n, _)| *n == next).unwrap_or(0);
+                            let mut cycle: Vec<String> = stack[from..]
+                                .iter()
+                                .map(|(n, _)| self.id(*n).to_owned())
+                                .collect();
+                            cycle.push(self.id(next).to_owned());
+                            return Err(StakeholderError::ReportsToCycle { cycle });
+                        }
+                        _ => {}
+                    },
+                    None => {
+                        if let Some(c) = colour.get_mut(node.index()) {
+                            *c = BLACK;
+                        }
+                        stack.pop();
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The id of a node (empty for a removed one, which callers never ask for).
+    pub(super) fn id(&self, n: NodeIndex) -> &str {
+        match self.graph.node_weight(n) {
+            Some(Node::Their(i)) => self.shared.people.get(*i as usize).map_or("", |p| p.id.as_str()),
+            Some(Node::Ours(i)) => self.shared.ours.get(*i as usize).map_or("", |p| p.id.as_str()),
+            None => "",
+        }
+    }
+
+    /// The customer person at a node.
+    pub(super) fn their(&self, n: NodeIndex) -> Option<(usize, &Person)> {
+        match self.graph.node_weight(n) {
+            Some(Node::Their(i)) => self.shared.people.get(*i as usize).map(|p| (*i as usize, p)),
+            _ => None,
+        }
+    }
+
+    /// The node of a person still in the graph.
+    pub(super) fn node(&self, id: &str) -> Result<NodeIndex, StakeholderError> {
+        self.shared
+            .index
+            .get(id)
+            .copied()
+            .filter(|n| self.graph.contains_node(*n))
+            .ok_or_else(|| StakeholderError::NotInGraph { id: id.to_owned() })
+    }
+
+    /// Customer people still in the graph, with their record index, in record order.
+    pub(super) fn their_nodes(&self) -> impl Iterator<Item = (NodeIndex, usize, &Person)> + '_ {
+        self.graph
+            .node_indices()
+            .filter_map(move |n| self.their(n).map(|(i, p)| (n, i, p)))
+    }
+
+    /// Whether a person (either side) is in the graph.
+    pub fn contains(&self, id: &str) -> bool {
+        self.node(id).is_ok()
+    }
+
+    /// A customer person's record, if they are in the graph.
+    pub fn person(&self, id: &str) -> Option<&Person> {
+        self.node(id).ok().and_then(|n| self.their(n)).map(|(_, p)| p)
+    }
+
+    /// The customer people in the graph, in record order.
+    pub fn people(&self) -> impl Iterator<Item = &Person> + '_ {
+        self.their_nodes().map(|(_, _, p)| p)
+    }
+
+    /// Number of people (both sides) and of edges (relations + coverage).
+    pub fn size(&self) -> (usize, usize) {
+        (self.graph.node_count(), self.graph.edge_count())
+    }
+
+    /// The graph with person `id` (either side) and all their relations removed.
+    ///
+    /// # Errors
+    /// [`StakeholderError::NotInGraph`] if there is no such person.
+    pub fn without(&self, id: &str) -> Result<StakeholderGraph, StakeholderError> {
+        let mut g = self.clone();
+        g.remove(id)?;
+        Ok(g)
+    }
+
+    /// Removes person `id` (either side) and all their relations.
+    ///
+    /// # Errors
+    /// [`StakeholderError::NotInGraph`] if there is no such person.
+    pub fn remove(&mut self, id: &str) -> Result<(), StakeholderError> {
+        let n = self.node(id)?;
+        self.graph.remove_node(n);
+        Ok(())
+    }
+
+    /// The graph as records again: the people still in it, in record order, and their
+    /// relations and coverage in record order. A graph built from a map gives that map
+    /// back unchanged.
+    pub fn to_map(&self) -> StakeholderMap {
+        let mut map = StakeholderMap::default();
+        for n in self.graph.node_indices() {
+            match self.graph.node_weight(n) {
+                Some(Node::Their(i)) => map.people.extend(self.shared.people.get(*i as usize).cloned()),
+                Some(Node::Ours(i)) => map.our_people.extend(self.shared.ours.get(*i as usize).cloned()),
+                None => {}
+            }
+        }
+        for e in self.graph.edge_indices() {
+            let (Some((a, b)), Some(link)) = (self.graph.edge_endpoints(e), self.graph.edge_weight(e)) else {
+                continue;
+            };
+            let (from, to) = (self.id(a).to_owned(), self.id(b).to_owned());
+            match *link {
+                Link::ReportsTo => map.relations.push(Relation::ReportsTo { from, to }),
+                Link::Influences(weight) => map.relations.push(Relation::Influences { from, to, weight }),
+                Link::ConflictsWith => map.relations.push(Relation::ConflictsWith { from, to }),
+                Link::Covers(level) => map.coverage.push(Coverage {
+                    ours: from,
+                    theirs: to,
+                    level,
+                }),
+            }
+        }
+        map
+    }
+}

@@ -1,0 +1,337 @@
+//! The sandboxed engine: one [`ScriptHost`] per process, shared across threads.
+
+use std::cell::{Cell, RefCell};
+use std::collections::HashMap;
+use std::hash::{Hash, Hasher};
+use std::io::Write;
+use std::sync::{Arc, RwLock};
+use std::time::{Duration, Instant};
+
+use rhai::packages::{
+    BasicArrayPackage, BasicMapPackage, BasicMathPackage, CorePackage, LogicPackage, MoreStringPackage,
+    Package,
+};
+use rhai::{AST, CallFnOptions, Dynamic, Engine, FuncArgs, Scope};
+
+use crate::error::{ScriptError, ScriptErrorKind};
+
+/// Sandbox limits. The defaults stop an endless loop, runaway recursion or a memory bomb
+/// within a few seconds while leaving ample room for real analyst scripts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Limits {
+    /// Maximum Rhai operations per run or per rule call (default 20 million).
+    pub max_operations: u64,
+    /// Maximum function call depth (default 64).
+    pub max_call_levels: usize,
+    /// Maximum expression nesting at global level (default 64).
+    pub max_expr_depth: usize,
+    /// Maximum expression nesting inside functions (default 32).
+    pub max_function_expr_depth: usize,
+    /// Maximum string length in bytes (default 4 MiB).
+    pub max_string_size: usize,
+    /// Maximum array length (default 500,000).
+    pub max_array_size: usize,
+    /// Maximum object-map size (default 100,000).
+    pub max_map_size: usize,
+    /// Wall-clock limit per run or per rule call (default 5 s).
+    pub wall_clock: Duration,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_operations: 20_000_000,
+            max_call_levels: 64,
+            max_expr_depth: 64,
+            max_function_expr_depth: 32,
+            max_string_size: 4 * 1024 * 1024,
+            max_array_size: 500_000,
+            max_map_size: 100_000,
+            wall_clock: Duration::from_secs(5),
+        }
+    }
+}
+
+thread_local! {
+    // The deadline of the run on this thread. The engine is shared, so a per-run deadline
+    // cannot live in it; runs are synchronous, so the running thread is the one to ask.
+    static DEADLINE: Cell<Option<Instant>> = const { Cell::new(None) };
+    // Where `print` goes on this thread: captured into a buffer, or stdout when `None`.
+    static PRINT_SINK: RefCell<Option<String>> = const { RefCell::new(None) };
+}
+
+/// Sets this thread's deadline for the duration of a run; restores the outer one on drop
+/// (a rule may be called from inside a script's API call).
+struct DeadlineGuard(Option<Instant>);
+
+impl DeadlineGuard {
+    fn start(limit: Duration) -> Self {
+        let new = Instant::now().checked_add(limit);
+        let outer = DEADLINE.with(|d| d.get());
+        // An inner run never extends the outer run's deadline.
+        let effective = match (outer, new) {
+            (Some(o), Some(n)) => Some(o.min(n)),
+            (o, n) => o.or(n),
+        };
+        DEADLINE.with(|d| d.set(effective));
+        DeadlineGuard(outer)
+    }
+}
+
+impl Drop for DeadlineGuard {
+    fn drop(&mut self) {
+        DEADLINE.with(|d| d.set(self.0));
+    }
+}
+
+/// A compiled script: its name, source (for error rendering) and AST.
+#[derive(Debug, Clone)]
+pub struct CompiledScript {
+    name: Arc<str>,
+    source: Arc<str>,
+    ast: AST,
+}
+
+impl CompiledScript {
+    /// The script's name (its file path, usually).
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+    /// The source text.
+    pub fn source(&self) -> &str {
+        &self.source
+    }
+    /// The compiled AST.
+    pub fn ast(&self) -> &AST {
+        &self.ast
+    }
+    /// Whether the script defines `name` with `arity` parameters.
+    pub fn has_fn(&self, name: &str, arity: usize) -> bool {
+        self.ast
+            .iter_functions()
+            .any(|f| f.name == name && f.params.len() == arity)
+    }
+    /// The error for a failed run of this script.
+    pub fn error(&self, err: &rhai::EvalAltResult) -> ScriptError {
+        ScriptError::from_eval(&self.name, &self.source, err)
+    }
+}
+
+const CACHE_CAPACITY: usize = 256;
+
+/// The sandboxed Rhai engine with the analyst API loaded, plus a compiled-script cache.
+///
+/// Build one per process (it is `Send + Sync`) and share it behind an `Arc`; every run and
+/// every rule call uses the same engine. The sandbox: an operation budget, call-depth and
+/// expression-depth limits, string/array/map size limits, `eval` disabled, strict
+/// variables (an undefined variable is a compile error), no `import`, no clock, and a
+/// wall-clock deadline checked through `on_progress`.
+///
+/// ```
+/// use kam_script::ScriptHost;
+///
+/// let host = ScriptHost::default();
+/// let v = host.eval_source("example.rhai", "round_dp(4.50 * 3 / 7, 2, \"half_up\")")?;
+/// assert_eq!(v.to_string(), "1.93");
+/// # Ok::<(), kam_script::ScriptError>(())
+/// ```
+pub struct ScriptHost {
+    engine: Engine,
+    limits: Limits,
+    api: Vec<crate::api::ApiEntry>,
+    cache: RwLock<HashMap<(Arc<str>, u64), Arc<CompiledScript>>>,
+}
+
+impl std::fmt::Debug for ScriptHost {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ScriptHost")
+            .field("limits", &self.limits)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Default for ScriptHost {
+    fn default() -> Self {
+        ScriptHost::new(Limits::default())
+    }
+}
+
+impl ScriptHost {
+    /// A host with `limits` and the full analyst API registered.
+    pub fn new(limits: Limits) -> Self {
+        let mut engine = Engine::new_raw();
+        // The standard library without the time package: scripts get no clock.
+        for module in [
+            CorePackage::new().as_shared_module(),
+            LogicPackage::new().as_shared_module(),
+            BasicMathPackage::new().as_shared_module(),
+            BasicArrayPackage::new().as_shared_module(),
+            BasicMapPackage::new().as_shared_module(),
+            MoreStringPackage::new().as_shared_module(),
+        ] {
+            engine.register_global_module(module);
+        }
+        engine
+            .set_max_operations(limits.max_operations)
+            .set_max_call_levels(limits.max_call_levels)
+            .set_max_expr_depths(limits.max_expr_depth, limits.max_function_expr_depth)
+            .set_max_string_size(limits.max_string_size)
+            .set_max_array_size(limits.max_array_size)
+            .set_max_map_size(limits.max_map_size)
+            .set_strict_variables(true)
+            .set_fail_on_invalid_map_property(true);
+        engine.disable_symbol("eval");
+        engine.on_progress(|ops| {
+            // Reading the clock costs ~20 ns; every 1,024 operations is plenty.
+            if ops & 0x3FF != 0 {
+                return None;
+            }
+            match DEADLINE.with(|d| d.get()) {
+                Some(deadline) if Instant::now() >= deadline => Some(Dynamic::from("wall-clock limit")),
+                _ => None,
+            }
+        });
+        engine.on_print(|s| {
+            let captured = PRINT_SINK.with(|sink| match sink.borrow_mut().as_mut() {
+                Some(buf) => {
+                    buf.push_str(s);
+                    buf.push('\n');
+                    true
+                }
+                None => false,
+            });
+            if !captured {
+                // A closed stdout (e.g. `kam run x | head`) must not abort the script host.
+                let _ = writeln!(std::io::stdout().lock(), "{s}");
+            }
+        });
+        engine.on_debug(|s, _src, pos| {
+            let _ = writeln!(std::io::stderr().lock(), "[debug {pos}] {s}");
+        });
+        let api = crate::api::register(&mut engine);
+        ScriptHost {
+            engine,
+            limits,
+            api,
+            cache: RwLock::new(HashMap::new()),
+        }
+    }
+
+    /// The limits this host enforces.
+    pub fn limits(&self) -> &Limits {
+        &self.limits
+    }
+
+    /// The analyst API this host provides, in listing order (what `kam api` prints).
+    pub fn api(&self) -> &[crate::api::ApiEntry] {
+        &self.api
+    }
+
+    /// The underlying engine (for listing the API or advanced embedding).
+    pub fn engine(&self) -> &Engine {
+        &self.engine
+    }
+
+    /// Compiles `source` under `name`, or returns the cached compilation of the same text.
+    ///
+    /// # Errors
+    /// A [`ScriptErrorKind::Syntax`] error with line and column.
+    pub fn compile(&self, name: &str, source: &str) -> Result<Arc<CompiledScript>, ScriptError> {
+        let mut hasher = std::collections::hash_map::DefaultHasher::new();
+        source.hash(&mut hasher);
+        let key: (Arc<str>, u64) = (Arc::from(name), hasher.finish());
+        if let Ok(cache) = self.cache.read()
+            && let Some(hit) = cache.get(&key)
+        {
+            return Ok(Arc::clone(hit));
+        }
+        let ast = self
+            .engine
+            .compile(source)
+            .map_err(|e| ScriptError::from_parse(name, source, &e))?;
+        let compiled = Arc::new(CompiledScript {
+            name: Arc::clone(&key.0),
+            source: Arc::from(source),
+            ast,
+        });
+        if let Ok(mut cache) = self.cache.write() {
+            if cache.len() >= CACHE_CAPACITY {
+                cache.clear();
+            }
+            cache.insert(key, Arc::clone(&compiled));
+        }
+        Ok(compiled)
+    }
+
+    /// Runs a compiled script's top level and returns its last value; `print` goes to stdout.
+    ///
+    /// # Errors
+    /// The rendered-position [`ScriptError`] of the first failure.
+    pub fn run(&self, script: &CompiledScript) -> Result<Dynamic, ScriptError> {
+        let _deadline = DeadlineGuard::start(self.limits.wall_clock);
+        let mut scope = Scope::new();
+        self.engine
+            .eval_ast_with_scope::<Dynamic>(&mut scope, &script.ast)
+            .map_err(|e| script.error(&e))
+    }
+
+    /// Like [`ScriptHost::run`], but `print` output is captured and returned (also on error).
+    pub fn run_captured(&self, script: &CompiledScript) -> (Result<Dynamic, ScriptError>, String) {
+        let outer = PRINT_SINK.with(|s| s.borrow_mut().replace(String::new()));
+        let result = self.run(script);
+        let captured = PRINT_SINK.with(|s| std::mem::replace(&mut *s.borrow_mut(), outer));
+        (result, captured.unwrap_or_default())
+    }
+
+    /// Compiles and runs `source` (see [`ScriptHost::compile`] and [`ScriptHost::run`]).
+    ///
+    /// # Errors
+    /// A syntax or runtime [`ScriptError`].
+    pub fn eval_source(&self, name: &str, source: &str) -> Result<Dynamic, ScriptError> {
+        let script = self.compile(name, source)?;
+        self.run(&script)
+    }
+
+    /// Calls the script function `fn_name` with `args`, without re-running the script's top
+    /// level (`eval_ast(false)`): the fast path for rules.
+    ///
+    /// # Errors
+    /// A runtime [`ScriptError`] (missing function, limits, a failure inside it).
+    pub fn call_fn(
+        &self,
+        script: &CompiledScript,
+        fn_name: &str,
+        args: impl FuncArgs,
+    ) -> Result<Dynamic, ScriptError> {
+        let _deadline = DeadlineGuard::start(self.limits.wall_clock);
+        let mut scope = Scope::new();
+        let options = CallFnOptions::new().eval_ast(false).rewind_scope(true);
+        self.engine
+            .call_fn_with_options::<Dynamic>(options, &mut scope, &script.ast, fn_name, args)
+            .map_err(|e| script.error(&e))
+    }
+}
+
+/// Checks that a script defines `name` with `arity` parameters: the load-time check of
+/// every rule kind.
+pub(crate) fn require_entry_point(
+    script: &CompiledScript,
+    name: &str,
+    arity: usize,
+    signature: &str,
+) -> Result<(), ScriptError> {
+    if script.has_fn(name, arity) {
+        return Ok(());
+    }
+    let other = script
+        .ast
+        .iter_functions()
+        .find(|f| f.name == name)
+        .map(|f| format!(" (found `{name}` with {} parameters)", f.params.len()))
+        .unwrap_or_default();
+    Err(ScriptError::new(
+        script.name(),
+        ScriptErrorKind::Contract,
+        format!("missing entry point `{signature}`{other}"),
+    ))
+}

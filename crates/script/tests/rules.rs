@@ -1,0 +1,433 @@
+//! Rules written as scripts implement the kam-core rule traits and agree with the same
+//! rule written natively, to the last decimal.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::sync::Arc;
+
+use kam_core::Direction;
+use kam_core::rules::{
+    AlertDecision, AlertInput, AlertRule, FnAlertRule, FnGrowthRule, FnKpiScoringRule, FnPricingRule,
+    GrowthRule, GrowthState, KpiScoringRule, MeasureInput, PriceAdjustment, PricingInput, PricingLine,
+    PricingRule, RuleError, RuleErrorKind, ServiceLineRevenue,
+};
+use kam_script::{
+    ScriptAlertRule, ScriptErrorKind, ScriptGrowthRule, ScriptHost, ScriptKpiScoringRule, ScriptPricingRule,
+};
+use proptest::prelude::*;
+use rust_decimal::Decimal;
+use rust_decimal_macros::dec;
+
+const VOLUME_REBATE: &str = include_str!("../../../scripts/volume_rebate.rhai");
+const OEM_GROWTH: &str = include_str!("../../../scripts/oem_volume_growth.rhai");
+const BAND_SCORE: &str = include_str!("../../../scripts/band_kpi_score.rhai");
+
+static HOST: std::sync::LazyLock<Arc<ScriptHost>> =
+    std::sync::LazyLock::new(|| Arc::new(ScriptHost::default()));
+
+fn host() -> Arc<ScriptHost> {
+    Arc::clone(&HOST)
+}
+
+// ---------------------------------------------------------------- native versions
+
+fn native_rebate() -> impl PricingRule {
+    FnPricingRule::new("volume rebate", |q: &PricingInput| {
+        let threshold = Decimal::from(50_000);
+        Ok(if q.total > threshold {
+            vec![PriceAdjustment {
+                label: "volume rebate".into(),
+                amount: -(q.total - threshold) * dec!(0.02),
+            }]
+        } else {
+            vec![]
+        })
+    })
+}
+
+fn native_growth() -> impl GrowthRule {
+    FnGrowthRule::new("OEM volume growth", |s: &GrowthState| {
+        let growth = rust_decimal::MathematicalOps::powi(&dec!(1.03), i64::from(s.year) - 1);
+        Ok(s.service_lines
+            .iter()
+            .map(|l| match l.service_line.as_str() {
+                "warehousing" | "inbound_to_manufacturing" => growth,
+                _ => Decimal::ONE,
+            })
+            .collect())
+    })
+}
+
+fn native_band_score() -> impl KpiScoringRule {
+    FnKpiScoringRule::new("band score", |m: &MeasureInput| {
+        let cap = dec!(1.10);
+        let div = |a: Decimal, b: Decimal| {
+            a.checked_div(b).ok_or_else(|| {
+                RuleError::new(
+                    "band score",
+                    kam_core::rules::RuleHost::Native,
+                    RuleErrorKind::Failed,
+                    "division by zero",
+                )
+            })
+        };
+        Ok(match m.red {
+            Some(red) => div(m.actual - red, m.target - red)?.clamp(Decimal::ZERO, cap),
+            None => match m.direction {
+                Direction::HigherIsBetter => div(m.actual, m.target)?.min(cap),
+                Direction::LowerIsBetter => div(m.target, m.actual)?.min(cap),
+            },
+        })
+    })
+}
+
+fn quote(total: Decimal) -> PricingInput {
+    PricingInput {
+        currency: "EUR".into(),
+        lines: vec![PricingLine {
+            activity: "pick_line".into(),
+            quantity: dec!(18000),
+            billed_quantity: dec!(18000),
+            amount: total,
+        }],
+        total,
+    }
+}
+
+fn state(year: u32) -> GrowthState {
+    let lines = [
+        "warehousing",
+        "inbound_to_manufacturing",
+        "transport",
+        "aftermarket",
+    ];
+    GrowthState {
+        month: (year - 1) * 12,
+        year,
+        volume_index: Decimal::ONE,
+        service_lines: lines
+            .iter()
+            .map(|l| ServiceLineRevenue {
+                service_line: (*l).into(),
+                revenue: dec!(100000),
+            })
+            .collect(),
+    }
+}
+
+// ---------------------------------------------------------------- native = script
+
+#[test]
+fn volume_rebate_native_equals_script() {
+    let script = ScriptPricingRule::load(host(), "scripts/volume_rebate.rhai", VOLUME_REBATE).unwrap();
+    let native = native_rebate();
+    // Source: shared/vectors/pricing.toml [rate_card_month] total = 51547.50 → rebate 30.95
+    let month = quote(dec!(51547.50));
+    let got = script.adjust(&month).unwrap();
+    assert_eq!(got, native.adjust(&month).unwrap());
+    assert_eq!(got.len(), 1);
+    assert_eq!(got[0].label, "volume rebate");
+    assert_eq!(got[0].amount, dec!(-30.9500));
+    for total in [
+        dec!(0),
+        dec!(49999.99),
+        dec!(50000),
+        dec!(50000.01),
+        dec!(1000000),
+    ] {
+        assert_eq!(
+            script.adjust(&quote(total)).unwrap(),
+            native.adjust(&quote(total)).unwrap(),
+            "{total}"
+        );
+    }
+    assert!(
+        script.adjust(&quote(dec!(50000))).unwrap().is_empty(),
+        "50,000 exactly is not above"
+    );
+}
+
+#[test]
+fn oem_growth_native_equals_script() {
+    let script = ScriptGrowthRule::load(host(), "scripts/oem_volume_growth.rhai", OEM_GROWTH).unwrap();
+    let native = native_growth();
+    for year in 1..=10 {
+        let s = state(year);
+        assert_eq!(
+            script.on_period(&s).unwrap(),
+            native.on_period(&s).unwrap(),
+            "year {year}"
+        );
+    }
+    // 1.03^2 = 1.0609 in year 3.
+    assert_eq!(
+        script.on_period(&state(3)).unwrap(),
+        vec![dec!(1.0609), dec!(1.0609), dec!(1), dec!(1)]
+    );
+}
+
+fn measures() -> Vec<MeasureInput> {
+    // Source: shared/vectors/scorecard.toml [qbr] measures (ratio scoring, cap 1.10),
+    // plus two band-scored measures with red thresholds.
+    let m =
+        |name: &str, actual: Decimal, target: Decimal, dir: Direction, red: Option<Decimal>| MeasureInput {
+            name: name.into(),
+            actual,
+            target,
+            direction: dir,
+            red,
+        };
+    vec![
+        m("OTIF %", dec!(97.8), dec!(98.5), Direction::HigherIsBetter, None),
+        m(
+            "Inventory accuracy %",
+            dec!(99.2),
+            dec!(99.5),
+            Direction::HigherIsBetter,
+            None,
+        ),
+        m(
+            "Dock-to-stock hours",
+            dec!(20),
+            dec!(24),
+            Direction::LowerIsBetter,
+            None,
+        ),
+        m("Damage ppm", dec!(180), dec!(150), Direction::LowerIsBetter, None),
+        m(
+            "Cost per line",
+            dec!(0.66),
+            dec!(0.65),
+            Direction::LowerIsBetter,
+            None,
+        ),
+        m(
+            "OTIF % banded",
+            dec!(97.8),
+            dec!(98.5),
+            Direction::HigherIsBetter,
+            Some(dec!(95)),
+        ),
+        m(
+            "Damage ppm banded",
+            dec!(180),
+            dec!(150),
+            Direction::LowerIsBetter,
+            Some(dec!(250)),
+        ),
+        m(
+            "far below red",
+            dec!(90),
+            dec!(98.5),
+            Direction::HigherIsBetter,
+            Some(dec!(95)),
+        ),
+        m(
+            "far above target",
+            dec!(99.9),
+            dec!(98.5),
+            Direction::HigherIsBetter,
+            Some(dec!(98)),
+        ),
+    ]
+}
+
+#[test]
+fn band_score_native_equals_script() {
+    let script = ScriptKpiScoringRule::load(host(), "scripts/band_kpi_score.rhai", BAND_SCORE).unwrap();
+    let native = native_band_score();
+    let ms = measures();
+    let got = script.score(&ms).unwrap();
+    assert_eq!(got, native.score(&ms).unwrap());
+    // Source: shared/vectors/scorecard.toml [qbr] score_5dp.
+    let at5: Vec<Decimal> = got.iter().take(5).map(|s| s.round_dp(5)).collect();
+    assert_eq!(
+        at5,
+        vec![
+            dec!(0.99289),
+            dec!(0.99698),
+            dec!(1.10000),
+            dec!(0.83333),
+            dec!(0.98485)
+        ]
+    );
+    // Band: (97.8 − 95)/(98.5 − 95) = 0.8; (180 − 250)/(150 − 250) = 0.7; clamped 0 and 1.10.
+    assert_eq!(got[5], dec!(0.8));
+    assert_eq!(got[6], dec!(0.7));
+    assert_eq!(got[7], dec!(0));
+    assert_eq!(got[8], dec!(1.10));
+}
+
+#[test]
+fn alert_rule_native_equals_script() {
+    let src = r#"
+        // Raise when the last three periods all miss target in the adverse direction.
+        fn alert(input) {
+            let h = input.history;
+            if h.len() < 3 { return false; }
+            let misses = 0;
+            for v in h.extract(h.len() - 3) {
+                let miss = if input.direction == "higher" { v < input.target } else { v > input.target };
+                if miss { misses += 1; }
+            }
+            if misses == 3 {
+                #{ raise: true, message: `${input.kpi} at ${input.node} missed target 3 periods running` }
+            } else {
+                false
+            }
+        }
+    "#;
+    let script = ScriptAlertRule::load(host(), "three_misses.rhai", src).unwrap();
+    let native = FnAlertRule::new("three misses", |a: &AlertInput| {
+        let n = a.history.len();
+        if n < 3 {
+            return Ok(AlertDecision {
+                raise: false,
+                message: String::new(),
+            });
+        }
+        let misses = a.history[n - 3..]
+            .iter()
+            .filter(|v| match a.direction {
+                Direction::HigherIsBetter => **v < a.target,
+                Direction::LowerIsBetter => **v > a.target,
+            })
+            .count();
+        Ok(if misses == 3 {
+            AlertDecision {
+                raise: true,
+                message: format!("{} at {} missed target 3 periods running", a.kpi, a.node),
+            }
+        } else {
+            AlertDecision {
+                raise: false,
+                message: String::new(),
+            }
+        })
+    });
+    let input = |node: &str, history: Vec<Decimal>| AlertInput {
+        kpi: "otif".into(),
+        node: node.into(),
+        direction: Direction::HigherIsBetter,
+        target: dec!(98.5),
+        history,
+    };
+    let inputs = vec![
+        input("leipzig", vec![dec!(99), dec!(98), dec!(97.9), dec!(97.8)]),
+        input("pune", vec![dec!(98), dec!(99), dec!(97)]),
+        input("new", vec![dec!(90)]),
+    ];
+    let got = script.alert(&inputs).unwrap();
+    assert_eq!(got, native.alert(&inputs).unwrap());
+    assert!(got[0].raise && !got[1].raise && !got[2].raise);
+}
+
+// ---------------------------------------------------------------- contract errors
+
+#[test]
+fn missing_entry_point_is_a_load_error() {
+    let e = ScriptPricingRule::load(host(), "wrong.rhai", "fn adjust_quote(q) { [] }").unwrap_err();
+    assert_eq!(e.kind, ScriptErrorKind::Contract);
+    assert!(e.message.contains("fn adjust(quote)"), "{e}");
+    let e = ScriptGrowthRule::load(host(), "arity.rhai", "fn on_period(a, b) { [] }").unwrap_err();
+    assert!(e.message.contains("found `on_period` with 2 parameters"), "{e}");
+    let e = ScriptKpiScoringRule::load(host(), "syntax.rhai", "fn score(m) { m.actual + }").unwrap_err();
+    assert_eq!(e.kind, ScriptErrorKind::Syntax);
+    assert_eq!(e.line, Some(1));
+    assert!(ScriptAlertRule::load(host(), "none.rhai", "let x = 1;").is_err());
+}
+
+#[test]
+fn wrong_return_type_is_bad_return() {
+    let r = ScriptPricingRule::load(host(), "r.rhai", r#"fn adjust(q) { "rebate" }"#).unwrap();
+    let e = r.adjust(&quote(dec!(1))).unwrap_err();
+    assert_eq!(e.kind, RuleErrorKind::BadReturn);
+    assert!(e.message.contains("array"), "{e}");
+    let r = ScriptPricingRule::load(
+        host(),
+        "r.rhai",
+        r#"fn adjust(q) { [#{ label: "x", amount: "1" }] }"#,
+    )
+    .unwrap();
+    assert_eq!(
+        r.adjust(&quote(dec!(1))).unwrap_err().kind,
+        RuleErrorKind::BadReturn
+    );
+    let r = ScriptPricingRule::load(
+        host(),
+        "r.rhai",
+        r#"fn adjust(q) { [#{ label: "x", amount: money(1, "USD") }] }"#,
+    )
+    .unwrap();
+    let e = r.adjust(&quote(dec!(1))).unwrap_err();
+    assert!(e.message.contains("USD"), "{e}");
+    let g = ScriptGrowthRule::load(host(), "g.rhai", "fn on_period(s) { [1, 2] }").unwrap();
+    let e = g.on_period(&state(1)).unwrap_err();
+    assert_eq!(e.kind, RuleErrorKind::BadReturn);
+    assert!(e.message.contains("2 results for a batch of 4"), "{e}");
+    let s = ScriptKpiScoringRule::load(host(), "s.rhai", "fn score(m) { true }").unwrap();
+    assert_eq!(s.score(&measures()).unwrap_err().kind, RuleErrorKind::BadReturn);
+    let a = ScriptAlertRule::load(host(), "a.rhai", "fn alert(i) { 1 }").unwrap();
+    let input = AlertInput {
+        kpi: "k".into(),
+        node: "n".into(),
+        direction: Direction::LowerIsBetter,
+        target: dec!(1),
+        history: vec![],
+    };
+    assert_eq!(a.alert(&[input]).unwrap_err().kind, RuleErrorKind::BadReturn);
+}
+
+#[test]
+fn runtime_failure_in_rule_names_line() {
+    let r = ScriptKpiScoringRule::load(host(), "div.rhai", "fn score(m) {\n  m.actual / 0\n}").unwrap();
+    let e = r.score(&measures()).unwrap_err();
+    assert_eq!(e.kind, RuleErrorKind::Failed);
+    assert!(e.message.starts_with("div.rhai:2:"), "{e}");
+    let r = ScriptPricingRule::load(host(), "loop.rhai", "fn adjust(q) { loop {} }").unwrap();
+    assert_eq!(
+        r.adjust(&quote(dec!(1))).unwrap_err().kind,
+        RuleErrorKind::OperationLimit
+    );
+}
+
+#[test]
+fn rules_are_shareable_across_threads() {
+    let script: Arc<dyn PricingRule> =
+        Arc::new(ScriptPricingRule::load(host(), "scripts/volume_rebate.rhai", VOLUME_REBATE).unwrap());
+    let handles: Vec<_> = (0..4)
+        .map(|i| {
+            let rule = Arc::clone(&script);
+            std::thread::spawn(move || rule.adjust(&quote(Decimal::from(60_000 + i))).unwrap())
+        })
+        .collect();
+    for (i, h) in handles.into_iter().enumerate() {
+        let got = h.join().unwrap();
+        assert_eq!(got[0].amount, -(Decimal::from(10_000 + i as i64)) * dec!(0.02));
+    }
+}
+
+proptest! {
+    #[test]
+    fn rebate_native_equals_script_for_any_total(cents in 0i64..1_000_000_000) {
+        let total = Decimal::new(cents, 2);
+        let script = ScriptPricingRule::load(host(), "scripts/volume_rebate.rhai", VOLUME_REBATE).unwrap();
+        prop_assert_eq!(script.adjust(&quote(total)).unwrap(), native_rebate().adjust(&quote(total)).unwrap());
+    }
+
+    #[test]
+    fn band_score_native_equals_script_for_any_measure(
+        actual in 1i64..200_000, target in 1i64..200_000, red in proptest::option::of(0i64..200_000), higher: bool
+    ) {
+        let (actual, target) = (Decimal::new(actual, 3), Decimal::new(target, 3));
+        let red = red.map(|r| Decimal::new(r, 3)).filter(|r| *r != target);
+        let m = MeasureInput {
+            name: "m".into(),
+            actual,
+            target,
+            direction: if higher { Direction::HigherIsBetter } else { Direction::LowerIsBetter },
+            red,
+        };
+        let script = ScriptKpiScoringRule::load(host(), "scripts/band_kpi_score.rhai", BAND_SCORE).unwrap();
+        prop_assert_eq!(script.score(std::slice::from_ref(&m)).unwrap(), native_band_score().score(&[m]).unwrap());
+    }
+}
