@@ -188,6 +188,7 @@ fn changed(p: &Plan) -> Plan {
     }
     q.goals[0].objectives.push(Objective {
         id: "o-new".into(),
+        actions: vec![],
         ..p.goals[0].objectives[0].clone()
     });
     q.targets.truncate(q.targets.len() - 3);

@@ -997,6 +997,20 @@ fn every_type_round_trips() {
         },
         FixedPlusVariable
     );
+    let served = ServedVolume {
+        node: "leipzig".into(),
+        service_line: "warehousing".into(),
+        activity: "pick_line".into(),
+        quantity: d("12.5"),
+    };
+    assert_round_trips!(&doc(vec![served]), Doc<ServedVolume>);
+    let charge = card
+        .activity("pick_line")
+        .unwrap()
+        .schedule
+        .charge("pick_line", d("12000"))
+        .unwrap();
+    assert_round_trips!(&charge, Charge);
     let contributions = contribution(d("100"), &[d("50"), d("60")]).unwrap();
     assert_round_trips!(&doc(contributions), Doc<ContributionLayer>);
 }
@@ -1082,13 +1096,40 @@ proptest! {
         let per_line = card.price(volumes.iter().copied()).unwrap().total().amount();
         card.set_rounding(RoundingPolicy::new(mode, RoundingLevel::Total));
         let per_total = card.price(volumes.iter().copied()).unwrap().total().amount();
-        let n = Decimal::from(lines.len());
-        let half_unit = d("0.005");
-        // The difference is a whole number of minor units; half-up stays within
-        // lines × half a unit, half-even within (lines + 1) × half a unit (three lines of
+        let n = lines.len() as i64;
+        let unit = d("0.01");
+        // The difference is a whole number of minor units: at most ⌊n/2⌋ units under
+        // half-up (within lines × half a unit) and ⌈n/2⌉ under half-even (three lines of
         // 0.015 give 0.06 vs 0.04 — see half_even_can_exceed_lines_times_half_unit).
-        let bound = if half_even { (n + Decimal::ONE) * half_unit } else { n * half_unit };
+        let units = if half_even { (n + 1) / 2 } else { n / 2 };
+        let bound = unit * Decimal::from(units);
+        prop_assert!(bound <= Decimal::from(n + i64::from(half_even)) * d("0.005"));
         prop_assert!((per_line - per_total).abs() <= bound, "{per_line} vs {per_total}");
+    }
+
+    #[test]
+    fn line_vs_total_rounding_is_bounded_at_midpoints(
+        cents in prop::collection::vec(0i64..100_000, 1..12),
+        half_even in any::<bool>(),
+    ) {
+        // Every line exactly on a midpoint (x.xx5): the worst case for the bound.
+        let mode = if half_even { RoundingMode::HalfEven } else { RoundingMode::HalfUp };
+        let mut card = RateCard::new(eur());
+        let names: Vec<String> = (0..cents.len()).map(|i| format!("activity_{i}")).collect();
+        for (name, c) in names.iter().zip(&cents) {
+            card.flat(name, Decimal::new(c * 10 + 5, 3)).unwrap();
+        }
+        let volumes: Vec<(&str, Decimal)> = names.iter().map(|n| (n.as_str(), Decimal::ONE)).collect();
+        card.set_rounding(RoundingPolicy::new(mode, RoundingLevel::Line));
+        let per_line = card.price(volumes.iter().copied()).unwrap().total().amount();
+        card.set_rounding(RoundingPolicy::new(mode, RoundingLevel::Total));
+        let per_total = card.price(volumes.iter().copied()).unwrap().total().amount();
+        let n = cents.len() as i64;
+        let units = if half_even { (n + 1) / 2 } else { n / 2 };
+        prop_assert!((per_line - per_total).abs() <= d("0.01") * Decimal::from(units), "{per_line} vs {per_total}");
+        if !half_even {
+            prop_assert!((per_line - per_total).abs() <= d("0.005") * Decimal::from(n));
+        }
     }
 
     #[test]

@@ -475,7 +475,7 @@ impl ExactDistribution {
         for d in &sorted {
             d.validate()?;
         }
-        sorted.sort_by(|a, b| b.win_probability.cmp(&a.win_probability));
+        sorted.sort_by_key(|d| std::cmp::Reverse(d.win_probability));
         let mut outcomes = Vec::with_capacity(sorted.len() + 1);
         let top = sorted.first().map_or(Decimal::ZERO, |d| d.win_probability);
         outcomes.push(Outcome {

@@ -94,10 +94,12 @@ pub(crate) struct Layout {
     kpi_index: HashMap<String, usize>,
     pub(crate) periods: Vec<String>,
     period_index: HashMap<String, usize>,
+    /// Leaves first, then inner nodes; every parent after all its children.
     pub(crate) nodes: Vec<String>,
     node_index: HashMap<String, usize>,
-    /// Parent of each node; nodes are ordered children before parents.
     pub(crate) parent: Vec<Option<usize>>,
+    /// Number of leaves (nodes without children): indexes `0..leaves`.
+    pub(crate) leaves: usize,
 }
 
 impl Layout {
@@ -112,23 +114,30 @@ impl Layout {
                 return Err(MetricsError::DuplicatePeriod(p.clone()));
             }
         }
-        let node_index: HashMap<String, usize> = nodes
+        // Leaves first keeps children before parents and lets the roll-up read site cells
+        // straight from the table.
+        let is_parent: std::collections::HashSet<&str> =
+            nodes.iter().filter_map(|(_, p)| p.as_deref()).collect();
+        let (leaves, inner): (Vec<_>, Vec<_>) =
+            nodes.iter().partition(|(id, _)| !is_parent.contains(id.as_str()));
+        let n_leaves = leaves.len();
+        let ordered: Vec<(String, Option<String>)> = leaves.into_iter().chain(inner).cloned().collect();
+        let node_index: HashMap<String, usize> = ordered
             .iter()
             .enumerate()
             .map(|(i, (id, _))| (id.clone(), i))
             .collect();
-        let mut parent = Vec::with_capacity(nodes.len());
-        for (i, (id, p)) in nodes.iter().enumerate() {
+        let mut parent = Vec::with_capacity(ordered.len());
+        for (i, (id, p)) in ordered.iter().enumerate() {
             let pi = match p {
                 None => None,
                 Some(p) => {
                     let &pi = node_index
                         .get(p)
                         .ok_or_else(|| MetricsError::UnknownNode(p.clone()))?;
-                    // The roll-up relies on parents coming after their children.
                     if pi <= i {
                         return Err(MetricsError::UnknownNode(format!(
-                            "{id} (parent {p} listed before it)"
+                            "{id} (parent {p} is not above it)"
                         )));
                     }
                     Some(pi)
@@ -146,9 +155,10 @@ impl Layout {
                 .collect(),
             periods,
             period_index,
-            nodes: nodes.into_iter().map(|(id, _)| id).collect(),
+            nodes: ordered.into_iter().map(|(id, _)| id).collect(),
             node_index,
             parent,
+            leaves: n_leaves,
         })
     }
 
@@ -173,8 +183,61 @@ impl Layout {
     pub(crate) fn n(&self) -> usize {
         self.nodes.len()
     }
-    fn cell(&self, k: usize, p: usize, n: usize) -> usize {
-        (k * self.periods.len() + p) * self.nodes.len() + n
+    fn inner(&self) -> usize {
+        self.nodes.len() - self.leaves
+    }
+    fn label(&self, k: usize, p: usize, n: usize) -> String {
+        format!(
+            "{}/{}/{}",
+            self.nodes.get(n).map_or("?", String::as_str),
+            self.kpis.get(k).map_or("?", |k| k.id.as_str()),
+            self.periods.get(p).map_or("?", String::as_str)
+        )
+    }
+}
+
+/// One KPI's components as exact scaled integers (`value = mantissa × 10^-scale`),
+/// indexed `[period × width + node]`. Sum/min/max KPIs keep a denominator of 1.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct Column {
+    pub(crate) num_scale: u32,
+    pub(crate) den_scale: u32,
+    pub(crate) num: Vec<i128>,
+    pub(crate) den: Vec<i128>,
+    pub(crate) present: Vec<bool>,
+}
+
+impl Column {
+    fn new(len: usize, ratio: bool) -> Self {
+        Column {
+            num_scale: 0,
+            den_scale: 0,
+            num: vec![0; len],
+            den: vec![if ratio { 0 } else { 1 }; len],
+            present: vec![false; len],
+        }
+    }
+
+    /// Raises the scale of a component so a value with more decimals fits exactly.
+    fn rescale(values: &mut [i128], scale: &mut u32, to: u32) -> Option<()> {
+        if to <= *scale {
+            return Some(());
+        }
+        let f = *POW10.get((to - *scale) as usize)?;
+        for v in values.iter_mut() {
+            *v = v.checked_mul(f)?;
+        }
+        *scale = to;
+        Some(())
+    }
+
+    #[inline]
+    pub(crate) fn get(&self, i: usize) -> Option<(i128, i128)> {
+        if *self.present.get(i)? {
+            Some((*self.num.get(i)?, *self.den.get(i)?))
+        } else {
+            None
+        }
     }
 }
 
@@ -182,7 +245,7 @@ impl Layout {
 #[derive(Debug, Clone)]
 pub struct ObservationTable {
     layout: Arc<Layout>,
-    cells: Vec<Option<Observation>>,
+    cols: Arc<Vec<Column>>,
 }
 
 /// One recorded observation, as stored in files.
@@ -242,7 +305,7 @@ impl PartialEq for ObservationTable {
             && self.layout.periods == other.layout.periods
             && self.layout.nodes == other.layout.nodes
             && self.layout.parent == other.layout.parent
-            && self.cells == other.cells
+            && self.cols == other.cols
     }
 }
 
@@ -283,23 +346,32 @@ impl ObservationTable {
     ) -> Result<Self, MetricsError> {
         let layout = Layout::new(library, nodes, periods)?;
         let size = layout
-            .kpis
+            .periods
             .len()
-            .checked_mul(layout.periods.len())
-            .and_then(|x| x.checked_mul(layout.nodes.len()))
+            .checked_mul(layout.nodes.len())
             .ok_or_else(|| MetricsError::OutOfRange {
                 what: "table size".into(),
             })?;
+        let cols = layout
+            .kpis
+            .iter()
+            .map(|k| match k.formula.aggregation() {
+                Aggregation::ProductOfComponents => Column::default(),
+                agg => Column::new(size, agg == Aggregation::RatioOfSums),
+            })
+            .collect();
         Ok(ObservationTable {
             layout: Arc::new(layout),
-            cells: vec![None; size],
+            cols: Arc::new(cols),
         })
     }
 
     /// Records (or corrects) the observation for a cell; returns the one it replaced.
+    /// For sum, minimum and maximum KPIs only the numerator is kept.
     ///
     /// # Errors
-    /// Unknown node, KPI or period; a derived KPI; negative counts; a part above its whole.
+    /// Unknown node, KPI or period; a derived KPI; negative counts; a part above its whole;
+    /// a value beyond the exact range.
     pub fn record(
         &mut self,
         node: &str,
@@ -314,9 +386,11 @@ impl ObservationTable {
             .get(k)
             .ok_or_else(|| MetricsError::UnknownKpi(kpi.to_owned()))?;
         let what = |field: &str| format!("{node}/{kpi}/{period} {field}");
-        if def.formula.aggregation() == Aggregation::ProductOfComponents {
+        let agg = def.formula.aggregation();
+        if agg == Aggregation::ProductOfComponents {
             return Err(MetricsError::DerivedKpi(kpi.to_owned()));
         }
+        let ratio = agg == Aggregation::RatioOfSums;
         let Observation {
             numerator,
             denominator,
@@ -325,7 +399,7 @@ impl ObservationTable {
             Bounds::PartOfWhole => {
                 check_non_negative(&|| what("numerator"), numerator)?;
                 check_non_negative(&|| what("denominator"), denominator)?;
-                if numerator > denominator {
+                if ratio && numerator > denominator {
                     return Err(MetricsError::PartExceedsTotal {
                         what: what("observation"),
                         part: numerator,
@@ -339,12 +413,43 @@ impl ObservationTable {
             }
             Bounds::Signed => check_non_negative(&|| what("denominator"), denominator)?,
         }
-        let i = l.cell(k, p, n);
-        let slot = self
-            .cells
-            .get_mut(i)
-            .ok_or_else(|| MetricsError::OutOfRange { what: what("cell") })?;
-        Ok(slot.replace(observation))
+        let i = p * l.n() + n;
+        let oor = || MetricsError::OutOfRange {
+            what: what("observation"),
+        };
+        let previous = self.get_at(k, i)?;
+        let cols = Arc::make_mut(&mut self.cols);
+        let col = cols.get_mut(k).ok_or_else(oor)?;
+        Column::rescale(&mut col.num, &mut col.num_scale, numerator.scale()).ok_or_else(oor)?;
+        let nv = to_fixed(numerator, col.num_scale).ok_or_else(oor)?;
+        let dv = if ratio {
+            Column::rescale(&mut col.den, &mut col.den_scale, denominator.scale()).ok_or_else(oor)?;
+            to_fixed(denominator, col.den_scale).ok_or_else(oor)?
+        } else {
+            1
+        };
+        match (col.num.get_mut(i), col.den.get_mut(i), col.present.get_mut(i)) {
+            (Some(a), Some(b), Some(c)) => {
+                *a = nv;
+                *b = dv;
+                *c = true;
+            }
+            _ => return Err(oor()),
+        }
+        Ok(previous)
+    }
+
+    fn get_at(&self, k: usize, i: usize) -> Result<Option<Observation>, MetricsError> {
+        let Some(col) = self.cols.get(k) else {
+            return Ok(None);
+        };
+        let Some((n, d)) = col.get(i) else { return Ok(None) };
+        let nn = self.layout.n().max(1);
+        let what = || self.layout.label(k, i / nn, i % nn);
+        Ok(Some(Observation {
+            numerator: from_fixed(n, col.num_scale, &what)?,
+            denominator: from_fixed(d, col.den_scale, &what)?,
+        }))
     }
 
     /// The recorded (not rolled-up) observation of a cell.
@@ -353,8 +458,8 @@ impl ObservationTable {
     /// Unknown node, KPI or period.
     pub fn get(&self, node: &str, kpi: &str, period: &str) -> Result<Option<Observation>, MetricsError> {
         let l = &self.layout;
-        let i = l.cell(l.kpi(kpi)?, l.period(period)?, l.node(node)?);
-        Ok(self.cells.get(i).copied().flatten())
+        let (k, p, n) = (l.kpi(kpi)?, l.period(period)?, l.node(node)?);
+        self.get_at(k, p * l.n() + n)
     }
 
     /// Period labels, oldest first.
@@ -372,12 +477,12 @@ impl ObservationTable {
         for (k, kpi) in l.kpis.iter().enumerate() {
             for (p, period) in l.periods.iter().enumerate() {
                 for (n, node) in l.nodes.iter().enumerate() {
-                    if let Some(Some(o)) = self.cells.get(l.cell(k, p, n)) {
+                    if let Some(o) = self.get_at(k, p * l.n() + n)? {
                         observations.push(ObservationRecord {
                             node: node.clone(),
                             kpi: kpi.id.clone(),
                             period: period.clone(),
-                            observation: *o,
+                            observation: o,
                         });
                     }
                 }
@@ -414,89 +519,74 @@ impl ObservationTable {
 
     /// Rolls every KPI up from sites to the global account by its own rule, for every
     /// period. A node's value combines its own observation with all its descendants'.
+    /// Site cells are shared with the table, not copied.
     ///
     /// # Errors
-    /// [`MetricsError::OutOfRange`] if a value or sum leaves the exact range (about 10^38
-    /// at the KPI's scale).
+    /// [`MetricsError::OutOfRange`] if a sum leaves the exact range (about 10^38 at the
+    /// KPI's scale).
     pub fn roll_up(&self) -> Result<RolledUp, MetricsError> {
         let l = &self.layout;
-        let (np, nn) = (l.periods.len(), l.nodes.len());
-        let mut kpis = Vec::with_capacity(l.kpis.len());
+        let (np, nn, leaves, ni) = (l.periods.len(), l.n(), l.leaves, l.inner());
+        let mut inner = Vec::with_capacity(l.kpis.len());
         for (k, kpi) in l.kpis.iter().enumerate() {
             let agg = kpi.formula.aggregation();
-            if agg == Aggregation::ProductOfComponents {
-                kpis.push(FixedKpi::default());
+            let Some(col) = self
+                .cols
+                .get(k)
+                .filter(|_| agg != Aggregation::ProductOfComponents)
+            else {
+                inner.push(Column::default());
                 continue;
-            }
-            let ratio = agg == Aggregation::RatioOfSums;
-            let start = l.cell(k, 0, 0);
-            let cells = self.cells.get(start..start + np * nn).unwrap_or(&[]);
-            let (mut num_scale, mut den_scale) = (0u32, 0u32);
-            for o in cells.iter().flatten() {
-                num_scale = num_scale.max(o.numerator.scale());
-                if ratio {
-                    den_scale = den_scale.max(o.denominator.scale());
-                }
-            }
-            let mut fk = FixedKpi {
-                num_scale,
-                den_scale,
-                num: vec![0; cells.len()],
-                den: vec![if ratio { 0 } else { 1 }; cells.len()],
-                present: vec![false; cells.len()],
             };
-            let oor = |i: usize| MetricsError::OutOfRange {
-                what: format!(
-                    "{}/{}/{}",
-                    l.nodes.get(i % nn.max(1)).map_or("?", String::as_str),
-                    kpi.id,
-                    l.periods.get(i / nn.max(1)).map_or("?", String::as_str)
-                ),
-            };
-            for (i, o) in cells.iter().enumerate() {
-                if let Some(o) = o {
-                    fk.num[i] = to_fixed(o.numerator, num_scale).ok_or_else(|| oor(i))?;
-                    if ratio {
-                        fk.den[i] = to_fixed(o.denominator, den_scale).ok_or_else(|| oor(i))?;
-                    }
-                    fk.present[i] = true;
-                }
-            }
+            let mut a = Column::new(np * ni, agg == Aggregation::RatioOfSums);
+            a.num_scale = col.num_scale;
+            a.den_scale = col.den_scale;
             for p in 0..np {
-                let base = p * nn;
-                for n in 0..nn {
-                    let i = base + n;
-                    let Some(parent) = l.parent[n] else { continue };
-                    if !fk.present[i] {
-                        continue;
+                let (tb, ab) = (p * nn, p * ni);
+                // Inner nodes start from their own observations.
+                for j in 0..ni {
+                    if let Some((n, d)) = col.get(tb + leaves + j) {
+                        a.num[ab + j] = n;
+                        a.den[ab + j] = d;
+                        a.present[ab + j] = true;
                     }
-                    let j = base + parent;
-                    let (cn, cd) = (fk.num[i], fk.den[i]);
-                    if fk.present[j] {
+                }
+                for n in 0..nn {
+                    let Some(parent) = l.parent[n] else { continue };
+                    let own = if n < leaves {
+                        col.get(tb + n)
+                    } else {
+                        a.get(ab + n - leaves)
+                    };
+                    let Some((cn, cd)) = own else { continue };
+                    let j = ab + parent - leaves;
+                    if a.present[j] {
+                        let oor = || MetricsError::OutOfRange {
+                            what: l.label(k, p, parent),
+                        };
                         match agg {
                             Aggregation::RatioOfSums => {
-                                fk.num[j] = fk.num[j].checked_add(cn).ok_or_else(|| oor(j))?;
-                                fk.den[j] = fk.den[j].checked_add(cd).ok_or_else(|| oor(j))?;
+                                a.num[j] = a.num[j].checked_add(cn).ok_or_else(oor)?;
+                                a.den[j] = a.den[j].checked_add(cd).ok_or_else(oor)?;
                             }
-                            Aggregation::Sum => {
-                                fk.num[j] = fk.num[j].checked_add(cn).ok_or_else(|| oor(j))?
-                            }
-                            Aggregation::Minimum => fk.num[j] = fk.num[j].min(cn),
-                            Aggregation::Maximum => fk.num[j] = fk.num[j].max(cn),
+                            Aggregation::Sum => a.num[j] = a.num[j].checked_add(cn).ok_or_else(oor)?,
+                            Aggregation::Minimum => a.num[j] = a.num[j].min(cn),
+                            Aggregation::Maximum => a.num[j] = a.num[j].max(cn),
                             Aggregation::ProductOfComponents => {}
                         }
                     } else {
-                        fk.num[j] = cn;
-                        fk.den[j] = cd;
-                        fk.present[j] = true;
+                        a.num[j] = cn;
+                        a.den[j] = cd;
+                        a.present[j] = true;
                     }
                 }
             }
-            kpis.push(fk);
+            inner.push(a);
         }
         Ok(RolledUp {
             layout: Arc::clone(&self.layout),
-            kpis,
+            cols: Arc::clone(&self.cols),
+            inner,
         })
     }
 }
@@ -520,17 +610,16 @@ fn from_fixed(m: i128, scale: u32, what: &dyn Fn() -> String) -> Result<Decimal,
     Decimal::try_from_i128_with_scale(m, scale).map_err(|_| MetricsError::OutOfRange { what: what() })
 }
 
-/// One KPI's components at a common scale, `[period × node]`.
-#[derive(Debug, Clone, Default)]
-pub(crate) struct FixedKpi {
-    pub(crate) num_scale: u32,
-    pub(crate) den_scale: u32,
-    pub(crate) num: Vec<i128>,
-    pub(crate) den: Vec<i128>,
-    pub(crate) present: Vec<bool>,
+/// Exact product, with a cheap path when both factors fit 64 bits (the usual case).
+#[inline]
+fn mul(a: i128, b: i128) -> Option<i128> {
+    match (i64::try_from(a), i64::try_from(b)) {
+        (Ok(x), Ok(y)) => Some(i128::from(x) * i128::from(y)),
+        _ => a.checked_mul(b),
+    }
 }
 
-/// A threshold prepared for comparison against a KPI's fixed-point cells:
+/// A threshold prepared for comparison against one KPI's cells:
 /// `value ⋚ t  ⇔  num × k1 ⋚ den × k2` (den > 0).
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct FixedThreshold {
@@ -538,12 +627,10 @@ pub(crate) struct FixedThreshold {
     k: Option<(i128, i128)>,
 }
 
-impl FixedKpi {
-    /// `value = scale × (num·10^-a) / (den·10^-b)`; returns constants for comparing it to `t`.
-    pub(crate) fn threshold(&self, scale: Decimal, t: Decimal) -> FixedThreshold {
-        let x = i64::from(self.den_scale) + i64::from(t.scale())
-            - i64::from(self.num_scale)
-            - i64::from(scale.scale());
+impl FixedThreshold {
+    /// For `value = scale × (num·10^-a) / (den·10^-b)` compared with `t`.
+    pub(crate) fn new(num_scale: u32, den_scale: u32, scale: Decimal, t: Decimal) -> Self {
+        let x = i64::from(den_scale) + i64::from(t.scale()) - i64::from(num_scale) - i64::from(scale.scale());
         let p = |e: i64| usize::try_from(e).ok().and_then(|e| POW10.get(e).copied());
         let k = if x >= 0 {
             p(x).and_then(|f| scale.mantissa().checked_mul(f))
@@ -556,42 +643,71 @@ impl FixedKpi {
         FixedThreshold { value: t, k }
     }
 
-    /// The cell's value compared with a prepared threshold; `None` if the cell has no
-    /// value or the exact cross product overflows (callers then use `Decimal`s).
+    /// The cell value `(n, d)` (d > 0) against the threshold; `None` on overflow.
     #[inline]
-    pub(crate) fn cmp_threshold(&self, i: usize, t: &FixedThreshold) -> Option<Ordering> {
-        let (k1, k2) = t.k?;
-        let (n, d) = (*self.num.get(i)?, *self.den.get(i)?);
-        Some(n.checked_mul(k1)?.cmp(&d.checked_mul(k2)?))
+    pub(crate) fn cmp(&self, n: i128, d: i128) -> Option<Ordering> {
+        let (k1, k2) = self.k?;
+        Some(mul(n, k1)?.cmp(&mul(d, k2)?))
     }
+}
 
-    /// Compares the values of two cells of this KPI exactly (`None` on overflow).
-    #[inline]
-    pub(crate) fn cmp_cells(&self, i: usize, j: usize) -> Option<Ordering> {
-        let (ni, di, nj, dj) = (
-            *self.num.get(i)?,
-            *self.den.get(i)?,
-            *self.num.get(j)?,
-            *self.den.get(j)?,
-        );
-        Some(ni.checked_mul(dj)?.cmp(&nj.checked_mul(di)?))
-    }
-
-    /// Whether the cell has a value (an observation and a non-zero denominator).
-    #[inline]
-    pub(crate) fn has_value(&self, i: usize) -> bool {
-        self.present.get(i).copied().unwrap_or(false) && self.den.get(i).is_some_and(|d| *d != 0)
-    }
+/// Compares two cell values `(n1, d1)` and `(n2, d2)` (d > 0) exactly; `None` on overflow.
+#[inline]
+pub(crate) fn cmp_cells(a: (i128, i128), b: (i128, i128)) -> Option<Ordering> {
+    Some(mul(a.0, b.1)?.cmp(&mul(b.0, a.1)?))
 }
 
 /// Every KPI rolled up to every node for every period.
 #[derive(Debug, Clone)]
 pub struct RolledUp {
     pub(crate) layout: Arc<Layout>,
-    pub(crate) kpis: Vec<FixedKpi>,
+    /// The table's own cells (sites are read from here).
+    cols: Arc<Vec<Column>>,
+    /// Aggregates of inner nodes, `[period × inner + (node − leaves)]`.
+    inner: Vec<Column>,
+}
+
+/// One KPI's rolled-up cells, read by (period, node).
+#[derive(Clone, Copy)]
+pub(crate) struct KpiView<'a> {
+    table: &'a Column,
+    inner: &'a Column,
+    nn: usize,
+    leaves: usize,
+    pub(crate) num_scale: u32,
+    pub(crate) den_scale: u32,
+}
+
+impl KpiView<'_> {
+    /// `(num, den)` of a cell with a value (observation present, den ≠ 0).
+    #[inline]
+    pub(crate) fn get(&self, p: usize, n: usize) -> Option<(i128, i128)> {
+        let c = if n < self.leaves {
+            self.table.get(p * self.nn + n)
+        } else {
+            self.inner.get(p * (self.nn - self.leaves) + n - self.leaves)
+        }?;
+        (c.1 != 0).then_some(c)
+    }
 }
 
 impl RolledUp {
+    /// The view of KPI `k`, or `None` for a derived (product) KPI.
+    pub(crate) fn view(&self, k: usize) -> Option<KpiView<'_>> {
+        let table = self.cols.get(k)?;
+        if table.present.is_empty() {
+            return None;
+        }
+        Some(KpiView {
+            table,
+            inner: self.inner.get(k)?,
+            nn: self.layout.n(),
+            leaves: self.layout.leaves,
+            num_scale: table.num_scale,
+            den_scale: table.den_scale,
+        })
+    }
+
     /// The rolled-up value of `kpi` at `node` in `period`; `None` without data or with a
     /// zero denominator.
     ///
@@ -614,21 +730,19 @@ impl RolledUp {
     ) -> Result<Option<Observation>, MetricsError> {
         let l = &self.layout;
         let (k, p, n) = (l.kpi(kpi)?, l.period(period)?, l.node(node)?);
-        let fk = self
-            .kpis
-            .get(k)
-            .ok_or_else(|| MetricsError::UnknownKpi(kpi.to_owned()))?;
-        if fk.present.is_empty() {
-            return Err(MetricsError::DerivedKpi(kpi.to_owned()));
-        }
-        let i = p * l.n() + n;
-        if !fk.present.get(i).copied().unwrap_or(false) {
-            return Ok(None);
-        }
-        let what = || format!("{node}/{kpi}/{period}");
+        let v = self
+            .view(k)
+            .ok_or_else(|| MetricsError::DerivedKpi(kpi.to_owned()))?;
+        let c = if n < l.leaves {
+            v.table.get(p * l.n() + n)
+        } else {
+            v.inner.get(p * l.inner() + n - l.leaves)
+        };
+        let Some((num, den)) = c else { return Ok(None) };
+        let what = || l.label(k, p, n);
         Ok(Some(Observation {
-            numerator: from_fixed(fk.num[i], fk.num_scale, &what)?,
-            denominator: from_fixed(fk.den[i], fk.den_scale, &what)?,
+            numerator: from_fixed(num, v.num_scale, &what)?,
+            denominator: from_fixed(den, v.den_scale, &what)?,
         }))
     }
 
@@ -652,7 +766,7 @@ impl RolledUp {
         &self.layout.periods
     }
 
-    /// Node ids, children before parents.
+    /// Node ids, leaves first, every parent after its children.
     pub fn nodes(&self) -> &[String] {
         &self.layout.nodes
     }
@@ -663,15 +777,9 @@ impl RolledUp {
             .kpis
             .get(k)
             .ok_or_else(|| MetricsError::UnknownKpi(format!("#{k}")))?;
-        let what = || {
-            format!(
-                "{}/{}/{}",
-                l.nodes.get(n).map_or("?", String::as_str),
-                kpi.id,
-                l.periods.get(p).map_or("?", String::as_str)
-            )
+        let err = || MetricsError::OutOfRange {
+            what: l.label(k, p, n),
         };
-        let i = p * l.n() + n;
         match &kpi.formula {
             Formula::Product { components, scale } => {
                 let mut product = *scale;
@@ -683,23 +791,22 @@ impl RolledUp {
                     let Some(v) = self.value_at(ck, p, n)? else {
                         return Ok(None);
                     };
-                    let rate = num::div(v, ckpi.formula.scale(), &what())?;
-                    product = num::mul(product, rate, &what())?;
+                    let rate = v.checked_div(ckpi.formula.scale()).ok_or_else(err)?;
+                    product = product.checked_mul(rate).ok_or_else(err)?;
                 }
                 Ok(Some(product))
             }
             formula => {
-                let Some(fk) = self.kpis.get(k) else {
+                let Some(v) = self.view(k) else { return Ok(None) };
+                let Some((num, den)) = v.get(p, n) else {
                     return Ok(None);
                 };
-                if !fk.has_value(i) {
-                    return Ok(None);
-                }
-                let nv = from_fixed(fk.num[i], fk.num_scale, &what)?;
+                let what = || l.label(k, p, n);
+                let nv = from_fixed(num, v.num_scale, &what)?;
                 if formula.aggregation() == Aggregation::RatioOfSums {
-                    let dv = from_fixed(fk.den[i], fk.den_scale, &what)?;
-                    let scaled = num::mul(formula.scale(), nv, &what())?;
-                    Ok(Some(num::div(scaled, dv, &what())?))
+                    let dv = from_fixed(den, v.den_scale, &what)?;
+                    let scaled = formula.scale().checked_mul(nv).ok_or_else(err)?;
+                    Ok(Some(scaled.checked_div(dv).ok_or_else(err)?))
                 } else {
                     Ok(Some(nv))
                 }

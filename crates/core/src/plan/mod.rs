@@ -28,8 +28,9 @@
 //! ```
 
 use std::borrow::Cow;
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt;
+use std::hash::{BuildHasherDefault, Hasher};
 
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
@@ -70,6 +71,32 @@ pub enum PlanError {
         source: MoneyError,
     },
 }
+
+/// FNV-1a for the id indexes: ids are short, and SipHash dominated the run time of a
+/// diff. A plan is the caller's own data, so hash flooding is not a concern here.
+pub(crate) struct Fnv(u64);
+
+impl Default for Fnv {
+    fn default() -> Self {
+        Fnv(0xcbf2_9ce4_8422_2325)
+    }
+}
+
+impl Hasher for Fnv {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 ^= u64::from(b);
+            self.0 = self.0.wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+}
+
+pub(crate) type FnvBuild = BuildHasherDefault<Fnv>;
+pub(crate) type FnvMap<K, V> = HashMap<K, V, FnvBuild>;
 
 /// The SWOT analysis of our position in the account.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -594,5 +621,78 @@ impl Plan {
         self.goals
             .iter()
             .filter(move |g| g.supports.iter().any(|s| s == customer_goal))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::money::Currency;
+
+    fn day(m: u32, d: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(2027, m, d).unwrap()
+    }
+
+    #[test]
+    fn periods_are_inclusive() {
+        let p = Period::new(day(1, 1), day(3, 31));
+        assert!(p.is_valid() && p.contains(day(1, 1)) && p.contains(day(3, 31)));
+        assert!(!p.contains(day(4, 1)));
+        assert!(!Period::new(day(2, 1), day(1, 31)).is_valid());
+        assert_eq!(p.to_string(), "2027-01-01..=2027-03-31");
+    }
+
+    #[test]
+    fn units_compare_by_currency_or_name() {
+        let eur = Currency::from_code("EUR").unwrap();
+        let usd = Currency::from_code("USD").unwrap();
+        let rev = TargetValue::Revenue(Money::new(Decimal::ONE, eur));
+        let margin = TargetValue::Margin(Money::new(Decimal::TWO, eur));
+        let rev_usd = TargetValue::Revenue(Money::new(Decimal::ONE, usd));
+        let vol = |u: &str| {
+            TargetValue::Volume(Volume {
+                quantity: Decimal::ONE,
+                unit: u.into(),
+            })
+        };
+        assert!(rev.same_unit(&margin));
+        assert!(!rev.same_unit(&rev_usd));
+        assert!(vol("pallet").same_unit(&vol("pallet")));
+        assert!(!vol("pallet").same_unit(&vol("order_line")));
+        assert!(!rev.same_unit(&vol("EUR")));
+        assert_eq!(rev.unit(), "EUR");
+        assert_eq!(vol("pallet").to_string(), "volume 1 pallet");
+    }
+
+    #[test]
+    fn closed_statuses() {
+        assert!(Status::Done.is_closed() && Status::Cancelled.is_closed());
+        assert!(
+            !Status::OnHold.is_closed() && !Status::NotStarted.is_closed() && !Status::InProgress.is_closed()
+        );
+    }
+
+    #[test]
+    fn check_ids_names_the_kind() {
+        let mut p = Plan::new("p", "a", "n");
+        assert_eq!(p.check_ids(), Ok(()));
+        let t = Target {
+            id: "t".into(),
+            node: "global".into(),
+            period: Period::new(day(1, 1), day(12, 31)),
+            value: TargetValue::Volume(Volume {
+                quantity: Decimal::ONE,
+                unit: "pallet".into(),
+            }),
+        };
+        p.targets = vec![t.clone(), t];
+        assert_eq!(
+            p.check_ids(),
+            Err(PlanError::DuplicateId {
+                plan: "p".into(),
+                kind: "target",
+                id: "t".into()
+            })
+        );
     }
 }

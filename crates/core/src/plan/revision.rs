@@ -11,12 +11,16 @@
 //! addition). Every list in a diff is sorted by id, so `diff(b, a)` is exactly
 //! `diff(a, b).inverse()`.
 
-use std::collections::{BTreeSet, HashMap};
+use std::borrow::Cow;
+use std::collections::{BTreeSet, HashSet};
 
 use chrono::{NaiveDate, NaiveDateTime};
+use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
-use super::{Action, CustomerGoal, Goal, Measure, Objective, Plan, PlanError, Target, WhitespaceCell};
+use super::{
+    Action, CustomerGoal, FnvBuild, FnvMap, Goal, Measure, Objective, Plan, PlanError, Target, WhitespaceCell,
+};
 
 /// Whether an item was added, removed or changed between two revisions.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -126,44 +130,62 @@ impl PlanDiff {
     /// # Ok::<(), kam_core::plan::PlanError>(())
     /// ```
     pub fn between(before: &Plan, after: &Plan) -> Result<PlanDiff, PlanError> {
-        before.check_ids()?;
-        after.check_ids()?;
+        // Duplicate ids are detected while indexing the items (no separate pass).
+        let ids = (before.id.as_str(), after.id.as_str());
         let mut d = PlanDiff {
             plan: diff_fields(&plan_fields(before), &plan_fields(after)),
             ..PlanDiff::default()
         };
         d.customer_goals = diff_items(
+            ("customer goal", ids),
             &before.customer_goals,
             &after.customer_goals,
-            |c| c.id.clone(),
-            |_, _| false,
+            |c| Cow::Borrowed(&c.id),
+            |a, b| a == b,
             customer_goal_fields,
-        );
+        )?;
         d.goals = diff_items(
+            ("goal", ids),
             &before.goals,
             &after.goals,
-            |g| g.id.clone(),
-            |_, _| false,
+            |g| Cow::Borrowed(&g.id),
+            |a, b| a.title == b.title && a.supports == b.supports,
             goal_fields,
-        );
+        )?;
         let (ob, oa) = (objectives_with_goal(before), objectives_with_goal(after));
-        d.objectives = diff_items(&ob, &oa, |(_, o)| o.id.clone(), same_objective, objective_fields);
+        d.objectives = diff_items(
+            ("objective", ids),
+            &ob,
+            &oa,
+            |(_, o)| Cow::Borrowed(&o.id),
+            same_objective,
+            objective_fields,
+        )?;
         let (ab, aa) = (actions_with_objective(before), actions_with_objective(after));
-        d.actions = diff_items(&ab, &aa, |(_, a)| a.id.clone(), same_action, action_fields);
+        d.actions = diff_items(
+            ("action", ids),
+            &ab,
+            &aa,
+            |(_, a)| Cow::Borrowed(&a.id),
+            same_action,
+            action_fields,
+        )?;
         d.targets = diff_items(
+            ("target", ids),
             &before.targets,
             &after.targets,
-            |t| t.id.clone(),
-            |_, _| false,
+            |t| Cow::Borrowed(&t.id),
+            |a, b| a == b,
             target_fields,
-        );
+        )?;
         d.whitespace = diff_items(
+            ("whitespace cell", ids),
             &before.whitespace,
             &after.whitespace,
-            WhitespaceCell::key,
-            |_, _| false,
+            |w| Cow::Owned(w.key()),
+            |a, b| a == b,
             whitespace_fields,
-        );
+        )?;
         d.stakeholders = stakeholder_changes(&ob, &oa);
         Ok(d)
     }
@@ -242,7 +264,30 @@ impl Plan {
     }
 }
 
-type Fields = Vec<(&'static str, Option<String>)>;
+/// A field value, compared before it is rendered: only fields that differ (or belong to
+/// an added or removed item) are turned into text.
+#[derive(PartialEq)]
+enum Val<'a> {
+    Str(&'a str),
+    Owned(String),
+    Date(NaiveDate),
+    Dec(Decimal),
+    Name(&'static str),
+}
+
+impl Val<'_> {
+    fn render(&self) -> String {
+        match self {
+            Val::Str(s) => (*s).to_owned(),
+            Val::Owned(s) => s.clone(),
+            Val::Date(d) => d.to_string(),
+            Val::Dec(x) => x.to_string(),
+            Val::Name(n) => (*n).to_owned(),
+        }
+    }
+}
+
+type Fields<'a> = Vec<(&'static str, Option<Val<'a>>)>;
 
 fn objectives_with_goal(p: &Plan) -> Vec<(&str, &Objective)> {
     p.objectives().map(|(g, o)| (g.id.as_str(), o)).collect()
@@ -254,118 +299,156 @@ fn actions_with_objective(p: &Plan) -> Vec<(&str, &Action)> {
 
 /// Field lists come from one function per item type, so both sides name the same
 /// fields in the same order; an empty side stands for an absent item.
-fn diff_fields(before: &Fields, after: &Fields) -> Vec<FieldChange> {
-    let change = |field: &str, b: &Option<String>, a: &Option<String>| {
+fn diff_fields(before: &Fields<'_>, after: &Fields<'_>) -> Vec<FieldChange> {
+    let change = |field: &str, b: Option<&Val<'_>>, a: Option<&Val<'_>>| {
         (b != a).then(|| FieldChange {
             field: field.to_owned(),
-            before: b.clone(),
-            after: a.clone(),
+            before: b.map(Val::render),
+            after: a.map(Val::render),
         })
     };
     if before.is_empty() {
-        after.iter().filter_map(|(n, a)| change(n, &None, a)).collect()
+        after
+            .iter()
+            .filter_map(|(n, a)| change(n, None, a.as_ref()))
+            .collect()
     } else if after.is_empty() {
-        before.iter().filter_map(|(n, b)| change(n, b, &None)).collect()
+        before
+            .iter()
+            .filter_map(|(n, b)| change(n, b.as_ref(), None))
+            .collect()
     } else {
         before
             .iter()
             .zip(after)
-            .filter_map(|((n, b), (_, a))| change(n, b, a))
+            .filter_map(|((n, b), (_, a))| change(n, b.as_ref(), a.as_ref()))
             .collect()
     }
 }
 
-fn diff_items<T>(
-    before: &[T],
-    after: &[T],
-    key: impl Fn(&T) -> String,
+/// Matches items by key and lists the added, removed and changed ones, sorted by key.
+/// `same` is a cheap equality test that skips building fields of unchanged items.
+fn diff_items<'a, T>(
+    (kind, (before_plan, after_plan)): (&'static str, (&str, &str)),
+    before: &'a [T],
+    after: &'a [T],
+    key: impl Fn(&'a T) -> Cow<'a, str>,
     same: impl Fn(&T, &T) -> bool,
-    fields: impl Fn(&T) -> Fields,
-) -> Vec<ItemChange> {
-    let after_index: HashMap<String, &T> = after.iter().map(|x| (key(x), x)).collect();
-    let mut before_keys = std::collections::HashSet::with_capacity(before.len());
+    fields: impl Fn(&'a T) -> Fields<'a>,
+) -> Result<Vec<ItemChange>, PlanError> {
+    let duplicate = |plan: &str, id: &str| PlanError::DuplicateId {
+        plan: plan.to_owned(),
+        kind,
+        id: id.to_owned(),
+    };
+    let mut after_index: FnvMap<Cow<'a, str>, usize> = FnvMap::default();
+    after_index.reserve(after.len());
+    for (i, x) in after.iter().enumerate() {
+        let k = key(x);
+        if after_index.contains_key(&k) {
+            return Err(duplicate(after_plan, &k));
+        }
+        after_index.insert(k, i);
+    }
+    // Which after-items were matched; keys only in `before` are tracked separately to
+    // catch duplicates among removed items.
+    let mut matched = vec![false; after.len()];
+    let mut removed_keys: HashSet<Cow<'a, str>, FnvBuild> = HashSet::default();
     let mut out = Vec::new();
     for b in before {
         let k = key(b);
-        match after_index.get(&k) {
-            None => out.push(ItemChange {
-                fields: diff_fields(&fields(b), &Vec::new()),
-                id: k.clone(),
-                change: ChangeKind::Removed,
-            }),
-            Some(a) if !same(b, a) => {
-                let changed = diff_fields(&fields(b), &fields(a));
-                if !changed.is_empty() {
-                    out.push(ItemChange {
-                        id: k.clone(),
-                        change: ChangeKind::Changed,
-                        fields: changed,
-                    });
+        match after_index.get(&k).copied() {
+            None => {
+                out.push(ItemChange {
+                    fields: diff_fields(&fields(b), &Vec::new()),
+                    id: k.clone().into_owned(),
+                    change: ChangeKind::Removed,
+                });
+                if !removed_keys.insert(k.clone()) {
+                    return Err(duplicate(before_plan, &k));
                 }
             }
-            Some(_) => {}
+            Some(i) => {
+                let (Some(a), Some(seen)) = (after.get(i), matched.get_mut(i)) else {
+                    continue;
+                };
+                if *seen {
+                    return Err(duplicate(before_plan, &k));
+                }
+                *seen = true;
+                if !same(b, a) {
+                    let changed = diff_fields(&fields(b), &fields(a));
+                    if !changed.is_empty() {
+                        out.push(ItemChange {
+                            id: k.into_owned(),
+                            change: ChangeKind::Changed,
+                            fields: changed,
+                        });
+                    }
+                }
+            }
         }
-        before_keys.insert(k);
     }
-    for a in after {
-        let k = key(a);
-        if !before_keys.contains(&k) {
+    for (a, seen) in after.iter().zip(&matched) {
+        if !seen {
             out.push(ItemChange {
                 fields: diff_fields(&Vec::new(), &fields(a)),
-                id: k,
+                id: key(a).into_owned(),
                 change: ChangeKind::Added,
             });
         }
     }
     out.sort_by(|x, y| x.id.cmp(&y.id));
-    out
+    Ok(out)
 }
 
-fn opt<T: ToString>(x: &Option<T>) -> Option<String> {
-    x.as_ref().map(ToString::to_string)
+fn opt_str(x: &Option<String>) -> Option<Val<'_>> {
+    x.as_deref().map(Val::Str)
 }
 
-fn list(v: &[String]) -> Option<String> {
-    (!v.is_empty()).then(|| v.join(" | "))
+fn list(v: &[String]) -> Option<Val<'static>> {
+    (!v.is_empty()).then(|| Val::Owned(v.join(" | ")))
 }
 
-fn measure_fields(m: &Option<Measure>, out: &mut Fields) {
-    out.push(("measure.kpi", m.as_ref().map(|m| m.kpi.clone())));
-    out.push(("measure.target", m.as_ref().map(|m| m.target.to_string())));
-    out.push(("measure.current", m.as_ref().map(|m| m.current.to_string())));
+fn measure_fields<'a>(m: &'a Option<Measure>, out: &mut Fields<'a>) {
+    out.push(("measure.kpi", m.as_ref().map(|m| Val::Str(&m.kpi))));
+    out.push(("measure.target", m.as_ref().map(|m| Val::Dec(m.target))));
+    out.push(("measure.current", m.as_ref().map(|m| Val::Dec(m.current))));
 }
 
-fn plan_fields(p: &Plan) -> Fields {
-    let mut v: Fields = vec![
-        ("id", Some(p.id.clone())),
-        ("account", Some(p.account.clone())),
-        ("name", Some(p.name.clone())),
-        ("last_reviewed", opt(&p.last_reviewed)),
-        ("vision", (!p.vision.is_empty()).then(|| p.vision.clone())),
-        ("strategic_priorities", list(&p.strategic_priorities)),
-        ("swot.strengths", list(&p.swot.strengths)),
-        ("swot.weaknesses", list(&p.swot.weaknesses)),
-        ("swot.opportunities", list(&p.swot.opportunities)),
-        ("swot.threats", list(&p.swot.threats)),
-    ];
+fn plan_fields(p: &Plan) -> Fields<'_> {
     let managers: Vec<String> = p
         .regional_managers
         .iter()
         .map(|(r, m)| format!("{r}: {m}"))
         .collect();
-    v.push(("regional_managers", list(&managers)));
-    v
-}
-
-fn customer_goal_fields(c: &CustomerGoal) -> Fields {
     vec![
-        ("title", Some(c.title.clone())),
-        ("stakeholder", c.stakeholder.clone()),
+        ("id", Some(Val::Str(&p.id))),
+        ("account", Some(Val::Str(&p.account))),
+        ("name", Some(Val::Str(&p.name))),
+        ("last_reviewed", p.last_reviewed.map(Val::Date)),
+        ("vision", (!p.vision.is_empty()).then_some(Val::Str(&p.vision))),
+        ("strategic_priorities", list(&p.strategic_priorities)),
+        ("swot.strengths", list(&p.swot.strengths)),
+        ("swot.weaknesses", list(&p.swot.weaknesses)),
+        ("swot.opportunities", list(&p.swot.opportunities)),
+        ("swot.threats", list(&p.swot.threats)),
+        ("regional_managers", list(&managers)),
     ]
 }
 
-fn goal_fields(g: &Goal) -> Fields {
-    vec![("title", Some(g.title.clone())), ("supports", list(&g.supports))]
+fn customer_goal_fields(c: &CustomerGoal) -> Fields<'_> {
+    vec![
+        ("title", Some(Val::Str(&c.title))),
+        ("stakeholder", opt_str(&c.stakeholder)),
+    ]
+}
+
+fn goal_fields(g: &Goal) -> Fields<'_> {
+    vec![
+        ("title", Some(Val::Str(&g.title))),
+        ("supports", list(&g.supports)),
+    ]
 }
 
 fn same_objective((ga, a): &(&str, &Objective), (gb, b): &(&str, &Objective)) -> bool {
@@ -379,15 +462,15 @@ fn same_objective((ga, a): &(&str, &Objective), (gb, b): &(&str, &Objective)) ->
         && a.measure == b.measure
 }
 
-fn objective_fields((goal, o): &(&str, &Objective)) -> Fields {
-    let mut v: Fields = vec![
-        ("title", Some(o.title.clone())),
-        ("goal", Some((*goal).to_owned())),
-        ("node", Some(o.node.clone())),
-        ("owner", o.owner.clone()),
-        ("due", opt(&o.due)),
-        ("status", Some(o.status.to_string())),
-        ("priority", Some(o.priority.to_string())),
+fn objective_fields<'a>((goal, o): &'a (&'a str, &'a Objective)) -> Fields<'a> {
+    let mut v: Fields<'a> = vec![
+        ("title", Some(Val::Str(&o.title))),
+        ("goal", Some(Val::Str(goal))),
+        ("node", Some(Val::Str(&o.node))),
+        ("owner", opt_str(&o.owner)),
+        ("due", o.due.map(Val::Date)),
+        ("status", Some(Val::Name(o.status.as_str()))),
+        ("priority", Some(Val::Name(o.priority.as_str()))),
     ];
     measure_fields(&o.measure, &mut v);
     v
@@ -397,34 +480,34 @@ fn same_action((oa, a): &(&str, &Action), (ob, b): &(&str, &Action)) -> bool {
     oa == ob && a == b
 }
 
-fn action_fields((objective, a): &(&str, &Action)) -> Fields {
-    let mut v: Fields = vec![
-        ("title", Some(a.title.clone())),
-        ("objective", Some((*objective).to_owned())),
-        ("owner", a.owner.clone()),
-        ("due", opt(&a.due)),
-        ("status", Some(a.status.to_string())),
-        ("priority", Some(a.priority.to_string())),
-        ("updated", opt(&a.updated)),
+fn action_fields<'a>((objective, a): &'a (&'a str, &'a Action)) -> Fields<'a> {
+    let mut v: Fields<'a> = vec![
+        ("title", Some(Val::Str(&a.title))),
+        ("objective", Some(Val::Str(objective))),
+        ("owner", opt_str(&a.owner)),
+        ("due", a.due.map(Val::Date)),
+        ("status", Some(Val::Name(a.status.as_str()))),
+        ("priority", Some(Val::Name(a.priority.as_str()))),
+        ("updated", a.updated.map(Val::Date)),
     ];
     measure_fields(&a.measure, &mut v);
     v
 }
 
-fn target_fields(t: &Target) -> Fields {
+fn target_fields(t: &Target) -> Fields<'_> {
     vec![
-        ("node", Some(t.node.clone())),
-        ("period", Some(t.period.to_string())),
-        ("value", Some(t.value.to_string())),
+        ("node", Some(Val::Str(&t.node))),
+        ("period", Some(Val::Owned(t.period.to_string()))),
+        ("value", Some(Val::Owned(t.value.to_string()))),
     ]
 }
 
-fn whitespace_fields(w: &WhitespaceCell) -> Fields {
+fn whitespace_fields(w: &WhitespaceCell) -> Fields<'_> {
     vec![
-        ("potential", Some(w.potential.to_string())),
-        ("current", Some(w.current.to_string())),
-        ("won", Some(w.won.to_string())),
-        ("gap", w.gap().ok().map(|g| g.to_string())),
+        ("potential", Some(Val::Owned(w.potential.to_string()))),
+        ("current", Some(Val::Owned(w.current.to_string()))),
+        ("won", Some(Val::Owned(w.won.to_string()))),
+        ("gap", w.gap().ok().map(|g| Val::Owned(g.to_string()))),
     ]
 }
 
@@ -432,23 +515,40 @@ fn stakeholder_changes(
     before: &[(&str, &Objective)],
     after: &[(&str, &Objective)],
 ) -> Vec<StakeholderRefChange> {
-    let links = |v: &[(&str, &Objective)]| -> BTreeSet<(String, String)> {
-        v.iter()
-            .flat_map(|(_, o)| o.stakeholders.iter().map(|s| (o.id.clone(), s.clone())))
-            .collect()
-    };
-    let (b, a) = (links(before), links(after));
-    let mut out: Vec<StakeholderRefChange> = b
-        .difference(&a)
-        .map(|(o, s)| (o, s, ChangeKind::Removed))
-        .chain(a.difference(&b).map(|(o, s)| (o, s, ChangeKind::Added)))
-        .map(|(o, s, change)| StakeholderRefChange {
-            objective: o.clone(),
+    let after_index: FnvMap<&str, &Objective> = after.iter().map(|(_, o)| (o.id.as_str(), *o)).collect();
+    let mut out = Vec::new();
+    let mut push = |o: &Objective, s: &String, change| {
+        out.push(StakeholderRefChange {
+            objective: o.id.clone(),
             stakeholder: s.clone(),
             change,
         })
-        .collect();
-    out.sort_by(|x, y| (&x.objective, &x.stakeholder).cmp(&(&y.objective, &y.stakeholder)));
+    };
+    let mut seen: HashSet<&str, FnvBuild> = HashSet::default();
+    for (_, b) in before {
+        seen.insert(b.id.as_str());
+        match after_index.get(b.id.as_str()) {
+            None => b
+                .stakeholders
+                .iter()
+                .for_each(|s| push(b, s, ChangeKind::Removed)),
+            Some(a) if a.stakeholders != b.stakeholders => {
+                let (sb, sa): (BTreeSet<&String>, BTreeSet<&String>) =
+                    (b.stakeholders.iter().collect(), a.stakeholders.iter().collect());
+                sb.difference(&sa).for_each(|s| push(b, s, ChangeKind::Removed));
+                sa.difference(&sb).for_each(|s| push(a, s, ChangeKind::Added));
+            }
+            Some(_) => {}
+        }
+    }
+    for (_, a) in after {
+        if !seen.contains(a.id.as_str()) {
+            a.stakeholders.iter().for_each(|s| push(a, s, ChangeKind::Added));
+        }
+    }
+    out.sort();
+    // A stakeholder listed twice on one objective is one link.
+    out.dedup();
     out
 }
 

@@ -13,7 +13,7 @@ use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
-use super::{Measure, Period, Plan, TargetKind, TargetValue};
+use super::{FnvBuild, Measure, Period, Plan, TargetKind, TargetValue};
 use crate::account::{Account, AccountError, Hierarchy};
 
 /// How serious a finding is. Ordered `Info < Warning < Error`.
@@ -107,7 +107,9 @@ check_codes! {
     TargetMixedUnits = "target-mixed-units", Warning;
     /// A target at an account node that does not exist.
     TargetUnknownNode = "target-unknown-node", Error;
-    /// The children's targets for a period do not add up to the parent's (e.g. regions vs global).
+    /// The children's targets do not add up to the parent's (e.g. regions vs global).
+    /// Compared per kind for exactly the same period, and only when at least one child
+    /// has such a target; children in another currency or unit are left to the mixed checks.
     TargetRollupMismatch = "target-rollup-mismatch", Error;
     /// A negative revenue or volume target, or a negative whitespace amount.
     NegativeAmount = "negative-amount", Error;
@@ -194,6 +196,12 @@ impl ValidationContext {
         self.hierarchy = Some(account.hierarchy()?);
         self.buying_centres = Some(account.buying_centres.iter().map(|c| c.id.clone()).collect());
         Ok(self)
+    }
+
+    /// Checks whitespace buying centre references against these ids (without an account).
+    pub fn with_buying_centres<I: IntoIterator<Item = S>, S: Into<String>>(mut self, ids: I) -> Self {
+        self.buying_centres = Some(ids.into_iter().map(Into::into).collect());
+        self
     }
 
     /// Checks stakeholder references against these ids.
@@ -351,9 +359,9 @@ impl Plan {
 
     fn check_goals(&self, ctx: &ValidationContext, f: &mut Findings) {
         let customer_goals: HashSet<&str> = self.customer_goals.iter().map(|c| c.id.as_str()).collect();
-        let mut goal_ids = HashSet::new();
-        let mut objective_ids = HashSet::new();
-        let mut action_ids = HashSet::new();
+        let mut goal_ids: HashSet<&str, FnvBuild> = HashSet::default();
+        let mut objective_ids: HashSet<&str, FnvBuild> = HashSet::default();
+        let mut action_ids: HashSet<&str, FnvBuild> = HashSet::default();
         let as_of = ctx.as_of;
         for (gi, g) in self.goals.iter().enumerate() {
             let gpath = || format!("goals[{gi}]");

@@ -721,8 +721,8 @@ impl CommercialModel {
     /// the card); cost-based revenue is rounded to minor units half-up.
     ///
     /// # Errors
-    /// Pricing errors of the card, a currency mismatch between the card and `cost` is not
-    /// checked (card models ignore `cost`), overflow.
+    /// The pricing errors of the card ([`RateCard::price`]), overflow. Card-based models
+    /// ignore `cost`, so its currency is not compared with the card's.
     pub fn revenue(&self, volumes: &Volumes, cost: &Money) -> Result<Money, PricingError> {
         let round = |m: Money| m.round(crate::money::RoundingMode::HalfUp);
         match self {

@@ -241,6 +241,33 @@ pub struct CostToServe {
 /// quantity is zero); variable cost is quantity × unit cost. All amounts are unrounded
 /// except line revenue, which follows the card's rounding policy.
 ///
+/// ```
+/// use kam_core::pricing::{ActivityCost, CostModel, RateCard, ServedVolume, cost_to_serve};
+/// use rust_decimal::Decimal;
+///
+/// let mut card = RateCard::from_code("EUR")?;
+/// card.flat("pick_line", Decimal::new(65, 2))?;
+/// let costs = CostModel {
+///     currency: card.currency(),
+///     activities: vec![ActivityCost {
+///         activity: "pick_line".into(),
+///         variable_per_unit: Decimal::new(40, 2),
+///         dedicated_fixed: Decimal::from(3000),
+///         allocated_overhead: Decimal::from(1000),
+///     }],
+/// };
+/// let at = |node: &str, q: i64| ServedVolume {
+///     node: node.into(),
+///     service_line: "warehousing".into(),
+///     activity: "pick_line".into(),
+///     quantity: Decimal::from(q),
+/// };
+/// let cts = cost_to_serve(&card, &costs, &[at("leipzig", 12_000), at("pune", 6_000)])?;
+/// assert_eq!(cts.rows[1].contribution.revenue, Decimal::from(3900)); // a third of 11,700
+/// assert_eq!(cts.total.cm3.margin, Decimal::from(500)); // 11,700 − 7,200 − 3,000 − 1,000
+/// # Ok::<(), kam_core::pricing::PricingError>(())
+/// ```
+///
 /// # Errors
 /// [`MoneyError::CurrencyMismatch`] when the card and cost model currencies differ; the
 /// pricing errors of [`RateCard::price`]; [`PricingError::MissingCost`]; overflow.
@@ -308,9 +335,10 @@ pub fn cost_to_serve(
                 *p = if n == last {
                     *l
                 } else if line.quantity.is_zero() {
-                    num::div(whole, count, op)?
+                    num::div(whole, count, op)?.normalize()
                 } else {
-                    num::div(num::mul(whole, v.quantity, op)?, line.quantity, op)?
+                    // Division can leave trailing zeros (2000.000…); drop them.
+                    num::div(num::mul(whole, v.quantity, op)?, line.quantity, op)?.normalize()
                 };
                 *l = num::sub(*l, *p, op)?;
             }

@@ -35,7 +35,37 @@
 //!   (sum unrounded, then round) as the card's rounding policy says.
 //! - Tier bounds are inclusive: with tiers up to 10,000 and 25,000, quantity 10,000 is in
 //!   the first tier and 10,000.5 in the second.
+//! - The per-line and per-total totals differ by a whole number of minor units `u`: at most
+//!   `⌊n/2⌋ × u` for `n` non-negative lines under half-up, and at most `⌈n/2⌉ × u` under
+//!   half-even — so "lines × half a unit" holds for half-up but not for half-even with an
+//!   odd number of lines (three lines of 0.015: 0.06 per line, 0.04 per total).
+//! - A minimum commitment bills `max(quantity, minimum)` through the activity's schedule;
+//!   the shortfall is the difference, shown on the line and as a warning.
 //! - Percentages are percentages (`6` is 6 %), shares and factors are fractions (`0.15`).
+//!
+//! ## Tiers and the all-units cliff
+//!
+//! **Graduated** tiers charge each slice of the quantity at its own tier's rate:
+//! with 0–10,000 @0.70, 10,001–25,000 @0.60, 18,000 costs 10,000 × 0.70 + 8,000 × 0.60.
+//! **All-units** tiers charge the whole quantity at the rate of the tier it falls in:
+//! 18,000 × 0.60. Bounds are inclusive (`up_to` belongs to its tier); only the last tier
+//! may be unbounded, and a quantity above a bounded last tier is an error.
+//!
+//! **The all-units cliff.** When a tier's rate is lower than an earlier tier's, all-units
+//! pricing is not monotone: the charge drops just above a bound. kam flags a quantity `q`
+//! in tier `k` (rate `r_k`) when either
+//!
+//! - *more volume is cheaper*: for some later tier `j` starting just above bound `b_{j-1}`,
+//!   `q × r_k > b_{j-1} × r_j` — quantities just above `b_{j-1}` cost less than `q`
+//!   (e.g. 9,999 @0.70 = 6,999.30 while 10,000.01 @0.60 ≈ 6,000.01); or
+//! - *less than a smaller volume*: for some earlier tier `j` with bound `b_j`,
+//!   `q × r_k < b_j × r_j` — `q` costs less than the smaller quantity `b_j` (e.g. 10,001
+//!   @0.60 = 6,000.60 while 10,000 @0.70 = 7,000.00).
+//!
+//! Graduated charges are continuous and non-decreasing, so they never warn. The check is
+//! made on the billed quantity (after any minimum).
+//!
+//! ## Example
 //!
 //! ```
 //! use kam_core::money::Currency;

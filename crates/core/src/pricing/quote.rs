@@ -51,7 +51,7 @@ pub struct AdjustmentLine {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum WarningKind {
-    /// The billed quantity sits on an all-units cliff (see [`super::tiers`] docs).
+    /// The billed quantity sits on an all-units cliff (see the [`pricing`](super) docs).
     AllUnitsCliff(CliffSide),
     /// The quantity performed was below the minimum commitment; the shortfall is billed.
     MinimumShortfall,
@@ -160,6 +160,11 @@ impl Quote {
     /// Warnings (all-units cliffs, minimum shortfalls).
     pub fn warnings(&self) -> &[QuoteWarning] {
         &self.warnings
+    }
+
+    /// The warning messages alone, in order.
+    pub fn warning_messages(&self) -> Vec<&str> {
+        self.warnings.iter().map(|w| w.message.as_str()).collect()
     }
 
     /// The total of the priced lines before adjustments, at minor units.

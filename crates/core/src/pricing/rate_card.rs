@@ -2,6 +2,7 @@
 
 use std::borrow::Borrow;
 use std::collections::{BTreeMap, HashMap};
+use std::hash::{BuildHasherDefault, Hasher};
 
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
@@ -155,6 +156,32 @@ impl RateCard {
         self
     }
 
+    /// Sets the rounding policy from its names, as in files and scripts: mode
+    /// `"half_even"` | `"half_up"` (half away from zero), level `"line"` | `"total"`.
+    ///
+    /// # Errors
+    /// [`MoneyError::UnknownRoundingMode`](crate::money::MoneyError::UnknownRoundingMode),
+    /// [`MoneyError::UnknownRoundingLevel`](crate::money::MoneyError::UnknownRoundingLevel).
+    pub fn set_rounding_by_name(&mut self, mode: &str, level: &str) -> Result<&mut Self, PricingError> {
+        let policy = RoundingPolicy::new(mode.parse()?, level.parse()?);
+        Ok(self.set_rounding(policy))
+    }
+
+    /// Prices `activity` by a tier schedule whose method is given by name
+    /// (`"graduated"` | `"all_units"`), as in files and scripts.
+    ///
+    /// # Errors
+    /// [`PricingError::UnknownTierMethod`] and the errors of [`RateCard::tiered`].
+    pub fn tiered_by_name(
+        &mut self,
+        activity: &str,
+        method: &str,
+        tiers: Vec<Tier>,
+    ) -> Result<&mut Self, PricingError> {
+        let method: TierMethod = method.parse()?;
+        self.tiered(activity, method, tiers)
+    }
+
     /// The activities in card order.
     pub fn activities(&self) -> &[ActivityRate] {
         &self.activities
@@ -170,7 +197,7 @@ impl RateCard {
     }
 
     /// Adds `rate` (validated), or replaces the schedule and unit of an activity already
-    /// on the card, keeping its place and minimum.
+    /// on the card, keeping its place (and its minimum unless `rate` brings one).
     ///
     /// # Errors
     /// The [`Schedule::validate`] errors, a negative minimum.
@@ -179,7 +206,7 @@ impl RateCard {
         match self.position(rate.activity.as_str()) {
             Some(i) => {
                 if let Some(existing) = self.activities.get_mut(i) {
-                    let minimum = existing.minimum.or(rate.minimum);
+                    let minimum = rate.minimum.or(existing.minimum);
                     *existing = ActivityRate { minimum, ..rate };
                 }
             }
@@ -450,6 +477,49 @@ fn explain(
     s
 }
 
+/// A fast non-cryptographic hasher for activity names (a multiply-rotate hash over 8-byte
+/// words). The keys are the card's own activities, so flooding is not a concern: a hostile
+/// record name costs one probe.
+#[derive(Debug, Default, Clone, Copy)]
+pub(crate) struct NameHasher(u64);
+
+const SEED: u64 = 0x51_7c_c1_b7_27_22_0a_95;
+
+impl NameHasher {
+    #[inline]
+    fn mix(&mut self, word: u64) {
+        self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(SEED);
+    }
+}
+
+impl Hasher for NameHasher {
+    #[inline]
+    fn write(&mut self, bytes: &[u8]) {
+        let mut chunks = bytes.chunks_exact(8);
+        for c in &mut chunks {
+            let mut w = [0u8; 8];
+            w.copy_from_slice(c);
+            self.mix(u64::from_le_bytes(w));
+        }
+        let rest = chunks.remainder();
+        if !rest.is_empty() {
+            let mut w = [0u8; 8];
+            w[..rest.len()].copy_from_slice(rest);
+            self.mix(u64::from_le_bytes(w));
+        }
+    }
+
+    #[inline]
+    fn write_u8(&mut self, i: u8) {
+        self.mix(u64::from(i));
+    }
+
+    #[inline]
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
 /// Sums activity records per activity for one [`RateCard`], then prices the totals.
 ///
 /// Each record costs a hash look-up and a checked addition, so a month of transactions
@@ -457,7 +527,7 @@ fn explain(
 #[derive(Debug)]
 pub struct VolumeAccumulator<'c> {
     card: &'c RateCard,
-    index: HashMap<&'c str, usize>,
+    index: HashMap<&'c str, usize, BuildHasherDefault<NameHasher>>,
     totals: Vec<Option<Decimal>>,
     records: u64,
 }

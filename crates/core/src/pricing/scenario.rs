@@ -69,6 +69,19 @@ fn in_card(card: &str) -> impl Fn(PricingError) -> PricingError + '_ {
 /// Prices the same `volumes` on `baseline` and `proposal` and reports per-line and total
 /// deltas. Every activity in the volumes must be on both cards.
 ///
+/// ```
+/// use kam_core::pricing::{RateCard, compare};
+/// use rust_decimal::Decimal;
+///
+/// let mut baseline = RateCard::from_code("EUR")?;
+/// baseline.flat("pick_line", Decimal::new(65, 2))?;
+/// let mut proposal = RateCard::from_code("EUR")?;
+/// proposal.flat("pick_line", Decimal::new(62, 2))?;
+/// let c = compare(&baseline, &proposal, [("pick_line", Decimal::from(18_000))])?;
+/// assert_eq!(c.total_delta, Decimal::from(-540));
+/// # Ok::<(), kam_core::pricing::PricingError>(())
+/// ```
+///
 /// # Errors
 /// [`PricingError::InCard`] wrapping a pricing error of either card;
 /// [`MoneyError::CurrencyMismatch`] when the cards' currencies differ; overflow.
@@ -159,6 +172,27 @@ pub const MAX_SENSITIVITY_POINTS: u64 = 10_001;
 /// [`MAX_SENSITIVITY_POINTS`] points ([`PricingError::InvalidParameter`]); the errors of
 /// [`RateCard::price`] and [`CostModel::cost_layers`]; a currency mismatch between card
 /// and costs.
+///
+/// ```
+/// use kam_core::pricing::{ActivityCost, CostModel, RateCard, volume_sensitivity};
+/// use rust_decimal::Decimal;
+///
+/// let mut card = RateCard::from_code("EUR")?;
+/// card.flat("order", Decimal::new(210, 2))?;
+/// let costs = CostModel {
+///     currency: card.currency(),
+///     activities: vec![ActivityCost {
+///         activity: "order".into(),
+///         variable_per_unit: Decimal::new(120, 2),
+///         dedicated_fixed: Decimal::from(1000),
+///         allocated_overhead: Decimal::ZERO,
+///     }],
+/// };
+/// let points = volume_sensitivity(&card, &costs, [("order", Decimal::from(2400))], Decimal::from(10), Decimal::from(10))?;
+/// assert_eq!(points.len(), 3); // −10 %, 0 %, +10 %
+/// assert_eq!(points[1].margin, Decimal::from(1160)); // 5,040 − 2,880 − 1,000
+/// # Ok::<(), kam_core::pricing::PricingError>(())
+/// ```
 pub fn volume_sensitivity<I, K, V>(
     card: &RateCard,
     costs: &CostModel,

@@ -1,24 +1,7 @@
 //! Flat rates and tier schedules: validation, charges with their breakdown, and the
 //! all-units cliff.
 //!
-//! **Graduated** tiers charge each slice of the quantity at its own tier's rate:
-//! with 0–10,000 @0.70, 10,001–25,000 @0.60, 18,000 costs 10,000 × 0.70 + 8,000 × 0.60.
-//! **All-units** tiers charge the whole quantity at the rate of the tier it falls in:
-//! 18,000 × 0.60. Bounds are inclusive (`up_to` belongs to its tier); only the last tier
-//! may be unbounded, and a quantity above a bounded last tier is an error.
-//!
-//! **The all-units cliff.** When a tier's rate is lower than an earlier tier's, all-units
-//! pricing is not monotone: the charge drops just above a bound. kam flags a quantity `q`
-//! in tier `k` (rate `r_k`) when either
-//!
-//! - *more volume is cheaper*: for some later tier `j` starting just above bound `b_{j-1}`,
-//!   `q × r_k > b_{j-1} × r_j` — every quantity just above `b_{j-1}` costs less than `q`
-//!   (e.g. 9,999 @0.70 = 6,999.30 while 10,000.01 @0.60 ≈ 6,000.01); or
-//! - *less than a smaller volume*: for some earlier tier `j` with bound `b_j`,
-//!   `q × r_k < b_j × r_j` — `q` costs less than the smaller quantity `b_j` (e.g. 10,001
-//!   @0.60 = 6,000.60 while 10,000 @0.70 = 7,000.00).
-//!
-//! Graduated charges are continuous and non-decreasing, so they never warn.
+//! The tier and cliff rules are documented on the [`pricing`](super) module.
 
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};

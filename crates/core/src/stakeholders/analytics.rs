@@ -7,7 +7,7 @@ use std::collections::{BinaryHeap, HashMap, HashSet};
 use chrono::NaiveDate;
 use petgraph::Direction::{Incoming, Outgoing};
 use petgraph::stable_graph::NodeIndex;
-use petgraph::visit::{EdgeRef, NodeIndexable};
+use petgraph::visit::{EdgeRef, IntoEdgeReferences, NodeIndexable};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
@@ -407,18 +407,43 @@ fn is_decider(p: &Person) -> bool {
     matches!(p.buying_role, BuyingRole::DecisionMaker | BuyingRole::Approver)
 }
 
+/// Per-node coverage facts from one sequential pass over the edge array (walking each
+/// node's incoming list instead would chase pointers all over memory).
+struct Census {
+    /// By node index: coverage relationships into the node.
+    cover_count: Vec<u32>,
+    /// By node index: the best relationship level into the node.
+    best_level: Vec<Option<RelationshipLevel>>,
+    /// Every coverage edge as (our node, their node), in edge order.
+    covers: Vec<(NodeIndex, NodeIndex)>,
+}
+
 impl StakeholderGraph {
-    /// Coverage relationships into a customer person: count and best level.
-    fn coverage_of(&self, n: NodeIndex) -> (u32, Option<RelationshipLevel>) {
-        let mut count = 0u32;
-        let mut best = None;
-        for e in self.graph.edges_directed(n, Incoming) {
+    fn census(&self) -> Census {
+        let bound = self.graph.node_bound();
+        let mut c = Census {
+            cover_count: vec![0; bound],
+            best_level: vec![None; bound],
+            covers: Vec::new(),
+        };
+        for e in self.graph.edge_references() {
             if let Link::Covers(level) = *e.weight() {
-                count = count.saturating_add(1);
-                best = best.max(Some(level));
+                let t = e.target().index();
+                if let Some(x) = c.cover_count.get_mut(t) {
+                    *x = x.saturating_add(1);
+                }
+                if let Some(b) = c.best_level.get_mut(t) {
+                    *b = (*b).max(Some(level));
+                }
+                c.covers.push((e.source(), e.target()));
             }
         }
-        (count, best)
+        c
+    }
+
+    /// Coverage relationships into a customer person.
+    fn cover_count(&self, census: &Census, n: NodeIndex) -> u32 {
+        census.cover_count.get(n.index()).copied().unwrap_or(0)
     }
 
     /// The coverage matrix: region × function × buying role, with gaps.
@@ -426,13 +451,18 @@ impl StakeholderGraph {
     /// # Errors
     /// None in practice; the `Result` keeps the signature stable.
     pub fn coverage_matrix(&self) -> Result<CoverageMatrix, StakeholderError> {
+        Ok(self.coverage_matrix_from(&self.census()))
+    }
+
+    fn coverage_matrix_from(&self, census: &Census) -> CoverageMatrix {
         let s = &self.shared;
         let mut acc: HashMap<(u32, u32, BuyingRole), CellAcc> = HashMap::new();
         for (n, i, p) in self.their_nodes() {
             let (Some(&r), Some(&f)) = (s.region.get(i), s.function.get(i)) else {
                 continue;
             };
-            let (count, best) = self.coverage_of(n);
+            let count = self.cover_count(census, n);
+            let best = census.best_level.get(n.index()).copied().flatten();
             let key = p.is_key_player();
             let c = acc.entry((r, f, p.buying_role)).or_default();
             c.people += 1;
@@ -461,7 +491,7 @@ impl StakeholderGraph {
         cells.sort_by(|a, b| {
             (&a.region, &a.function, a.buying_role).cmp(&(&b.region, &b.function, b.buying_role))
         });
-        Ok(CoverageMatrix { cells })
+        CoverageMatrix { cells }
     }
 
     /// Every key player (decision maker, approver or high power), in record order, with
@@ -470,42 +500,65 @@ impl StakeholderGraph {
     /// # Errors
     /// None in practice; the `Result` keeps the signature stable.
     pub fn key_players(&self) -> Result<Vec<KeyPlayer>, StakeholderError> {
+        Ok(self.key_players_from(&self.census()))
+    }
+
+    /// By node index: the supportive influencers and managers of each key player.
+    fn backers(&self) -> Vec<Vec<NodeIndex>> {
+        let bound = self.graph.node_bound();
+        // Node flags first (sequential), then one pass over the edge array.
+        let mut key = vec![false; bound];
+        let mut supportive = vec![false; bound];
+        for (n, _, p) in self.their_nodes() {
+            if let Some(k) = key.get_mut(n.index()) {
+                *k = p.is_key_player();
+            }
+            if let Some(s) = supportive.get_mut(n.index()) {
+                *s = p.support.is_supportive();
+            }
+        }
+        let flag = |v: &[bool], n: NodeIndex| v.get(n.index()).copied().unwrap_or(false);
+        let mut backers: Vec<Vec<NodeIndex>> = vec![Vec::new(); bound];
+        for e in self.graph.edge_references() {
+            // An influencer backs whom they influence; a manager backs their report.
+            let (player, backer) = match e.weight() {
+                Link::Influences(_) => (e.target(), e.source()),
+                Link::ReportsTo => (e.source(), e.target()),
+                Link::ConflictsWith | Link::Covers(_) => continue,
+            };
+            if flag(&key, player)
+                && flag(&supportive, backer)
+                && let Some(b) = backers.get_mut(player.index())
+            {
+                b.push(backer);
+            }
+        }
+        backers
+    }
+
+    fn key_players_from(&self, census: &Census) -> Vec<KeyPlayer> {
+        let backers = self.backers();
         let mut out = Vec::new();
         for (n, _, p) in self.their_nodes() {
             if !p.is_key_player() {
                 continue;
             }
-            let mut supported_by: Vec<String> = Vec::new();
-            let backers = self
-                .graph
-                .edges_directed(n, Incoming)
-                .filter(|e| matches!(e.weight(), Link::Influences(_)))
-                .map(|e| e.source())
-                .chain(
-                    self.graph
-                        .edges_directed(n, Outgoing)
-                        .filter(|e| matches!(e.weight(), Link::ReportsTo))
-                        .map(|e| e.target()),
-                );
-            for b in backers {
-                if let Some((_, q)) = self.their(b)
-                    && q.support.is_supportive()
-                    && !supported_by.contains(&q.id)
-                {
-                    supported_by.push(q.id.clone());
-                }
-            }
+            let mut supported_by: Vec<String> = backers
+                .get(n.index())
+                .map(|b| b.iter().map(|&m| self.id(m).to_owned()).collect())
+                .unwrap_or_default();
             supported_by.sort();
+            supported_by.dedup();
             out.push(KeyPlayer {
                 person: p.id.clone(),
                 buying_role: p.buying_role,
                 power: p.power,
                 support: p.support,
                 supported_by,
-                covered: self.coverage_of(n).0 > 0,
+                covered: self.cover_count(census, n) > 0,
             });
         }
-        Ok(out)
+        out
     }
 
     /// Key players who are not supportive themselves and have no supportive influencer
@@ -514,12 +567,19 @@ impl StakeholderGraph {
     /// # Errors
     /// None in practice; the `Result` keeps the signature stable.
     pub fn unsupported_key_players(&self) -> Result<Vec<String>, StakeholderError> {
-        Ok(self
-            .key_players()?
-            .into_iter()
-            .filter(|k| !k.has_supporter())
-            .map(|k| k.person)
-            .collect())
+        Ok(self.unsupported_from())
+    }
+
+    fn unsupported_from(&self) -> Vec<String> {
+        let backers = self.backers();
+        self.their_nodes()
+            .filter(|(n, _, p)| {
+                p.is_key_player()
+                    && !p.support.is_supportive()
+                    && backers.get(n.index()).is_none_or(Vec::is_empty)
+            })
+            .map(|(_, _, p)| p.id.clone())
+            .collect()
     }
 
     /// Coverage relationships per region and per buying centre (regions first, each
@@ -528,6 +588,10 @@ impl StakeholderGraph {
     /// # Errors
     /// None in practice; the `Result` keeps the signature stable.
     pub fn thread_counts(&self) -> Result<Vec<ThreadCount>, StakeholderError> {
+        Ok(self.thread_counts_from(&self.census()))
+    }
+
+    fn thread_counts_from(&self, census: &Census) -> Vec<ThreadCount> {
         let s = &self.shared;
         #[derive(Default, Clone)]
         struct Acc {
@@ -537,24 +601,35 @@ impl StakeholderGraph {
         }
         let mut regions = vec![Acc::default(); s.regions.len()];
         let mut centres = vec![Acc::default(); s.centres.len()];
-        for (n, i, _) in self.their_nodes() {
-            let covering: Vec<NodeIndex> = self
-                .graph
-                .edges_directed(n, Incoming)
-                .filter(|e| matches!(e.weight(), Link::Covers(_)))
-                .map(|e| e.source())
-                .collect();
-            let update = |a: &mut Acc| {
+        let scopes_of = |i: usize| {
+            let region = s.region.get(i).copied();
+            let centres = s.centres_of.get(i).map(Vec::as_slice).unwrap_or(&[]);
+            (region, centres)
+        };
+        for (_, i, _) in self.their_nodes() {
+            let (region, cs) = scopes_of(i);
+            if let Some(a) = region.and_then(|r| regions.get_mut(r as usize)) {
                 a.people += 1;
-                a.relationships = a.relationships.saturating_add(covering.len() as u32);
-                a.ours.extend(covering.iter().copied());
-            };
-            if let Some(a) = s.region.get(i).and_then(|&r| regions.get_mut(r as usize)) {
-                update(a);
             }
-            for &c in s.centres_of.get(i).map(Vec::as_slice).unwrap_or(&[]) {
+            for &c in cs {
                 if let Some(a) = centres.get_mut(c as usize) {
-                    update(a);
+                    a.people += 1;
+                }
+            }
+        }
+        for &(ours, theirs) in &census.covers {
+            let Some((i, _)) = self.their(theirs) else {
+                continue;
+            };
+            let (region, cs) = scopes_of(i);
+            if let Some(a) = region.and_then(|r| regions.get_mut(r as usize)) {
+                a.relationships = a.relationships.saturating_add(1);
+                a.ours.insert(ours);
+            }
+            for &c in cs {
+                if let Some(a) = centres.get_mut(c as usize) {
+                    a.relationships = a.relationships.saturating_add(1);
+                    a.ours.insert(ours);
                 }
             }
         }
@@ -576,7 +651,7 @@ impl StakeholderGraph {
         };
         let mut out = collect(ThreadScope::Region, &s.regions, regions);
         out.extend(collect(ThreadScope::BuyingCentre, &s.centres, centres));
-        Ok(out)
+        out
     }
 
     /// Regions and buying centres reached by exactly one coverage relationship.
@@ -690,6 +765,55 @@ impl StakeholderGraph {
             });
         }
         let bound = self.graph.node_bound();
+        // Walkable steps in compressed rows by source node, from one sequential pass
+        // over the edge array (kind: 0–3 coverage level, 4 influence, 5 up, 6 down).
+        // Coverage edges leave our people only, so every path starts with one.
+        let mut steps: Vec<(u32, u32, u8, Decimal)> = Vec::with_capacity(self.graph.edge_count() * 2);
+        for e in self.graph.edge_references() {
+            let (a, b) = (e.source().index() as u32, e.target().index() as u32);
+            match *e.weight() {
+                Link::Covers(level) => steps.push((a, b, level as u8, level.strength())),
+                Link::Influences(w) => steps.push((a, b, 4, w)),
+                Link::ReportsTo => {
+                    steps.push((a, b, 5, rs));
+                    steps.push((b, a, 6, rs));
+                }
+                Link::ConflictsWith => {}
+            }
+        }
+        // Stable sort keeps edge (record) order within a row, so ties resolve the same
+        // way every run.
+        steps.sort_by_key(|s| s.0);
+        let mut start = vec![0usize; bound + 1];
+        for s in &steps {
+            if let Some(x) = start.get_mut(s.0 as usize + 1) {
+                *x += 1;
+            }
+        }
+        for i in 0..bound {
+            let prev = start.get(i).copied().unwrap_or(0);
+            if let Some(x) = start.get_mut(i + 1) {
+                *x += prev;
+            }
+        }
+        let link_of = |kind: u8, w: Decimal| match kind {
+            0 => PathLink::Coverage {
+                level: RelationshipLevel::Vendor,
+            },
+            1 => PathLink::Coverage {
+                level: RelationshipLevel::CredibleSource,
+            },
+            2 => PathLink::Coverage {
+                level: RelationshipLevel::ProblemSolver,
+            },
+            3 => PathLink::Coverage {
+                level: RelationshipLevel::TrustedAdvisor,
+            },
+            4 => PathLink::Influences { weight: w },
+            5 => PathLink::ReportsTo,
+            _ => PathLink::ManagerOf,
+        };
+
         let mut best: Vec<Option<Decimal>> = vec![None; bound];
         let mut pred: Vec<Option<(NodeIndex, PathLink, Decimal)>> = vec![None; bound];
         let mut done = vec![false; bound];
@@ -707,34 +831,12 @@ impl StakeholderGraph {
                 Some(d) if !*d => *d = true,
                 _ => continue,
             }
-            let mut steps: Vec<(NodeIndex, PathLink, Decimal)> = Vec::new();
-            match self.graph.node_weight(u) {
-                Some(Node::Ours(_)) => {
-                    for e in self.graph.edges_directed(u, Outgoing) {
-                        if let Link::Covers(level) = *e.weight() {
-                            steps.push((e.target(), PathLink::Coverage { level }, level.strength()));
-                        }
-                    }
-                }
-                Some(Node::Their(_)) => {
-                    for e in self.graph.edges_directed(u, Outgoing) {
-                        match *e.weight() {
-                            Link::Influences(w) => {
-                                steps.push((e.target(), PathLink::Influences { weight: w }, w))
-                            }
-                            Link::ReportsTo => steps.push((e.target(), PathLink::ReportsTo, rs)),
-                            Link::ConflictsWith | Link::Covers(_) => {}
-                        }
-                    }
-                    for e in self.graph.edges_directed(u, Incoming) {
-                        if matches!(e.weight(), Link::ReportsTo) {
-                            steps.push((e.source(), PathLink::ManagerOf, rs));
-                        }
-                    }
-                }
-                None => continue,
-            }
-            for (v, link, w) in steps {
+            let (s, e) = (
+                start.get(u.index()).copied().unwrap_or(0),
+                start.get(u.index() + 1).copied().unwrap_or(0),
+            );
+            for &(_, v, kind, w) in steps.get(s..e).unwrap_or(&[]) {
+                let v = NodeIndex::new(v as usize);
                 if done.get(v.index()).copied().unwrap_or(true) {
                     continue;
                 }
@@ -749,7 +851,7 @@ impl StakeholderGraph {
                         *b = Some(s);
                     }
                     if let Some(p) = pred.get_mut(v.index()) {
-                        *p = Some((u, link, w));
+                        *p = Some((u, link_of(kind, w), w));
                     }
                     heap.push(Candidate(s, v));
                 }
@@ -802,6 +904,7 @@ impl StakeholderGraph {
             _ => Side::Customer,
         };
         let after = self.without(id)?;
+        let (census, census_after) = (self.census(), after.census());
 
         let relationships_lost = self
             .graph
@@ -813,7 +916,9 @@ impl StakeholderGraph {
 
         let newly_uncovered = self
             .their_nodes()
-            .filter(|(m, _, _)| *m != n && self.coverage_of(*m).0 > 0 && after.coverage_of(*m).0 == 0)
+            .filter(|(m, _, _)| {
+                *m != n && self.cover_count(&census, *m) > 0 && after.cover_count(&census_after, *m) == 0
+            })
             .map(|(_, _, p)| p.id.clone())
             .collect();
 
@@ -822,22 +927,22 @@ impl StakeholderGraph {
             function: c.function.clone(),
             buying_role: c.buying_role,
         };
-        let gaps_before: HashSet<CellKey> = self.coverage_matrix()?.gaps().map(key).collect();
+        let gaps_before: HashSet<CellKey> = self.coverage_matrix_from(&census).gaps().map(key).collect();
         let gaps_opened = after
-            .coverage_matrix()?
+            .coverage_matrix_from(&census_after)
             .gaps()
             .map(key)
             .filter(|k| !gaps_before.contains(k))
             .collect();
 
         let threads_before: HashMap<(ThreadScope, String), u32> = self
-            .thread_counts()?
+            .thread_counts_from(&census)
             .into_iter()
             .map(|t| ((t.scope, t.id), t.relationships))
             .collect();
         let mut newly_single_threaded = Vec::new();
         let mut newly_uncovered_scopes = Vec::new();
-        for t in after.thread_counts()? {
+        for t in after.thread_counts_from(&census_after) {
             let before = threads_before.get(&(t.scope, t.id.clone())).copied().unwrap_or(0);
             if t.relationships == 1 && before > 1 {
                 newly_single_threaded.push((t.scope, t.id));
@@ -890,10 +995,15 @@ impl StakeholderGraph {
     /// # Errors
     /// Invalid influence options (see [`StakeholderGraph::influence_ranking`]).
     pub fn analyse(&self, influence: &InfluenceOptions) -> Result<Analysis, StakeholderError> {
+        let census = self.census();
         Ok(Analysis {
-            coverage: self.coverage_matrix()?,
-            unsupported_key_players: self.unsupported_key_players()?,
-            single_threaded: self.single_threaded()?,
+            coverage: self.coverage_matrix_from(&census),
+            unsupported_key_players: self.unsupported_from(),
+            single_threaded: self
+                .thread_counts_from(&census)
+                .into_iter()
+                .filter(ThreadCount::is_single_threaded)
+                .collect(),
             influence: self.influence_ranking(influence)?,
             status: self.map_status()?,
         })

@@ -28,6 +28,16 @@ pub(super) enum Link {
     Covers(RelationshipLevel),
 }
 
+/// Grouping keys computed during validation.
+struct Groups {
+    region: Vec<u32>,
+    function: Vec<u32>,
+    centres_of: Vec<Vec<u32>>,
+    regions: Vec<String>,
+    functions: Vec<String>,
+    centres: Vec<String>,
+}
+
 /// What never changes when people are removed: the records and the grouping keys.
 #[derive(Debug)]
 pub(super) struct Shared {
@@ -71,7 +81,32 @@ const THEIRS: &str = "customer person";
 const OURS: &str = "our person";
 
 impl StakeholderGraph {
-    pub(super) fn build(map: &StakeholderMap, account: Option<&Account>) -> Result<Self, StakeholderError> {
+    /// Validates and builds; takes the map by value so the records move into the graph.
+    pub(super) fn build(map: StakeholderMap, account: Option<&Account>) -> Result<Self, StakeholderError> {
+        let (graph, index, groups) = Self::validate(&map, account)?;
+        let g = StakeholderGraph {
+            graph,
+            shared: Arc::new(Shared {
+                people: map.people,
+                ours: map.our_people,
+                index,
+                region: groups.region,
+                function: groups.function,
+                centres_of: groups.centres_of,
+                regions: groups.regions,
+                functions: groups.functions,
+                centres: groups.centres,
+            }),
+        };
+        g.check_reporting_cycles()?;
+        Ok(g)
+    }
+
+    #[allow(clippy::type_complexity)]
+    fn validate(
+        map: &StakeholderMap,
+        account: Option<&Account>,
+    ) -> Result<(StableGraph<Node, Link>, HashMap<String, NodeIndex>, Groups), StakeholderError> {
         // Node indices are u32 and the dedup key packs two of them, so cap the size.
         let nodes = map.people.len() + map.our_people.len();
         if u32::try_from(nodes).is_err() || nodes >= (1 << 31) {
@@ -163,7 +198,11 @@ impl StakeholderGraph {
             centres_of.push(mine);
         }
 
-        let lookup = |path: String, id: &str, side: &'static str| -> Result<NodeIndex, StakeholderError> {
+        // `path` is built only on error: formatting it for every relation would dominate.
+        let lookup = |path: &dyn Fn() -> String,
+                      id: &str,
+                      side: &'static str|
+         -> Result<NodeIndex, StakeholderError> {
             match index.get(id) {
                 Some(&n) => {
                     let ok = matches!(
@@ -174,13 +213,13 @@ impl StakeholderGraph {
                         return Ok(n);
                     }
                     Err(StakeholderError::UnknownPerson {
-                        path,
+                        path: path(),
                         side,
                         id: id.to_owned(),
                     })
                 }
                 None => Err(StakeholderError::UnknownPerson {
-                    path,
+                    path: path(),
                     side,
                     id: id.to_owned(),
                 }),
@@ -191,8 +230,8 @@ impl StakeholderGraph {
         let mut edges = Vec::with_capacity(map.relations.len());
         for (i, r) in map.relations.iter().enumerate() {
             let (from, to) = r.ends();
-            let a = lookup(format!("relations[{i}].from"), from, THEIRS)?;
-            let b = lookup(format!("relations[{i}].to"), to, THEIRS)?;
+            let a = lookup(&|| format!("relations[{i}].from"), from, THEIRS)?;
+            let b = lookup(&|| format!("relations[{i}].to"), to, THEIRS)?;
             if a == b {
                 return Err(StakeholderError::SelfEdge {
                     path: format!("relations[{i}]"),
@@ -227,8 +266,8 @@ impl StakeholderGraph {
             edges.push((a, b, link));
         }
         for (i, c) in map.coverage.iter().enumerate() {
-            let a = lookup(format!("coverage[{i}].ours"), &c.ours, OURS)?;
-            let b = lookup(format!("coverage[{i}].theirs"), &c.theirs, THEIRS)?;
+            let a = lookup(&|| format!("coverage[{i}].ours"), &c.ours, OURS)?;
+            let b = lookup(&|| format!("coverage[{i}].theirs"), &c.theirs, THEIRS)?;
             let key = (3u64 << 62) | ((a.index() as u64) << 31) | b.index() as u64;
             if !seen.insert(key) {
                 return Err(StakeholderError::DuplicateRelation {
@@ -244,22 +283,18 @@ impl StakeholderGraph {
             graph.add_edge(a, b, link);
         }
 
-        let g = StakeholderGraph {
+        Ok((
             graph,
-            shared: Arc::new(Shared {
-                people: map.people.clone(),
-                ours: map.our_people.clone(),
-                index,
+            index,
+            Groups {
                 region,
                 function,
                 centres_of,
                 regions,
                 functions,
                 centres,
-            }),
-        };
-        g.check_reporting_cycles()?;
-        Ok(g)
+            },
+        ))
     }
 
     /// Depth-first search over reports-to edges; a back edge closes a cycle.

@@ -1,0 +1,234 @@
+//! Benchmark: 10,000 sites × 12 KPIs × 36 periods rolled up to global and evaluated
+//! (RAG status for every cell, all built-in alert rules, de-duplicated register).
+//! Target: ≤ 200 ms per full run.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
+
+use std::hint::black_box;
+
+use criterion::{Criterion, criterion_group, criterion_main};
+use kam::core::Decimal;
+use kam::core::account::{Account, AccountNode, NodeLevel};
+use kam::core::metrics::kpi::{CountBasis, DateBasis, Tolerance};
+use kam::core::metrics::{
+    AlertPolicy, AlertRegister, Kpi, KpiLibrary, Observation, ObservationTable, Status, evaluate,
+};
+
+const REGIONS: usize = 5;
+const COUNTRIES_PER_REGION: usize = 10;
+const SITES_PER_COUNTRY: usize = 200;
+const PERIODS: usize = 36;
+
+/// Deterministic xorshift so the data set is the same on every run.
+struct Rng(u64);
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+    fn below(&mut self, n: u64) -> i64 {
+        (self.next() % n) as i64
+    }
+}
+
+fn library() -> KpiLibrary {
+    KpiLibrary::new(vec![
+        Kpi::otif(CountBasis::Order, DateBasis::Commit),
+        Kpi::otif(CountBasis::Line, DateBasis::Commit),
+        Kpi::otif(CountBasis::Order, DateBasis::Request),
+        Kpi::on_time_shipment(DateBasis::Schedule),
+        Kpi::order_accuracy(),
+        Kpi::pick_accuracy(),
+        Kpi::inventory_accuracy(Tolerance::Units(Decimal::ZERO)),
+        Kpi::dock_to_stock_hours(),
+        Kpi::damage_ppm(),
+        Kpi::perfect_order_scor(),
+        Kpi::cost_to_serve_percent(),
+        Kpi::margin_percent(),
+    ])
+    .unwrap()
+}
+
+fn table() -> ObservationTable {
+    let mut nodes = vec![AccountNode::new("global", "Global", NodeLevel::Global, None)];
+    let mut sites = Vec::new();
+    for r in 0..REGIONS {
+        let region = format!("r{r}");
+        nodes.push(AccountNode::new(
+            &region,
+            &region,
+            NodeLevel::Region,
+            Some("global"),
+        ));
+        for c in 0..COUNTRIES_PER_REGION {
+            let country = format!("r{r}c{c}");
+            nodes.push(AccountNode::new(
+                &country,
+                &country,
+                NodeLevel::Country,
+                Some(&region),
+            ));
+            for s in 0..SITES_PER_COUNTRY {
+                let site = format!("r{r}c{c}s{s}");
+                nodes.push(AccountNode::new(&site, &site, NodeLevel::Site, Some(&country)));
+                sites.push(site);
+            }
+        }
+    }
+    let account = Account {
+        id: "bench".into(),
+        name: "Bench".into(),
+        nodes,
+        service_lines: vec![],
+        buying_centres: vec![],
+    };
+    let lib = library();
+    let periods: Vec<String> = (1..=PERIODS).map(|p| format!("p{p:02}")).collect();
+    let mut t = ObservationTable::new(&lib, &account.hierarchy().unwrap(), periods.clone()).unwrap();
+    let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
+    let kpis: Vec<String> = lib.kpis().iter().map(|k| k.id.clone()).collect();
+    // Each (site, KPI) sits in a band (green 80 %, amber 15 %, red 5 % when redrawn) and
+    // stays there with probability 85 % per period, so problems persist like real ones.
+    for site in &sites {
+        for kpi in &kpis {
+            let mut band = 0usize;
+            for (p, period) in periods.iter().enumerate() {
+                if p == 0 || rng.below(100) >= 85 {
+                    let d = rng.below(100);
+                    band = if d < 80 {
+                        0
+                    } else if d < 95 {
+                        1
+                    } else {
+                        2
+                    };
+                }
+                // (green, amber, red) ranges, in the unit noted per KPI.
+                let pick = |rng: &mut Rng, r: [(i64, i64); 3]| {
+                    let (lo, hi) = r[band];
+                    lo + rng.below((hi - lo + 1) as u64)
+                };
+                let obs = match kpi.as_str() {
+                    // Hours in tenths; lower is better (target 24, red 48).
+                    "dock_to_stock_hours" => {
+                        let tenths = pick(&mut rng, [(120, 240), (241, 479), (480, 720)]);
+                        Observation::weighted(Decimal::new(tenths, 1), Decimal::from(50 + rng.below(100)))
+                            .unwrap()
+                    }
+                    // ppm; lower is better (target 150, red 500).
+                    "damage_ppm" => {
+                        let units = 100_000 + rng.below(50_000);
+                        let ppm = pick(&mut rng, [(0, 150), (151, 499), (500, 800)]);
+                        Observation::ratio(Decimal::from(units * ppm / 1_000_000), Decimal::from(units))
+                    }
+                    // Tenths of a percent of revenue; lower is better (target 92, red 97).
+                    "cost_to_serve_pct" => {
+                        let revenue = 500_000 + rng.below(500_000);
+                        let pct = pick(&mut rng, [(850, 920), (921, 969), (970, 1000)]);
+                        Observation::ratio(Decimal::new(revenue * pct, 3), Decimal::from(revenue))
+                    }
+                    // Tenths of a percent; higher is better (target 8, red 3).
+                    "margin_pct" => {
+                        let revenue = 500_000 + rng.below(500_000);
+                        let pct = pick(&mut rng, [(80, 150), (31, 79), (-20, 30)]);
+                        Observation::ratio(Decimal::new(revenue * pct, 3), Decimal::from(revenue))
+                    }
+                    // Part-of-whole rates: misses in basis points of the total.
+                    other => {
+                        let (g, r) = match other {
+                            "order_accuracy" => (50, 100),
+                            "pick_accuracy" => (20, 50),
+                            "inventory_accuracy" => (50, 150),
+                            "perfect_order_scor" => (500, 1000),
+                            _ => (200, 500),
+                        };
+                        let bp = pick(&mut rng, [(0, g), (g + 1, r - 1), (r, 2 * r)]);
+                        let total = 1000 + rng.below(1000);
+                        Observation::ratio(Decimal::from(total - total * bp / 10_000), Decimal::from(total))
+                    }
+                };
+                t.record(site, kpi, period, obs).unwrap();
+            }
+        }
+    }
+    t
+}
+
+fn bench(c: &mut Criterion) {
+    let t = table();
+    let policy = AlertPolicy::default();
+    let last = format!("p{PERIODS:02}");
+    {
+        let t0 = std::time::Instant::now();
+        let r = t.roll_up().unwrap();
+        let t1 = std::time::Instant::now();
+        let quiet = AlertPolicy {
+            alerts: vec![],
+            rule_history: 1,
+        };
+        evaluate(&r, &quiet, &[], &mut AlertRegister::default(), &last).unwrap();
+        let t2 = std::time::Instant::now();
+        let mut reg = AlertRegister::default();
+        let e = evaluate(&r, &policy, &[], &mut reg, &last).unwrap();
+        let t3 = std::time::Instant::now();
+        eprintln!(
+            "one run: roll-up {:?}, statuses only {:?}, statuses + alerts {:?}",
+            t1 - t0,
+            t2 - t1,
+            t3 - t2
+        );
+        eprintln!(
+            "cells: green {} amber {} red {}; alerts raised {} (open at end {})",
+            e.count(Status::Green),
+            e.count(Status::Amber),
+            e.count(Status::Red),
+            reg.alerts().len(),
+            reg.open().count()
+        );
+    }
+    // CPU time of full runs (all threads), which the machine's load does not inflate the
+    // way it inflates wall time; read from /proc where available.
+    if let Some(before) = cpu_ticks() {
+        let runs = 3;
+        let wall = std::time::Instant::now();
+        for _ in 0..runs {
+            let r = t.roll_up().unwrap();
+            let mut reg = AlertRegister::default();
+            black_box(evaluate(&r, &policy, &[], &mut reg, &last).unwrap());
+        }
+        let wall = wall.elapsed() / runs;
+        if let Some(after) = cpu_ticks() {
+            let ms = (after - before) * 1000 / ticks_per_second() / u64::from(runs);
+            eprintln!("per run: {wall:?} wall, {ms} ms CPU (all threads)");
+        }
+    }
+    let mut g = c.benchmark_group("metrics");
+    g.sample_size(10);
+    g.bench_function("10k_sites_12_kpis_36_periods_rollup_evaluate_alerts", |b| {
+        b.iter(|| {
+            let r = t.roll_up().unwrap();
+            let mut reg = AlertRegister::default();
+            let e = evaluate(&r, &policy, &[], &mut reg, &last).unwrap();
+            black_box((e.count(Status::Red), reg.alerts().len()))
+        })
+    });
+    g.finish();
+}
+
+/// utime + stime of this process, in clock ticks.
+fn cpu_ticks() -> Option<u64> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // Fields after the parenthesised command name; utime and stime are fields 14 and 15.
+    let rest = stat.rsplit_once(')')?.1;
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    Some(f.get(11)?.parse::<u64>().ok()? + f.get(12)?.parse::<u64>().ok()?)
+}
+
+/// Clock ticks per second (USER_HZ), 100 on Linux.
+fn ticks_per_second() -> u64 {
+    100
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);
