@@ -4,6 +4,12 @@
 //!    Target (issue 6): ≤ 1 µs per call.
 //! 2. A 1,000-line quote priced natively with the volume rebate as a native rule vs as a
 //!    script rule (`scripts/volume_rebate.rhai`). Target: the script adds ≤ 10 %.
+//!
+//! Measured 2026-11-26 (release, 2 cores shared with ~8 builds, so ±5 % noise): trivial
+//! script rule 0.76 µs/call (native 2 ns); volume rebate script 2.9 µs/call; 1,000-line
+//! quote 1.73 ms price only, 1.79 ms with the native rule, 1.66 ms with the script rule —
+//! the script's ~3 µs per quote is lost in the noise (≈ 0.2 %).
+//! Reproduce: `cargo bench --bench script`.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
 
 use std::hint::black_box;

@@ -9,6 +9,10 @@
 //! | [`ScriptKpiScoringRule`] | `fn score(measure)` — a `MeasureInput`, called once per measure | a number |
 //! | [`ScriptAlertRule`] | `fn alert(input)` — an `AlertInput`, called once per input | a bool, or `#{ raise, message }` |
 //!
+//! A pricing rule whose source never mentions `lines` gets the quote without its lines
+//! (total and currency only), so a 1,000-line quote costs no copy; reaching `.lines` by a
+//! computed name is then an error, never an empty list.
+//!
 //! Numbers may be integers or decimals. Entry points are called with `eval_ast(false)`:
 //! the script's top level runs never, so keep setup inside the functions (constants are
 //! cheap). A missing entry point is a load error; a wrong return shape is a
