@@ -159,6 +159,17 @@ impl Default for ScriptHost {
     }
 }
 
+/// `a / b` for two integers as an exact decimal (`7 / 2 == 3.5`); ÷ 0 is a script error.
+fn exact_int_division(a: rhai::INT, b: rhai::INT) -> Result<rust_decimal::Decimal, Box<rhai::EvalAltResult>> {
+    if b == 0 {
+        return Err(format!("division by zero: {a} / 0").into());
+    }
+    rust_decimal::Decimal::from(a)
+        .checked_div(rust_decimal::Decimal::from(b))
+        .map(|d| d.normalize())
+        .ok_or_else(|| format!("overflow in {a} / {b}").into())
+}
+
 impl ScriptHost {
     /// A host with `limits` and the full analyst API registered.
     pub fn new(limits: Limits) -> Self {
@@ -184,6 +195,11 @@ impl ScriptHost {
             .set_strict_variables(true)
             .set_fail_on_invalid_map_property(true);
         engine.disable_symbol("eval");
+        // Money is exact: `3 / 4` must be 0.75, not Rhai's integer division 0. Operator
+        // overloads only take precedence over the built-in INT ÷ INT with fast operators
+        // off; the cost is one function-table lookup per operator.
+        engine.set_fast_operators(false);
+        engine.register_fn("/", exact_int_division);
         engine.on_progress(|ops| {
             // Reading the clock costs ~20 ns; every 1,024 operations is plenty.
             if ops & 0x3FF != 0 {

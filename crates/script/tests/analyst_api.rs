@@ -621,3 +621,22 @@ fn api_listing_covers_analyst_api() {
     }
     assert!(HOST.api().iter().all(|e| !e.doc.is_empty()));
 }
+
+/// Integer ÷ integer is exact in analyst scripts (Rhai alone would truncate to 0).
+#[test]
+fn integer_division_is_exact() {
+    let host = kam_script::ScriptHost::default();
+    let out = host
+        .eval_source("div.rhai", "let share = 3 / 4; share * 100")
+        .unwrap();
+    assert_eq!(out.to_string(), "75.00");
+    let out = host.eval_source("div.rhai", "7 / 2").unwrap();
+    assert_eq!(out.to_string(), "3.5");
+    let out = host.eval_source("div.rhai", "let w = 60 / 100; w + 0.4").unwrap();
+    assert_eq!(out.to_string(), "1.0");
+    let err = host
+        .eval_source("div.rhai", "let x = 1;\nlet y = x / 0;")
+        .unwrap_err();
+    assert_eq!(err.line, Some(2));
+    assert!(err.message.contains("division by zero"), "{}", err.message);
+}
