@@ -1,6 +1,7 @@
 //! Paths per second of the growth simulation on `scenarios/bench-36m.toml`
 //! (200 opportunities, 50 base-book lines, 36 months), with native model only and with
-//! a growth rule called through the `GrowthRule` trait object every month of every path.
+//! a growth rule called through the `GrowthRule` trait object every month of every path,
+//! written natively and in Rhai (issue target: the Rhai rule ≤ 3× native).
 //!
 //! `cargo bench --bench sim -- --warm-up-time 1 --measurement-time 5`
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
@@ -39,6 +40,26 @@ fn rule() -> Arc<dyn GrowthRule> {
     }))
 }
 
+/// The same rule as an analyst would write it in Rhai, run through `kam-script`.
+const RECOVERY_RHAI: &str = r#"
+fn on_period(state) {
+    let factors = [];
+    for line in state.service_lines {
+        if state.year >= 2 && state.volume_index < 1 && line.service_line == "warehousing" {
+            factors.push(1.03);
+        } else {
+            factors.push(1);
+        }
+    }
+    factors
+}
+"#;
+
+fn rhai_rule() -> Arc<dyn GrowthRule> {
+    let host = Arc::new(kam_script::ScriptHost::new(kam_script::Limits::default()));
+    Arc::new(kam_script::ScriptGrowthRule::load(host, "recovery.rhai", RECOVERY_RHAI).unwrap())
+}
+
 /// One timed 100,000-path run (run + results), as `kam simulate --paths 100000` does.
 fn wall(label: &str, s: &Scenario, opts: &RunOptions) {
     let t = Instant::now();
@@ -63,6 +84,11 @@ fn bench(c: &mut Criterion) {
             &s,
             &RunOptions::new(100_000, 42).threads(threads).rule(rule()),
         );
+        wall(
+            "Rhai rule",
+            &s,
+            &RunOptions::new(100_000, 42).threads(threads).rule(rhai_rule()),
+        );
     }
 
     let paths = 20_000u64;
@@ -76,6 +102,10 @@ fn bench(c: &mut Criterion) {
         });
         g.bench_function(format!("rule via trait object, {threads} thread(s)"), |b| {
             let opts = RunOptions::new(paths, 42).threads(threads).rule(rule());
+            b.iter(|| run(&s, &opts).unwrap().results().unwrap())
+        });
+        g.bench_function(format!("Rhai rule, {threads} thread(s)"), |b| {
+            let opts = RunOptions::new(paths, 42).threads(threads).rule(rhai_rule());
             b.iter(|| run(&s, &opts).unwrap().results().unwrap())
         });
     }

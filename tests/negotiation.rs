@@ -1060,3 +1060,48 @@ fn frontier_scales_past_full_enumeration() {
         assert!(w[0].buyer_utility <= w[1].buyer_utility);
     }
 }
+
+#[test]
+fn margin_floor_from_the_pricing_cost_model() {
+    use kam::core::money::Currency;
+    use kam::core::negotiation::CostBasis;
+    use kam::core::pricing::{ActivityCost, CostModel};
+    let model = CostModel {
+        currency: Currency::from_code("EUR").unwrap(),
+        activities: vec![ActivityCost {
+            activity: "pick_line".into(),
+            variable_per_unit: d("0.40"),
+            dedicated_fixed: d("16200"),
+            allocated_overhead: d("5400"),
+        }],
+    };
+    let floor = |basis| {
+        MarginFloor::from_cost_model(&model, "pick_line", d("216000"), basis, d("20"))
+            .unwrap()
+            .floor_price()
+            .unwrap()
+    };
+    // CM1: 0.40 / 0.8; CM2: (0.40 + 0.075) / 0.8; CM3: (0.40 + 0.075 + 0.025) / 0.8.
+    assert_eq!(floor(CostBasis::Variable), d("0.5"));
+    assert_eq!(floor(CostBasis::Dedicated), d("0.59375"));
+    assert_eq!(floor(CostBasis::FullyLoaded), d("0.625"));
+    // The fully loaded floor is above the 3PL's walk-away of 0.58: offers in between are refused.
+    let f = MarginFloor::from_cost_model(&model, "pick_line", d("216000"), CostBasis::FullyLoaded, d("20"))
+        .unwrap();
+    let log = ConcessionLog::new(Side::Seller, d("0.58"), Some(f)).unwrap();
+    assert!(matches!(
+        log.check_offer(3, d("0.60")),
+        Err(NegotiationError::OfferBelowMarginFloor { .. })
+    ));
+    assert!(log.check_offer(3, d("0.625")).is_ok());
+    assert!(matches!(
+        MarginFloor::from_cost_model(&model, "pallet_in", d("1"), CostBasis::Variable, d("20")),
+        Err(NegotiationError::InvalidMarginFloor { .. })
+    ));
+    assert!(matches!(
+        MarginFloor::from_cost_model(&model, "pick_line", d("0"), CostBasis::Dedicated, d("20")),
+        Err(NegotiationError::InvalidMarginFloor { .. })
+    ));
+    // Variable-only floors need no volume.
+    assert!(MarginFloor::from_cost_model(&model, "pick_line", d("0"), CostBasis::Variable, d("20")).is_ok());
+}

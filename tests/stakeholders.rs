@@ -777,6 +777,45 @@ fn serde_round_trip_as_records() {
 }
 
 #[test]
+fn graph_and_records_are_send_and_sync() {
+    fn send_sync<T: Send + Sync>() {}
+    send_sync::<StakeholderGraph>();
+    send_sync::<StakeholderMap>();
+    send_sync::<StakeholderError>();
+}
+
+#[test]
+fn into_graph_equals_graph_and_results_round_trip() {
+    let map = oem();
+    let moved = map.clone().into_graph().unwrap();
+    assert_eq!(moved.to_map(), map);
+    assert_eq!(moved.size(), (10, 14)); // 7 + 3 people; 10 relations + 4 coverage
+    let d = moved.departure("ad").unwrap();
+    let text = toml::to_string(&d).unwrap();
+    assert_eq!(toml::from_str::<Departure>(&text).unwrap(), d);
+    let json = serde_json::to_string(&d).unwrap();
+    assert_eq!(serde_json::from_str::<Departure>(&json).unwrap(), d);
+    let m = moved.coverage_matrix().unwrap();
+    assert_eq!(
+        toml::from_str::<CoverageMatrix>(&toml::to_string(&m).unwrap()).unwrap(),
+        m
+    );
+    let opts = InfluenceOptions::default();
+    assert_eq!(
+        toml::from_str::<InfluenceOptions>(&toml::to_string(&opts).unwrap()).unwrap(),
+        opts
+    );
+    let policy = ContactPolicy::default();
+    assert_eq!(
+        toml::from_str::<ContactPolicy>(&toml::to_string(&policy).unwrap()).unwrap(),
+        policy
+    );
+    assert_eq!(moved.person("cfo").map(|p| p.buying_role), Some(Approver));
+    assert!(moved.contains("ad") && !moved.contains("ghost"));
+    assert_eq!(moved.people().count(), 7);
+}
+
+#[test]
 fn a_hand_written_toml_map_loads() {
     let text = r#"
 [[people]]
@@ -997,6 +1036,37 @@ proptest! {
                 product *= s.strength;
             }
             prop_assert_eq!(product, path.strength);
+        }
+    }
+
+    #[test]
+    fn departure_agrees_with_the_map_without_the_person(map in arb_map()) {
+        let g = map.graph().unwrap();
+        let covered_before: std::collections::HashSet<String> =
+            map.coverage.iter().map(|c| c.theirs.clone()).collect();
+        for id in all_ids(&map) {
+            let d = g.departure(&id).unwrap();
+            let after = g.without(&id).unwrap();
+            prop_assert_eq!(d.status_after, after.map_status().unwrap().status);
+            prop_assert_eq!(d.status_before, g.map_status().unwrap().status);
+            let gaps_after: Vec<CellKey> = after
+                .coverage_matrix()
+                .unwrap()
+                .gaps()
+                .map(|c| CellKey { region: c.region.clone(), function: c.function.clone(), buying_role: c.buying_role })
+                .collect();
+            prop_assert!(d.gaps_opened.iter().all(|k| gaps_after.contains(k)));
+            let covered_after: std::collections::HashSet<String> =
+                after.to_map().coverage.iter().map(|c| c.theirs.clone()).collect();
+            for p in &d.newly_uncovered {
+                prop_assert!(covered_before.contains(p) && !covered_after.contains(p));
+            }
+            let lost = map.coverage.iter().filter(|c| c.ours == id || c.theirs == id).count();
+            prop_assert_eq!(d.relationships_lost.len(), lost);
+            for p in &d.paths_broken {
+                let reach = after.strongest_paths().unwrap();
+                prop_assert!(reach.iter().any(|r| &r.person == p && r.path.is_none()));
+            }
         }
     }
 

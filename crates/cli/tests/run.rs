@@ -178,3 +178,21 @@ fn api_lists_every_documented_name() {
     let money = functions.iter().find(|f| f["name"] == "money").unwrap();
     assert!(money["docComments"][0].as_str().unwrap().contains("ISO 4217"));
 }
+
+#[test]
+fn pricing_scenarios_example_prints_the_comparison() {
+    let (out, _) = kam(&["run", "scripts/pricing_scenarios.rhai"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&out);
+    // At plan volume: baseline 5400 + 17500 + 11700 + 5040 = 39640.00;
+    // proposal 5280 + 17500 + (7000 + 4800) + 4800 = 39380.00.
+    assert!(
+        text.contains("volume x1.0   39640.00   39380.00   -260.00"),
+        "{text}"
+    );
+    assert!(text.contains("pick_line: 18000 -> 11800.00 EUR"), "{text}");
+    // At 80 % the pick lines (14,400) fall below the 15,000 minimum: billed 15,000, flagged.
+    assert!(text.contains("warning:"), "{text}");
+    assert!(text.contains("volume x1.0") && text.contains("8.6"), "{text}");
+    assert_eq!(text.lines().count(), 11, "{text}");
+}

@@ -119,6 +119,9 @@ impl CompiledScript {
 
 const CACHE_CAPACITY: usize = 256;
 
+/// Compiled scripts keyed by (name, hash of the source text).
+type AstCache = RwLock<HashMap<(Arc<str>, u64), Arc<CompiledScript>>>;
+
 /// The sandboxed Rhai engine with the analyst API loaded, plus a compiled-script cache.
 ///
 /// Build one per process (it is `Send + Sync`) and share it behind an `Arc`; every run and
@@ -139,7 +142,7 @@ pub struct ScriptHost {
     engine: Engine,
     limits: Limits,
     api: Vec<crate::api::ApiEntry>,
-    cache: RwLock<HashMap<(Arc<str>, u64), Arc<CompiledScript>>>,
+    cache: AstCache,
 }
 
 impl std::fmt::Debug for ScriptHost {

@@ -108,7 +108,11 @@ impl Loaded {
 
 /// A pricing rule script: `fn adjust(quote)`.
 #[derive(Debug, Clone)]
-pub struct ScriptPricingRule(Loaded);
+pub struct ScriptPricingRule {
+    loaded: Loaded,
+    // A rule that never names `lines` cannot read them: skip copying them per call.
+    needs_lines: bool,
+}
 
 impl ScriptPricingRule {
     /// Compiles `source` as rule `name` and checks that it defines `fn adjust(quote)`.
@@ -116,24 +120,40 @@ impl ScriptPricingRule {
     /// # Errors
     /// A syntax error, or a [`ScriptErrorKind::Contract`] error for a missing entry point.
     pub fn load(host: Arc<ScriptHost>, name: &str, source: &str) -> Result<Self, ScriptError> {
-        Loaded::load(host, name, source, "adjust", "fn adjust(quote)").map(ScriptPricingRule)
+        let loaded = Loaded::load(host, name, source, "adjust", "fn adjust(quote)")?;
+        Ok(ScriptPricingRule {
+            loaded,
+            needs_lines: source.contains("lines"),
+        })
     }
 }
 
 impl PricingRule for ScriptPricingRule {
     fn name(&self) -> &str {
-        self.0.script.name()
+        self.loaded.script.name()
     }
 
     fn adjust(&self, quote: &PricingInput) -> Result<Vec<PriceAdjustment>, RuleError> {
-        let out = self
-            .0
-            .call("adjust", Dynamic::from(QuoteInput(Arc::new(quote.clone()))))?;
+        let input = if self.needs_lines {
+            quote.clone()
+        } else {
+            PricingInput {
+                currency: quote.currency.clone(),
+                lines: Vec::new(),
+                total: quote.total,
+            }
+        };
+        let arg = QuoteInput {
+            input: Arc::new(input),
+            lines_loaded: self.needs_lines,
+        };
+        let this = &self.loaded;
+        let out = this.call("adjust", Dynamic::from(arg))?;
         if out.is_unit() {
             return Ok(Vec::new());
         }
         let items = out.into_array().map_err(|t| {
-            self.0.bad_return(format!(
+            this.bad_return(format!(
                 "adjust must return an array of #{{ label, amount }} or (), got {t}"
             ))
         })?;
@@ -143,7 +163,7 @@ impl PricingRule for ScriptPricingRule {
             .map(|(i, item)| {
                 let at = format!("adjust()[{i}]");
                 let Some(m) = item.clone().try_cast::<rhai::Map>() else {
-                    return Err(self.0.bad_return(format!(
+                    return Err(this.bad_return(format!(
                         "{at} must be #{{ label, amount }}, got {}",
                         type_name(&item)
                     )));
@@ -151,20 +171,20 @@ impl PricingRule for ScriptPricingRule {
                 let label = m
                     .get("label")
                     .and_then(|l| l.clone().into_string().ok())
-                    .ok_or_else(|| self.0.bad_return(format!("{at}.label must be a string")))?;
+                    .ok_or_else(|| this.bad_return(format!("{at}.label must be a string")))?;
                 let amount_v = m
                     .get("amount")
-                    .ok_or_else(|| self.0.bad_return(format!("{at} has no amount")))?;
+                    .ok_or_else(|| this.bad_return(format!("{at} has no amount")))?;
                 let amount = match amount_v.clone().try_cast::<Money>() {
                     Some(money) if money.currency().code() == quote.currency => money.amount(),
                     Some(money) => {
-                        return Err(self.0.bad_return(format!(
+                        return Err(this.bad_return(format!(
                             "{at}.amount is in {} but the quote is in {}",
                             money.currency(),
                             quote.currency
                         )));
                     }
-                    None => self.0.number("adjust", &format!("{at}.amount"), amount_v)?,
+                    None => this.number("adjust", &format!("{at}.amount"), amount_v)?,
                 };
                 Ok(PriceAdjustment { label, amount })
             })

@@ -431,3 +431,32 @@ proptest! {
         prop_assert_eq!(script.score(std::slice::from_ref(&m)).unwrap(), native_band_score().score(&[m]).unwrap());
     }
 }
+
+#[test]
+fn pricing_rule_reads_lines_when_it_names_them() {
+    let src = r#"
+        // 1 % off pick lines only.
+        fn adjust(quote) {
+            let out = [];
+            for line in quote.lines {
+                if line.activity == "pick_line" {
+                    out.push(#{ label: "pick discount", amount: -line.amount * 0.01 });
+                }
+            }
+            out
+        }
+    "#;
+    let rule = ScriptPricingRule::load(host(), "pick_discount.rhai", src).unwrap();
+    let got = rule.adjust(&quote(dec!(11700))).unwrap();
+    assert_eq!(
+        got,
+        vec![PriceAdjustment {
+            label: "pick discount".into(),
+            amount: dec!(-117.00)
+        }]
+    );
+    // A rule that never names them gets an error, not an empty list, if it reaches them.
+    let sneaky = r#"fn adjust(quote) { let f = Fn("get$" + "li" + "nes"); f.call(quote); [] }"#;
+    let rule = ScriptPricingRule::load(host(), "sneaky.rhai", sneaky).unwrap();
+    assert!(rule.adjust(&quote(dec!(1))).is_err());
+}

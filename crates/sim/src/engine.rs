@@ -335,6 +335,35 @@ pub(crate) struct ChunkOut {
     pub(crate) sums: Vec<i128>,
 }
 
+/// Revenue `level × (1 + exposure·(V_t − 1))` in one cell for months `lo..hi`: with
+/// `exposure ≤ 1` the factor is never clamped at 0 (V_t > 0), so the revenue is linear
+/// in `V_t` — `a + b·V_t` with `a = level·(1 − exposure)`, `b = level·exposure` — and a
+/// whole segment is four additions to difference arrays instead of a loop over months.
+struct Segment {
+    cell: usize,
+    lo: usize,
+    hi: usize,
+    level: f64,
+    exposure: f64,
+    margin: f64,
+}
+
+impl Segment {
+    fn add(&self, lin: &mut [f64], cells: usize) {
+        let a = self.level * (1.0 - self.exposure);
+        let b = self.level * self.exposure;
+        let coef = [a, b, a * self.margin, b * self.margin];
+        let (i, j) = (
+            4 * (self.lo * cells + self.cell),
+            4 * (self.hi * cells + self.cell),
+        );
+        for (k, x) in coef.iter().enumerate() {
+            lin[i + k] += x;
+            lin[j + k] -= x;
+        }
+    }
+}
+
 /// Per-worker scratch, reused across the paths of a chunk.
 struct Scratch {
     volume: Vec<f64>,
@@ -343,6 +372,10 @@ struct Scratch {
     group_u: Vec<f64>,
     by_sl: Vec<f64>,
     by_reg: Vec<f64>,
+    /// Revenue then margin per cell, for each year.
+    year_cells: Vec<f64>,
+    /// Difference arrays of linear segments, `(months + 1) × cells × [a, b, am, bm]`.
+    lin: Vec<f64>,
     state: Option<GrowthState>,
 }
 
@@ -364,6 +397,8 @@ impl Model {
             group_u: vec![0.0; self.n_groups],
             by_sl: vec![0.0; 2 * self.n_sl * self.years],
             by_reg: vec![0.0; 2 * self.n_reg * self.years],
+            lin: vec![0.0; 4 * (self.months + 1) * cells],
+            year_cells: vec![0.0; 2 * self.years * cells],
             state: rule.then(|| GrowthState {
                 month: 0,
                 year: 1,
@@ -408,6 +443,7 @@ impl Model {
         sc.rev.fill(0.0);
         sc.mar.fill(0.0);
 
+        sc.lin.fill(0.0);
         for b in &self.base {
             let u = 1.0 - unit_f64(rng.next_u64()); // (0, 1]
             let alive = if b.ln_keep == 0.0 {
@@ -416,12 +452,30 @@ impl Model {
                 1usize.saturating_add((u.ln() / b.ln_keep).floor() as usize)
             }
             .min(m);
-            for t in 0..alive {
-                let vf = (1.0 + b.exposure * (sc.volume[t] - 1.0)).max(0.0);
-                let r = b.monthly * b.esc[t / 12] * vf;
-                let i = t * cells + b.cell;
-                sc.rev[i] += r;
-                sc.mar[i] += r * b.margin;
+            if b.exposure <= 1.0 {
+                for (y, esc) in b.esc.iter().enumerate() {
+                    let lo = 12 * y;
+                    if lo >= alive {
+                        break;
+                    }
+                    let seg = Segment {
+                        cell: b.cell,
+                        lo,
+                        hi: (lo + 12).min(alive),
+                        level: b.monthly * esc,
+                        exposure: b.exposure,
+                        margin: b.margin,
+                    };
+                    seg.add(&mut sc.lin, cells);
+                }
+            } else {
+                for t in 0..alive {
+                    let vf = (1.0 + b.exposure * (sc.volume[t] - 1.0)).max(0.0);
+                    let r = b.monthly * b.esc[t / 12] * vf;
+                    let i = t * cells + b.cell;
+                    sc.rev[i] += r;
+                    sc.mar[i] += r * b.margin;
+                }
             }
         }
 
@@ -442,7 +496,10 @@ impl Model {
             let start = o.start.saturating_add(o.slip.months(su)) as usize;
             let monthly = value / 12.0;
             let ramp = f64::from(o.ramp);
-            for t in start..m {
+            // Ramp-up months one by one; from full rate on, one linear segment.
+            let full = start.saturating_add((o.ramp as usize).saturating_sub(1)).min(m);
+            let direct_to = if o.exposure <= 1.0 { full } else { m };
+            for t in start..direct_to {
                 let k = (t - start + 1) as f64;
                 let rf = if k >= ramp { 1.0 } else { k / ramp };
                 let vf = (1.0 + o.exposure * (sc.volume[t] - 1.0)).max(0.0);
@@ -450,6 +507,39 @@ impl Model {
                 let i = t * cells + o.cell;
                 sc.rev[i] += r;
                 sc.mar[i] += r * o.margin;
+            }
+            if direct_to < m {
+                let seg = Segment {
+                    cell: o.cell,
+                    lo: direct_to.max(start),
+                    hi: m,
+                    level: monthly,
+                    exposure: o.exposure,
+                    margin: o.margin,
+                };
+                seg.add(&mut sc.lin, cells);
+            }
+        }
+
+        // Resolve the linear segments: prefix sums over months of the four difference
+        // arrays, then revenue += a + b·V_t and margin += am + bm·V_t per cell.
+        let w = 4 * cells;
+        for t in 1..m {
+            let (prev, cur) = sc.lin.split_at_mut(t * w);
+            for (c, p) in cur[..w].iter_mut().zip(&prev[(t - 1) * w..]) {
+                *c += p;
+            }
+        }
+        for t in 0..m {
+            let v = sc.volume[t];
+            let d = &sc.lin[t * w..(t + 1) * w];
+            let rev = &mut sc.rev[t * cells..(t + 1) * cells];
+            for (c, r) in rev.iter_mut().enumerate() {
+                *r += d[4 * c] + d[4 * c + 1] * v;
+            }
+            let mar = &mut sc.mar[t * cells..(t + 1) * cells];
+            for (c, r) in mar.iter_mut().enumerate() {
+                *r += d[4 * c + 2] + d[4 * c + 3] * v;
             }
         }
 
@@ -490,30 +580,42 @@ impl Model {
             }
         }
 
-        // Roll up: annual totals, monthly totals, service-line and region sums.
+        // Roll up: monthly totals, then per-year cell sums (contiguous, vectorizable),
+        // then annual totals and service-line and region sums from those.
         let (y_n, n_sl) = (self.years, self.n_sl);
         let mut annual = [0.0f64; 2 * 100];
-        sc.by_sl.fill(0.0);
-        sc.by_reg.fill(0.0);
-        let (by_sl, by_reg) = (&mut sc.by_sl, &mut sc.by_reg);
+        sc.year_cells.fill(0.0);
         for t in 0..m {
             let y = t / 12;
-            let mut month_rev = 0.0;
-            for s in 0..n_sl {
-                for r in 0..n_reg {
-                    let i = t * cells + s * n_reg + r;
-                    let (rv, mg) = (sc.rev[i], sc.mar[i]);
-                    month_rev += rv;
-                    annual[y_n + y] += mg;
-                    by_sl[(s * y_n + y) * 2] += rv;
-                    by_sl[(s * y_n + y) * 2 + 1] += mg;
-                    by_reg[(r * y_n + y) * 2] += rv;
-                    by_reg[(r * y_n + y) * 2 + 1] += mg;
-                }
-            }
+            let rev = &sc.rev[t * cells..(t + 1) * cells];
+            let mar = &sc.mar[t * cells..(t + 1) * cells];
+            let month_rev: f64 = rev.iter().sum();
             annual[y] += month_rev;
             row[2 * y_n + t] = cents(month_rev)?;
+            let (yr, ym) = sc.year_cells[2 * y * cells..(2 * y + 2) * cells].split_at_mut(cells);
+            for (acc, v) in yr.iter_mut().zip(rev) {
+                *acc += v;
+            }
+            for (acc, v) in ym.iter_mut().zip(mar) {
+                *acc += v;
+            }
         }
+        sc.by_sl.fill(0.0);
+        sc.by_reg.fill(0.0);
+        for y in 0..y_n {
+            let (yr, ym) = sc.year_cells[2 * y * cells..(2 * y + 2) * cells].split_at(cells);
+            annual[y_n + y] = ym.iter().sum();
+            for s in 0..n_sl {
+                for r in 0..n_reg {
+                    let c = s * n_reg + r;
+                    sc.by_sl[(s * y_n + y) * 2] += yr[c];
+                    sc.by_sl[(s * y_n + y) * 2 + 1] += ym[c];
+                    sc.by_reg[(r * y_n + y) * 2] += yr[c];
+                    sc.by_reg[(r * y_n + y) * 2 + 1] += ym[c];
+                }
+            }
+        }
+        let (by_sl, by_reg) = (&sc.by_sl, &sc.by_reg);
         for y in 0..2 * y_n {
             row[y] = cents(annual[y])?;
         }

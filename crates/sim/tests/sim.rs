@@ -228,6 +228,20 @@ fn json_is_byte_identical_for_one_and_two_threads() {
     let (j1, j2) = (one.to_json().unwrap(), two.to_json().unwrap());
     assert_eq!(j1, j2);
     assert!(j1.starts_with("{\n  \"scenario\": \"bench-36m\""));
+    // With a growth rule through the trait object too.
+    let rule = Arc::new(FnGrowthRule::new("cut", |st: &GrowthState| {
+        Ok(vec![
+            if st.volume_index < Decimal::ONE {
+                dec!(0.97)
+            } else {
+                Decimal::ONE
+            };
+            st.service_lines.len()
+        ])
+    }));
+    let r1 = run(&s, &RunOptions::new(1000, 42).threads(1).rule(rule.clone())).unwrap();
+    let r2 = run(&s, &RunOptions::new(1000, 42).threads(2).rule(rule)).unwrap();
+    assert_eq!(r1.to_json().unwrap(), r2.to_json().unwrap());
     // A different seed gives different results.
     let other = run(&s, &RunOptions::new(3000, 43).threads(2)).unwrap();
     assert_ne!(other.to_json().unwrap(), j1);

@@ -243,9 +243,45 @@ impl Escalation {
 
 /// All escalations of a portfolio, with the SLA policy.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "EscalationBookRecord", into = "EscalationBookRecord")]
 pub struct EscalationBook {
     sla: SlaPolicy,
     escalations: Vec<Escalation>,
+}
+
+/// The serialized form of an [`EscalationBook`] (SLAs and ids validated on load).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EscalationBookRecord {
+    /// SLA policy.
+    pub sla: SlaPolicy,
+    /// Escalations.
+    pub escalations: Vec<Escalation>,
+}
+
+impl TryFrom<EscalationBookRecord> for EscalationBook {
+    type Error = EscalationError;
+    fn try_from(r: EscalationBookRecord) -> Result<Self, Self::Error> {
+        r.sla.validate()?;
+        let mut ids = std::collections::HashSet::new();
+        for e in &r.escalations {
+            if !ids.insert(e.id.as_str()) {
+                return Err(EscalationError::Duplicate(e.id.clone()));
+            }
+        }
+        Ok(EscalationBook {
+            sla: r.sla,
+            escalations: r.escalations,
+        })
+    }
+}
+
+impl From<EscalationBook> for EscalationBookRecord {
+    fn from(b: EscalationBook) -> Self {
+        EscalationBookRecord {
+            sla: b.sla,
+            escalations: b.escalations,
+        }
+    }
 }
 
 impl EscalationBook {
@@ -534,5 +570,7 @@ mod tests {
         assert_eq!(serde_json::from_str::<EscalationBook>(&json).unwrap(), b);
         let text = toml::to_string(&b).unwrap();
         assert_eq!(toml::from_str::<EscalationBook>(&text).unwrap(), b);
+        let bad = json.replace("\"s1_hours\":4", "\"s1_hours\":0");
+        assert!(serde_json::from_str::<EscalationBook>(&bad).is_err());
     }
 }

@@ -159,6 +159,14 @@ pub enum NegotiationError {
         /// The value as given.
         levels: usize,
     },
+    /// More grid levels per continuous issue than allowed.
+    #[error("a package grid allows at most {limit} levels per continuous issue, got {levels}")]
+    TooManyLevels {
+        /// The value as given.
+        levels: usize,
+        /// The limit.
+        limit: usize,
+    },
     /// A package grid too large to enumerate.
     #[error("package grid has more than {limit} packages")]
     GridTooLarge {

@@ -25,6 +25,9 @@ use super::issues::{IssueDomain, NegotiationSpace, Package};
 use super::{NegotiationError, Side};
 use crate::num;
 
+/// Most evenly spaced levels [`PackageGrid::new`] puts on one continuous issue.
+pub const MAX_LEVELS: usize = 100_000;
+
 /// Largest candidate set the frontier builder holds at once.
 pub const MAX_CANDIDATES: usize = 20_000_000;
 
@@ -43,13 +46,20 @@ impl PackageGrid {
     /// and every option of each discrete one, in the space's issue order.
     ///
     /// # Errors
-    /// Space validation errors; [`NegotiationError::TooFewLevels`] for fewer than 2;
+    /// Space validation errors; [`NegotiationError::TooFewLevels`] for fewer than 2,
+    /// [`NegotiationError::TooManyLevels`] for more than [`MAX_LEVELS`];
     /// [`NegotiationError::GridTooLarge`] when the package count exceeds `u64`.
     pub fn new(space: &NegotiationSpace, levels_per_range: usize) -> Result<Self, NegotiationError> {
         space.validate()?;
         if levels_per_range < 2 {
             return Err(NegotiationError::TooFewLevels {
                 levels: levels_per_range,
+            });
+        }
+        if levels_per_range > MAX_LEVELS {
+            return Err(NegotiationError::TooManyLevels {
+                levels: levels_per_range,
+                limit: MAX_LEVELS,
             });
         }
         let steps = Decimal::from(levels_per_range - 1);

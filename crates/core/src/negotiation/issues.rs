@@ -162,24 +162,25 @@ impl Issue {
     /// # Errors
     /// [`NegotiationError::ValueOutsideDomain`] otherwise.
     pub fn check_value(&self, value: Decimal) -> Result<(), NegotiationError> {
-        let (ok, allowed) = match &self.domain {
-            IssueDomain::Range { min, max } => {
-                (*min <= value && value <= *max, format!("range {min} to {max}"))
-            }
-            IssueDomain::Options { values } => (values.contains(&value), {
-                let list: Vec<String> = values.iter().map(ToString::to_string).collect();
-                format!("options [{}]", list.join(", "))
-            }),
+        let ok = match &self.domain {
+            IssueDomain::Range { min, max } => *min <= value && value <= *max,
+            IssueDomain::Options { values } => values.contains(&value),
         };
         if ok {
-            Ok(())
-        } else {
-            Err(NegotiationError::ValueOutsideDomain {
-                issue: self.name.clone(),
-                value,
-                allowed,
-            })
+            return Ok(());
         }
+        let allowed = match &self.domain {
+            IssueDomain::Range { min, max } => format!("range {min} to {max}"),
+            IssueDomain::Options { values } => {
+                let list: Vec<String> = values.iter().map(ToString::to_string).collect();
+                format!("options [{}]", list.join(", "))
+            }
+        };
+        Err(NegotiationError::ValueOutsideDomain {
+            issue: self.name.clone(),
+            value,
+            allowed,
+        })
     }
 }
 

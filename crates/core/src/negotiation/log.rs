@@ -9,6 +9,20 @@ use serde::{Deserialize, Serialize};
 
 use super::{NegotiationError, Side};
 use crate::num;
+use crate::pricing::CostModel;
+
+/// Which cost layers of a [`CostModel`] the unit cost-to-serve behind a margin floor
+/// carries, matching the contribution margins CM1, CM2 and CM3.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CostBasis {
+    /// Variable cost per unit only (a CM1 floor).
+    Variable,
+    /// Plus the activity's dedicated fixed cost spread over the volume (CM2).
+    Dedicated,
+    /// Plus its allocated overhead spread over the volume (CM3, fully loaded).
+    FullyLoaded,
+}
 
 /// The lowest acceptable price for a minimum margin on a unit cost-to-serve.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -43,6 +57,71 @@ impl MarginFloor {
         };
         f.validate()?;
         Ok(f)
+    }
+
+    /// The margin floor for one activity of a pricing [`CostModel`]: unit cost =
+    /// variable cost per unit, plus (per `basis`) the activity's dedicated fixed cost and
+    /// allocated overhead for the period divided by `volume_per_period`. A quotient that
+    /// does not terminate is carried at 28 significant digits.
+    ///
+    /// ```
+    /// use kam_core::negotiation::{log::CostBasis, MarginFloor};
+    /// use kam_core::pricing::{ActivityCost, CostModel};
+    /// use kam_core::money::Currency;
+    /// use rust_decimal::Decimal;
+    ///
+    /// let d = |s: &str| s.parse::<Decimal>().unwrap();
+    /// let model = CostModel { currency: Currency::from_code("EUR")?, activities: vec![ActivityCost {
+    ///     activity: "pick_line".into(), variable_per_unit: d("0.40"),
+    ///     dedicated_fixed: d("16200"), allocated_overhead: d("5400") }] };
+    /// // 216,000 lines a year: 0.40 + 16,200/216,000 + 5,400/216,000 = 0.50 fully loaded.
+    /// let f = MarginFloor::from_cost_model(&model, "pick_line", d("216000"), CostBasis::FullyLoaded, d("20"))?;
+    /// assert_eq!(f.unit_cost, d("0.5"));
+    /// assert_eq!(f.floor_price()?, d("0.625"));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
+    /// # Errors
+    /// [`NegotiationError::InvalidMarginFloor`] for an activity missing from the model, a
+    /// volume ≤ 0 where fixed layers are spread, or an invalid margin.
+    pub fn from_cost_model(
+        model: &CostModel,
+        activity: &str,
+        volume_per_period: Decimal,
+        basis: CostBasis,
+        min_margin_pct: Decimal,
+    ) -> Result<Self, NegotiationError> {
+        let cost = model
+            .activity(activity)
+            .ok_or_else(|| NegotiationError::InvalidMarginFloor {
+                reason: format!("activity {activity:?} is not in the cost model"),
+            })?;
+        let spread = match basis {
+            CostBasis::Variable => Decimal::ZERO,
+            CostBasis::Dedicated => cost.dedicated_fixed,
+            CostBasis::FullyLoaded => num::add(
+                cost.dedicated_fixed,
+                cost.allocated_overhead,
+                "margin floor: fixed + overhead",
+            )?,
+        };
+        let unit_cost = if basis == CostBasis::Variable {
+            cost.variable_per_unit
+        } else {
+            if volume_per_period <= Decimal::ZERO {
+                return Err(NegotiationError::InvalidMarginFloor {
+                    reason: format!(
+                        "volume per period must be positive to spread fixed cost of {activity:?}, got {volume_per_period}"
+                    ),
+                });
+            }
+            num::add(
+                cost.variable_per_unit,
+                num::div(spread, volume_per_period, "margin floor: fixed cost per unit")?,
+                "margin floor: unit cost",
+            )?
+        };
+        MarginFloor::new(unit_cost.normalize(), min_margin_pct)
     }
 
     /// Checks cost ≥ 0 and 0 ≤ margin < 100.

@@ -14,13 +14,15 @@
 //!   the recommended package (maximum generalized Nash product among non-dominated
 //!   packages) and logrolling suggestions.
 //! - [`tactics`] — time-dependent concession tactics after Faratin, Sierra & Jennings
-//!   (1998), polynomial and exponential families, for either side, and a simulation of two
-//!   tactics against each other.
+//!   (1998), polynomial and exponential families, for either side; simulations of two
+//!   tactics against each other on the price ([`tactics::simulate`]) and on whole
+//!   packages ([`tactics::simulate_packages`]).
 //! - [`log`] — a concession log of give/get entries that refuses any offer beyond the
 //!   walk-away price or below a margin floor.
 //!
 //! It is **not** a negotiation agent and it does not price solutions: the cost-to-serve
-//! behind a margin floor comes from the caller (for example from `kam_core::pricing`), and
+//! behind a margin floor comes from the caller or from a [`crate::pricing::CostModel`]
+//! ([`MarginFloor::from_cost_model`]), and
 //! every result is advice for the people at the table. Everything is pure and
 //! deterministic: no I/O, no clock, no randomness, no floats (fractional powers, `exp`
 //! and `ln` use `rust_decimal`'s decimal maths).
@@ -59,7 +61,7 @@ pub use issues::{
     Criterion, Issue, IssueDomain, IssueKind, LinearIssue, NegotiationSpace, Package, Party, ValueFunction,
     ValuePoint,
 };
-pub use log::{ConcessionEntry, ConcessionLog, MarginFloor, Trade};
+pub use log::{ConcessionEntry, ConcessionLog, CostBasis, MarginFloor, Trade};
 pub use tactics::{
     PackageOutcome, PackageSimulation, PackageTactic, Side, SimulationOutcome, Tactic, TacticFamily,
 };

@@ -33,6 +33,19 @@
 //! - A key player **has a supporter** when they are supportive themself, or a supportive
 //!   person influences them (an `influences` relation into them), or they report to a
 //!   supportive manager.
+//! - A coverage **gap** is a region × function × buying-role cell that holds at least
+//!   one key player and receives no coverage relationship at all.
+//! - A region or buying centre is **single-threaded** when exactly one coverage
+//!   relationship reaches its people.
+//! - **Map status**: red when no key player is supportive; green when every decision
+//!   maker and approver (at least one) is supportive; amber otherwise.
+//! - **Path strength** is the product of step strengths in (0, 1]: coverage by level
+//!   (vendor 0.25, credible source 0.5, problem solver 0.75, trusted advisor 1),
+//!   influence by its weight, a reports-to step (either way) 0.5 by default. The
+//!   strongest path maximises the product — a max-product Dijkstra, exact in `Decimal`.
+//! - **Influence** is weighted PageRank; the formula is in
+//!   [`StakeholderGraph::influence_ranking`] (f64 iteration, `Decimal` scores with 12
+//!   places that sum to exactly 1).
 //!
 //! ```
 //! use kam_core::stakeholders::*;

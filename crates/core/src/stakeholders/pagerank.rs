@@ -1,27 +1,6 @@
 //! Influence ranking: weighted PageRank over the customer's influence relations.
 //!
-//! ## Formula
-//!
-//! Over the N customer people in the graph, with damping `d`:
-//!
-//! ```text
-//! PR(v) = (1 − d)/N  +  d · Σ_{u → v} PR(u) · w(u, v) / W(u)  +  d · Σ_{u dangling} PR(u)/N
-//! ```
-//!
-//! A link `u → v` means *u defers to v*: every `influences { from: v, to: u, weight }`
-//! relation is the link `u → v` with weight `w(u, v) = weight`, so rank flows to the
-//! influencer and a person ranks high when they influence people who themselves rank
-//! high. With [`InfluenceOptions::reports_to_weight`] set, each `reports_to` relation is
-//! also a link from the report to the manager with that weight. `W(u)` is the sum of
-//! `u`'s outgoing link weights; a person with no outgoing link (*dangling*) spreads
-//! their rank uniformly over everyone. Conflicts carry no influence.
-//!
-//! The iteration runs in `f64` (the only floats in this module), starting from the
-//! uniform vector, until the L1 change between two iterations is below
-//! [`InfluenceOptions::tolerance`] or [`InfluenceOptions::max_iterations`] is reached.
-//! The result is normalised and converted to `Decimal` with 12 decimal places by the
-//! largest-remainder method, so the scores sum to **exactly 1** and each differs from
-//! the iteration's value by less than 10⁻¹².
+//! The formula is documented on [`StakeholderGraph::influence_ranking`].
 
 use petgraph::visit::{EdgeRef, IntoEdgeReferences, NodeIndexable};
 use rust_decimal::Decimal;
@@ -96,8 +75,30 @@ const SCALE: u32 = 12;
 const UNITS: i64 = 1_000_000_000_000;
 
 impl StakeholderGraph {
-    /// Ranks the customer's people by weighted PageRank (see the
-    /// [module formula](self)).
+    /// Ranks the customer's people by weighted PageRank.
+    ///
+    /// # Formula
+    ///
+    /// Over the N customer people in the graph, with damping `d`:
+    ///
+    /// ```text
+    /// PR(v) = (1 − d)/N  +  d · Σ_{u → v} PR(u) · w(u, v) / W(u)  +  d · Σ_{u dangling} PR(u)/N
+    /// ```
+    ///
+    /// A link `u → v` means *u defers to v*: every `influences { from: v, to: u, weight }`
+    /// relation is the link `u → v` with weight `w(u, v) = weight`, so rank flows to the
+    /// influencer and a person ranks high when they influence people who themselves rank
+    /// high. With [`InfluenceOptions::reports_to_weight`] set, each `reports_to` relation is
+    /// also a link from the report to the manager with that weight. `W(u)` is the sum of
+    /// `u`'s outgoing link weights; a person with no outgoing link (*dangling*) spreads
+    /// their rank uniformly over everyone. Conflicts carry no influence.
+    ///
+    /// The iteration runs in `f64` (the only floats in this module), starting from the
+    /// uniform vector, until the L1 change between two iterations is below
+    /// [`InfluenceOptions::tolerance`] or [`InfluenceOptions::max_iterations`] is reached.
+    /// The result is normalised and converted to `Decimal` with 12 decimal places by the
+    /// largest-remainder method, so the scores sum to **exactly 1** and each differs from
+    /// the iteration's value by less than 10⁻¹².
     ///
     /// ```
     /// use kam_core::stakeholders::*;
@@ -185,14 +186,16 @@ impl StakeholderGraph {
                 Link::ConflictsWith | Link::Covers(_) => {}
             }
         }
+        // Rows by *target* (pull): each iteration reads the sources' contributions and
+        // writes its own entry once, which is kinder to the cache than scattering.
         let mut start = vec![0usize; n + 1];
         let mut total = vec![0.0f64; n];
-        for &(s, _, w) in &triples {
-            if let Some(x) = start.get_mut(s as usize + 1) {
+        for &(s, t, w) in &triples {
+            if let Some(x) = start.get_mut(t as usize + 1) {
                 *x += 1;
             }
-            if let Some(t) = total.get_mut(s as usize) {
-                *t += w;
+            if let Some(x) = total.get_mut(s as usize) {
+                *x += w;
             }
         }
         for i in 0..n {
@@ -202,55 +205,57 @@ impl StakeholderGraph {
             }
         }
         let mut fill = start.clone();
-        let mut targets = vec![0u32; triples.len()];
+        let mut sources = vec![0u32; triples.len()];
         let mut share = vec![0.0f64; triples.len()];
         for &(s, t, w) in &triples {
-            let Some(slot) = fill.get_mut(s as usize) else {
+            let Some(slot) = fill.get_mut(t as usize) else {
                 continue;
             };
-            if let (Some(x), Some(y)) = (targets.get_mut(*slot), share.get_mut(*slot)) {
-                *x = t;
+            if let (Some(x), Some(y)) = (sources.get_mut(*slot), share.get_mut(*slot)) {
+                *x = s;
                 *y = w / total.get(s as usize).copied().unwrap_or(1.0);
             }
             *slot += 1;
         }
         drop(triples);
+        drop(fill);
+        let dangles: Vec<bool> = total.iter().map(|&t| t <= 0.0).collect();
 
         let nf = n as f64;
         let mut rank = vec![1.0 / nf; n];
         let mut next = vec![0.0; n];
+        let mut contrib = vec![0.0; n];
         let mut iterations = 0;
         let mut converged = false;
         while iterations < options.max_iterations {
             iterations += 1;
             let mut dangling = 0.0;
-            next.iter_mut().for_each(|x| *x = 0.0);
-            for (u, r) in rank.iter().enumerate() {
-                let (s, e) = (
-                    start.get(u).copied().unwrap_or(0),
-                    start.get(u + 1).copied().unwrap_or(0),
-                );
-                if s == e {
+            for ((c, r), dangles) in contrib.iter_mut().zip(&rank).zip(&dangles) {
+                if *dangles {
                     dangling += r;
-                    continue;
+                    *c = 0.0;
+                } else {
+                    *c = d * r;
                 }
-                let f = d * r;
-                for (t, w) in targets
+            }
+            let base = (1.0 - d) / nf + d * dangling / nf;
+            let mut change = 0.0;
+            for ((x, old), row) in next.iter_mut().zip(&rank).zip(start.windows(2)) {
+                let (s, e) = match row {
+                    [s, e] => (*s, *e),
+                    _ => (0, 0),
+                };
+                let mut acc = base;
+                for (u, w) in sources
                     .get(s..e)
                     .unwrap_or(&[])
                     .iter()
                     .zip(share.get(s..e).unwrap_or(&[]))
                 {
-                    if let Some(x) = next.get_mut(*t as usize) {
-                        *x += f * w;
-                    }
+                    acc += contrib.get(*u as usize).copied().unwrap_or(0.0) * w;
                 }
-            }
-            let base = (1.0 - d) / nf + d * dangling / nf;
-            let mut change = 0.0;
-            for (x, old) in next.iter_mut().zip(&rank) {
-                *x += base;
-                change += (*x - old).abs();
+                *x = acc;
+                change += (acc - old).abs();
             }
             std::mem::swap(&mut rank, &mut next);
             if change < tolerance {

@@ -8,8 +8,12 @@
 use rhai::{Dynamic, Engine, EvalAltResult, FuncRegistration, Position, RhaiNativeFunc};
 use rust_decimal::Decimal;
 
+pub(crate) mod growth;
 pub(crate) mod money;
+pub(crate) mod negotiation;
+pub(crate) mod pricing;
 pub(crate) mod rules;
+pub(crate) mod scorecard;
 
 /// One documented API entry, as listed by `kam api`.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -33,6 +37,10 @@ pub(crate) fn register(engine: &mut Engine) -> Vec<ApiEntry> {
         section: "",
     };
     money::register(&mut api);
+    pricing::register(&mut api);
+    negotiation::register(&mut api);
+    scorecard::register(&mut api);
+    growth::register(&mut api);
     rules::register(&mut api);
     api.entries
 }

@@ -68,7 +68,14 @@ pub(crate) fn register(api: &mut Api<'_>) {
         |m: Dynamic, mode_v: Dynamic| -> R<Money> {
             let m = money_arg("round_money", "m", &m)?;
             let rm = mode("round_money", "mode", &mode_v)?;
-            Ok(m.round(rm))
+            let rounded = m.round(rm);
+            // Show every minor unit (201400 → 201400.00); the value is unchanged.
+            let mut amount = rounded.amount();
+            let dp = rounded.currency().minor_units();
+            if amount.scale() < dp {
+                amount.rescale(dp);
+            }
+            Ok(Money::new(amount, rounded.currency()))
         },
     );
     api.func(

@@ -10,9 +10,17 @@ use rust_decimal::Decimal;
 
 use super::Api;
 
-/// The quote a pricing rule's `adjust(quote)` receives.
+/// The quote a pricing rule's `adjust(quote)` receives. `lines_loaded` is false when the
+/// rule's source never mentions `lines`: copying a 1,000-line quote for a rule that reads
+/// only the total is then skipped, and a computed access to `.lines` is an error, never
+/// an empty list.
 #[derive(Debug, Clone)]
-pub struct QuoteInput(pub Arc<PricingInput>);
+pub struct QuoteInput {
+    /// The quote.
+    pub input: Arc<PricingInput>,
+    /// Whether `input.lines` holds the quote's lines.
+    pub lines_loaded: bool,
+}
 
 /// One line of a [`QuoteInput`].
 #[derive(Debug, Clone)]
@@ -46,25 +54,32 @@ pub(crate) fn register(api: &mut Api<'_>) {
         "currency",
         "string",
         "ISO 4217 code of the quote.",
-        |q| q.0.currency.clone(),
+        |q| q.input.currency.clone(),
     );
     api.getter::<QuoteInput, Decimal>(
         "PricingInput",
         "total",
         "decimal",
         "Quote total before adjustments.",
-        |q| q.0.total,
+        |q| q.input.total,
     );
-    api.getter::<QuoteInput, Array>(
+    api.getter_result::<QuoteInput, Array>(
         "PricingInput",
         "lines",
         "array",
         "The quote's lines (PricingLine values), in card order.",
         |q| {
-            q.0.lines
+            if !q.lines_loaded {
+                return Err(super::fn_err(
+                    "PricingInput.lines",
+                    "lines are passed only to rules whose source mentions `lines`",
+                ));
+            }
+            Ok(q.input
+                .lines
                 .iter()
                 .map(|l| Dynamic::from(QuoteLine(l.clone())))
-                .collect()
+                .collect())
         },
     );
     api.ty::<QuoteLine>("PricingLine", "One priced line of a PricingInput.");
