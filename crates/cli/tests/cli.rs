@@ -226,6 +226,8 @@ fn plan_check_and_diff() {
     insta::assert_snapshot!("plan_check", check);
     let json: serde_json::Value = serde_json::from_str(&ok(&["plan", "check", s(&dir), "--json"])).unwrap();
     assert!(json["findings"].as_array().unwrap().len() >= 3);
+    let err = fails(&["plan", "check", s(&dir), "--strict"]);
+    assert!(err.contains("plan.toml: 2 error finding(s)"), "{err}");
     let before = dir.join("history/plan-2026-08.toml");
     let after = dir.join("plan.toml");
     let diff = ok(&["plan", "diff", s(&before), s(&after)]);

@@ -21,6 +21,9 @@ pub enum PlanCommand {
     Check {
         /// The account directory.
         dir: PathBuf,
+        /// Exit non-zero when there is any error-severity finding (for CI).
+        #[arg(long)]
+        strict: bool,
         /// JSON instead of a table.
         #[arg(long)]
         json: bool,
@@ -40,10 +43,18 @@ pub enum PlanCommand {
 /// Runs `kam plan`.
 pub fn run(args: &PlanArgs) -> Result<(), CliError> {
     match &args.command {
-        PlanCommand::Check { dir, json } => {
+        PlanCommand::Check { dir, strict, json } => {
             let (d, m) = super::open(dir)?;
             let check = analysis::plan_check(&d, m.as_of)?;
-            super::emit(&check, *json)
+            super::emit(&check, *json)?;
+            if *strict && check.errors > 0 {
+                return Err(input(format!(
+                    "{}: {} error finding(s) (--strict)",
+                    d.display("plan.toml"),
+                    check.errors
+                )));
+            }
+            Ok(())
         }
         PlanCommand::Diff { a, b, json } => {
             let ta = files::read_text(a).map_err(input)?;
