@@ -4,8 +4,11 @@
 //! `Result<(), CliError>` and [`error::exit`] turns an error into its message on stderr
 //! and a non-zero exit code, so all subcommands fail the same way.
 
+mod account_dir;
+mod analysis;
 mod cmd;
 mod error;
+mod files;
 
 use clap::{Parser, Subcommand};
 
@@ -19,6 +22,22 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Run the embedded sample account (Nordwerk Automotive) end to end.
+    Demo(cmd::demo::DemoArgs),
+    /// Price the renewal proposal against the baseline, with CM1–CM3 margins.
+    Price(cmd::price::PriceArgs),
+    /// Negotiation analysis: margin floor, ZOPA, Pareto frontier, recommended package.
+    Negotiate(cmd::negotiate::NegotiateArgs),
+    /// Monte Carlo growth simulation (sharded runs and merge).
+    Simulate(cmd::simulate::SimulateArgs),
+    /// The QBR scorecard of the latest period (or, with --alerts, alerts and actions).
+    Scorecard(cmd::scorecard::ScorecardArgs),
+    /// Account plan integrity check and diff.
+    Plan(cmd::plan::PlanArgs),
+    /// Stakeholder map status, coverage gaps and single threads.
+    Stakeholders(cmd::stakeholders::StakeholdersArgs),
+    /// Render the executive business review pack as one self-contained HTML page.
+    Report(cmd::ebr::ReportArgs),
     /// Run an analyst script (Rhai) with the kam analyst API loaded.
     Run(cmd::run::RunArgs),
     /// List the analyst scripting API: names, signatures and docs.
@@ -28,6 +47,14 @@ enum Command {
 fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
+        Command::Demo(args) => cmd::demo::run(&args),
+        Command::Price(args) => cmd::price::run(&args),
+        Command::Negotiate(args) => cmd::negotiate::run(&args),
+        Command::Simulate(args) => cmd::simulate::run(&args),
+        Command::Scorecard(args) => cmd::scorecard::run(&args),
+        Command::Plan(args) => cmd::plan::run(&args),
+        Command::Stakeholders(args) => cmd::stakeholders::run(&args),
+        Command::Report(args) => cmd::ebr::run(&args),
         Command::Run(args) => cmd::run::run(&args),
         Command::Api(args) => cmd::api::run(&args),
     };

@@ -1,0 +1,121 @@
+//! `kam plan check DIR` and `kam plan diff A B`.
+
+use std::path::PathBuf;
+
+use crate::analysis::{self, input};
+use crate::error::CliError;
+use crate::files;
+
+/// Options of `kam plan`.
+#[derive(Debug, clap::Args)]
+pub struct PlanArgs {
+    #[command(subcommand)]
+    /// What to do.
+    pub command: PlanCommand,
+}
+
+/// `kam plan` subcommands.
+#[derive(Debug, clap::Subcommand)]
+pub enum PlanCommand {
+    /// Every integrity finding of the account plan (against account, stakeholders, KPIs).
+    Check {
+        /// The account directory.
+        dir: PathBuf,
+        /// Exit non-zero when there is any error-severity finding (for CI).
+        #[arg(long)]
+        strict: bool,
+        /// JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// What changed between two plan files.
+    Diff {
+        /// The earlier plan (TOML).
+        a: PathBuf,
+        /// The later plan (TOML).
+        b: PathBuf,
+        /// JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// Runs `kam plan`.
+pub fn run(args: &PlanArgs) -> Result<(), CliError> {
+    match &args.command {
+        PlanCommand::Check { dir, strict, json } => {
+            let (d, m) = super::open(dir)?;
+            let check = analysis::plan_check(&d, m.as_of)?;
+            super::emit(&check, *json)?;
+            if *strict && check.errors > 0 {
+                return Err(input(format!(
+                    "{}: {} error finding(s) (--strict)",
+                    d.display("plan.toml"),
+                    check.errors
+                )));
+            }
+            Ok(())
+        }
+        PlanCommand::Diff { a, b, json } => {
+            let ta = files::read_text(a).map_err(input)?;
+            let tb = files::read_text(b).map_err(input)?;
+            let diff = analysis::plan_diff(&a.display().to_string(), &ta, &b.display().to_string(), &tb)?;
+            if *json {
+                println!("{}", serde_json::to_string_pretty(&diff).map_err(input)?);
+            } else if diff.is_empty() {
+                println!("no changes");
+            } else {
+                print!("{}", render_diff(&diff));
+            }
+            Ok(())
+        }
+    }
+}
+
+fn render_diff(d: &kam_core::plan::PlanDiff) -> String {
+    use std::fmt::Write as _;
+    let mut out = format!("{} changes\n", d.len());
+    for c in &d.plan {
+        let _ = writeln!(
+            out,
+            "  plan.{}: {} → {}",
+            c.field,
+            c.before.as_deref().unwrap_or("—"),
+            c.after.as_deref().unwrap_or("—")
+        );
+    }
+    let sections = [
+        ("customer goal", &d.customer_goals),
+        ("goal", &d.goals),
+        ("objective", &d.objectives),
+        ("action", &d.actions),
+        ("target", &d.targets),
+        ("whitespace", &d.whitespace),
+    ];
+    for (name, items) in sections {
+        for i in items {
+            let _ = writeln!(out, "  {} {} {}", analysis::label(&i.change), name, i.id);
+            if i.change == kam_core::plan::ChangeKind::Changed {
+                for c in &i.fields {
+                    let _ = writeln!(
+                        out,
+                        "      {}: {} → {}",
+                        c.field,
+                        c.before.as_deref().unwrap_or("—"),
+                        c.after.as_deref().unwrap_or("—")
+                    );
+                }
+            }
+        }
+    }
+    for s in &d.stakeholders {
+        let _ = writeln!(
+            out,
+            "  stakeholder {} {} on objective {}",
+            s.stakeholder,
+            analysis::label(&s.change),
+            s.objective
+        );
+    }
+    out
+}

@@ -1,0 +1,37 @@
+//! `kam scorecard DIR [--xlsx FILE] [--json]`: the QBR scorecard of the latest period,
+//! plus alerts, action plans and escalations with `--alerts`.
+
+use std::path::PathBuf;
+
+use crate::analysis;
+use crate::error::CliError;
+
+/// Options of `kam scorecard`.
+#[derive(Debug, clap::Args)]
+pub struct ScorecardArgs {
+    /// The account directory (scorecard.toml, kpis.toml, kpi_observations.csv/.xlsx).
+    pub dir: PathBuf,
+    /// Also write the scorecard to this XLSX workbook.
+    #[arg(long)]
+    pub xlsx: Option<PathBuf>,
+    /// Show open alerts, action plans and escalations instead of the scorecard.
+    #[arg(long)]
+    pub alerts: bool,
+    /// JSON instead of a table.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Runs `kam scorecard`.
+pub fn run(args: &ScorecardArgs) -> Result<(), CliError> {
+    let (dir, manifest) = super::open(&args.dir)?;
+    let data = analysis::kpi_data(&dir)?;
+    if args.alerts {
+        return super::emit(&analysis::alerts(&dir, &data, &manifest)?, args.json);
+    }
+    let report = analysis::scorecard(&dir, &data)?;
+    if let Some(x) = &args.xlsx {
+        super::xlsx::scorecard(&report, x)?;
+    }
+    super::emit(&report, args.json)
+}

@@ -1,0 +1,447 @@
+//! End-to-end tests of the `kam` binary over the sample account: every subcommand, JSON
+//! output, spreadsheets in and out, the EBR report, and malformed files (the error names
+//! the file, line and field).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn sample() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scenarios/sample")
+}
+
+fn kam(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_kam"))
+        .args(args)
+        .current_dir(std::env::temp_dir())
+        .output()
+        .expect("run kam")
+}
+
+fn ok(args: &[&str]) -> String {
+    let out = kam(args);
+    assert!(
+        out.status.success(),
+        "kam {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+fn fails(args: &[&str]) -> String {
+    let out = kam(args);
+    assert!(!out.status.success(), "kam {args:?} should fail");
+    String::from_utf8(out.stderr).unwrap()
+}
+
+/// A fresh copy of the sample account in a temporary directory.
+fn copy_sample(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("kam-cli-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    copy_dir(&sample(), &dir);
+    dir
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        let target = to.join(e.file_name());
+        if e.file_type().unwrap().is_dir() {
+            copy_dir(&e.path(), &target);
+        } else {
+            std::fs::copy(e.path(), target).unwrap();
+        }
+    }
+}
+
+fn edit(dir: &Path, file: &str, from: &str, to: &str) {
+    let p = dir.join(file);
+    let text = std::fs::read_to_string(&p).unwrap();
+    assert!(text.contains(from), "{file} does not contain {from:?}");
+    std::fs::write(&p, text.replacen(from, to, 1)).unwrap();
+}
+
+fn s(p: &Path) -> &str {
+    p.to_str().unwrap()
+}
+
+#[test]
+fn demo_runs_every_section_and_is_reproducible() {
+    let out = ok(&["demo"]);
+    for section in [
+        "1. Account plan integrity",
+        "2. Stakeholder gaps and map status",
+        "3. Bremen renewal",
+        "4. Negotiation recommendation",
+        "5. QBR scorecard",
+        "6. Alerts, action plans and escalations",
+        "7. Growth P10 / P50 / P90 against target",
+        "note: plugin volume_rebate_wasm",
+    ] {
+        assert!(out.contains(section), "missing {section}");
+    }
+    insta::assert_snapshot!("demo", out);
+    let json: serde_json::Value = serde_json::from_str(&ok(&["demo", "--json"])).unwrap();
+    let keys: Vec<&str> = json.as_object().unwrap().keys().map(String::as_str).collect();
+    assert_eq!(keys.len(), 10);
+    assert_eq!(json["growth"]["paths"], 20_000);
+}
+
+#[test]
+fn price_table_json_xlsx_and_volume_tables() {
+    let dir = sample();
+    insta::assert_snapshot!("price", ok(&["price", s(&dir)]));
+    let raw = ok(&["price", s(&dir), "--json"]);
+    // Stable field order: declaration order, not alphabetical.
+    assert!(
+        raw.starts_with("{\n  \"node\": \"bremen\",\n  \"service_line\""),
+        "{raw}"
+    );
+    let json: serde_json::Value = serde_json::from_str(&raw).unwrap();
+    assert_eq!(json["contribution"][2]["layer"], "CM3");
+
+    let tmp = copy_sample("price");
+    let xlsx = tmp.join("quote.xlsx");
+    ok(&["price", s(&tmp), "--xlsx", s(&xlsx)]);
+    assert_eq!(&std::fs::read(&xlsx).unwrap()[..2], b"PK");
+
+    // Volumes from CSV, and the same volumes from an XLSX sheet, price the same.
+    let csv = tmp.join("volumes.csv");
+    std::fs::write(&csv, "activity,quantity\npick_line,250000\norder,40000\n").unwrap();
+    let from_csv = ok(&["price", s(&tmp), "--volumes", s(&csv), "--json"]);
+    let book = tmp.join("volumes.xlsx");
+    let mut wb = rust_xlsxwriter::Workbook::new();
+    let ws = wb.add_worksheet();
+    ws.write_string(0, 0, "activity").unwrap();
+    ws.write_string(0, 1, "quantity").unwrap();
+    ws.write_string(1, 0, "pick_line").unwrap();
+    ws.write_number(1, 1, 250000.0).unwrap();
+    ws.write_string(2, 0, "order").unwrap();
+    ws.write_number(2, 1, 40000.0).unwrap();
+    wb.save(&book).unwrap();
+    let from_xlsx = ok(&["price", s(&tmp), "--volumes", s(&book), "--json"]);
+    assert_eq!(from_csv, from_xlsx);
+    let v: serde_json::Value = serde_json::from_str(&from_csv).unwrap();
+    let lines = v["lines"].as_array().unwrap();
+    let pick = lines.iter().find(|l| l["activity"] == "pick_line").unwrap();
+    assert_eq!(pick["quantity"], "250000");
+    // The storage minimum commitment still bills with no storage volume given.
+    assert!(lines.iter().any(|l| l["activity"] == "storage_pallet_week"));
+
+    std::fs::write(&csv, "activity,quantity\npick_line,250000\norder,lots\n").unwrap();
+    let err = fails(&["price", s(&tmp), "--volumes", s(&csv)]);
+    assert!(err.contains("volumes.csv:3:2: field `quantity`"), "{err}");
+}
+
+#[test]
+fn negotiate_recommends_a_package_above_the_margin_floor() {
+    let out = ok(&["negotiate", s(&sample())]);
+    insta::assert_snapshot!("negotiate", out);
+    let json: serde_json::Value = serde_json::from_str(&ok(&["negotiate", s(&sample()), "--json"])).unwrap();
+    assert_eq!(json["keeps_margin_floor"], true);
+    assert!(json["price_zopa"].is_array());
+}
+
+#[test]
+fn simulate_table_and_sharded_runs_merge_to_the_single_run() {
+    let growth = sample().join("growth.toml");
+    let table = ok(&["simulate", s(&growth), "--paths", "2000", "--seed", "7"]);
+    insta::assert_snapshot!("simulate", table);
+    let single = ok(&[
+        "simulate",
+        s(&sample()),
+        "--paths",
+        "2000",
+        "--seed",
+        "7",
+        "--json",
+        "--threads",
+        "1",
+    ]);
+    let tmp = copy_sample("shards");
+    let mut files = Vec::new();
+    for i in 1..=2 {
+        let shard = ok(&[
+            "simulate",
+            s(&growth),
+            "--paths",
+            "2000",
+            "--seed",
+            "7",
+            "--shard",
+            &format!("{i}/2"),
+        ]);
+        let f = tmp.join(format!("shard{i}.json"));
+        std::fs::write(&f, shard).unwrap();
+        files.push(f);
+    }
+    let merged = ok(&["simulate", "merge", s(&files[0]), s(&files[1]), "--json"]);
+    assert_eq!(single, merged);
+    let err = fails(&["simulate", s(&growth), "--shard", "3/2"]);
+    assert!(err.contains("--shard"), "{err}");
+}
+
+#[test]
+fn scorecard_alerts_and_xlsx() {
+    let dir = sample();
+    insta::assert_snapshot!("scorecard", ok(&["scorecard", s(&dir)]));
+    let alerts = ok(&["scorecard", s(&dir), "--alerts"]);
+    insta::assert_snapshot!("alerts", alerts);
+    for drifting in ["puebla", "shanghai", "curitiba", "tianjin"] {
+        assert!(alerts.contains(drifting), "no alert for {drifting}");
+    }
+    let tmp = copy_sample("scorecard");
+    let xlsx = tmp.join("scorecard.xlsx");
+    ok(&["scorecard", s(&dir), "--xlsx", s(&xlsx)]);
+    assert_eq!(&std::fs::read(&xlsx).unwrap()[..2], b"PK");
+}
+
+#[test]
+fn kpi_observations_from_xlsx_score_like_the_csv() {
+    let tmp = copy_sample("obs-xlsx");
+    let csv = std::fs::read_to_string(tmp.join("kpi_observations.csv")).unwrap();
+    let mut wb = rust_xlsxwriter::Workbook::new();
+    let ws = wb.add_worksheet();
+    for (r, line) in csv.lines().enumerate() {
+        for (c, cell) in line.split(',').enumerate() {
+            match cell.parse::<f64>() {
+                Ok(n) if r > 0 && c >= 3 => ws.write_number(r as u32, c as u16, n).map(|_| ()),
+                _ => ws.write_string(r as u32, c as u16, cell).map(|_| ()),
+            }
+            .unwrap();
+        }
+    }
+    wb.save(tmp.join("kpi_observations.xlsx")).unwrap();
+    assert_eq!(
+        ok(&["scorecard", s(&tmp), "--json"]),
+        ok(&["scorecard", s(&sample()), "--json"])
+    );
+}
+
+#[test]
+fn plan_check_and_diff() {
+    let dir = sample();
+    let check = ok(&["plan", "check", s(&dir)]);
+    insta::assert_snapshot!("plan_check", check);
+    let json: serde_json::Value = serde_json::from_str(&ok(&["plan", "check", s(&dir), "--json"])).unwrap();
+    assert!(json["findings"].as_array().unwrap().len() >= 3);
+    let err = fails(&["plan", "check", s(&dir), "--strict"]);
+    assert!(err.contains("plan.toml: 2 error finding(s)"), "{err}");
+    let before = dir.join("history/plan-2026-08.toml");
+    let after = dir.join("plan.toml");
+    let diff = ok(&["plan", "diff", s(&before), s(&after)]);
+    insta::assert_snapshot!("plan_diff", diff);
+    assert_eq!(ok(&["plan", "diff", s(&after), s(&after)]).trim(), "no changes");
+}
+
+#[test]
+fn stakeholders_status_and_gaps() {
+    let out = ok(&["stakeholders", s(&sample())]);
+    insta::assert_snapshot!("stakeholders", out);
+    assert!(out.starts_with("Stakeholder map: AMBER"));
+    let json: serde_json::Value =
+        serde_json::from_str(&ok(&["stakeholders", s(&sample()), "--json"])).unwrap();
+    assert_eq!(json["people"], 60);
+}
+
+/// Checks that every non-void element is closed in order; returns the first problem.
+fn well_formed(html: &str) -> Result<(), String> {
+    const VOID: [&str; 8] = ["meta", "br", "hr", "img", "input", "link", "col", "wbr"];
+    let mut stack: Vec<String> = Vec::new();
+    let mut rest = html;
+    while let Some(i) = rest.find('<') {
+        rest = &rest[i..];
+        if rest.starts_with("<!--") {
+            let end = rest.find("-->").ok_or("unclosed comment")?;
+            rest = &rest[end + 3..];
+            continue;
+        }
+        let end = rest.find('>').ok_or("unclosed tag")?;
+        let tag = &rest[1..end];
+        rest = &rest[end + 1..];
+        if tag.starts_with('!') || tag.starts_with('?') {
+            continue;
+        }
+        if let Some(name) = tag.strip_prefix('/') {
+            let name = name.trim().to_ascii_lowercase();
+            match stack.pop() {
+                Some(open) if open == name => {}
+                other => return Err(format!("</{name}> closes {other:?}")),
+            }
+            continue;
+        }
+        let name: String = tag
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == ':')
+            .collect::<String>()
+            .to_ascii_lowercase();
+        if name.is_empty() {
+            return Err(format!("bad tag <{tag}>"));
+        }
+        if tag.ends_with('/') || VOID.contains(&name.as_str()) {
+            continue;
+        }
+        if name == "style" {
+            let close = rest.find("</style>").ok_or("unclosed style")?;
+            rest = &rest[close + "</style>".len()..];
+            continue;
+        }
+        stack.push(name);
+    }
+    if stack.is_empty() {
+        Ok(())
+    } else {
+        Err(format!("unclosed: {stack:?}"))
+    }
+}
+
+#[test]
+fn well_formed_checker_catches_mismatches() {
+    assert!(well_formed("<html><body><p>a<br></p></body></html>").is_ok());
+    assert!(well_formed("<div><span></div></span>").is_err());
+    assert!(well_formed("<div>").is_err());
+}
+
+#[test]
+fn report_is_well_formed_self_contained_with_one_svg_per_chart() {
+    let tmp = copy_sample("report");
+    let out = tmp.join("ebr.html");
+    let msg = ok(&["report", s(&tmp), "-o", s(&out), "--paths", "2000"]);
+    assert!(msg.starts_with("wrote "), "{msg}");
+    let html = std::fs::read_to_string(&out).unwrap();
+    well_formed(&html).unwrap();
+    assert!(!html.to_ascii_lowercase().contains("<script"));
+    for attr in [
+        "src=\"http",
+        "href=\"http",
+        "src='http",
+        "href='http",
+        "url(http",
+        "@import",
+    ] {
+        assert!(!html.contains(attr), "external asset: {attr}");
+    }
+    // Charts: one trend per scorecard KPI (8), contributions, coverage heat map, fan chart.
+    assert_eq!(html.matches("<svg").count(), 8 + 3);
+    assert_eq!(html.matches("</svg>").count(), 8 + 3);
+    for text in [
+        "Nordwerk Automotive AG",
+        "Leipzig NX sequencing",
+        "AP-2026-031",
+        "ESC-0412",
+    ] {
+        assert!(html.contains(text), "missing {text}");
+    }
+}
+
+#[test]
+fn errors_name_file_line_and_field() {
+    let cases: &[(&str, &str, &str, &[&str], &str)] = &[
+        (
+            "kpis.toml",
+            "thresholds = { target = \"0\", red = \"1\" }",
+            "thresholds = { target = \"0\", red = \"one\" }",
+            &["scorecard"],
+            "kpis.toml:16:",
+        ),
+        (
+            "kpi_observations.csv",
+            "leipzig,2025-12,order_accuracy,",
+            "leipzig,2025-12,order_accuracy,x",
+            &["scorecard"],
+            "kpi_observations.csv:4:4: field `numerator`",
+        ),
+        (
+            "kpi_observations.csv",
+            "leipzig,2025-12,otif_order_commit,",
+            "lepzig,2025-12,otif_order_commit,",
+            &["scorecard"],
+            "kpi_observations.csv:2:1: field `node`: unknown account node \"lepzig\"",
+        ),
+        (
+            "plan.toml",
+            "due = \"2027-03-31\"",
+            "due = 2027-03-31",
+            &["plan", "check"],
+            "quoted strings",
+        ),
+        (
+            "pricing.toml",
+            "pick_line = \"310000\"",
+            "pick_line = \"many\"",
+            &["price"],
+            "pricing.toml:13:13: field `pick_line`",
+        ),
+        (
+            "negotiation.toml",
+            "seller_power = \"0.5\"",
+            "seller_powr = \"0.5\"",
+            &["negotiate"],
+            "negotiation.toml:8:1: field `seller_powr`",
+        ),
+        (
+            "stakeholders.toml",
+            "buying_role = \"",
+            "buying_role = \"chief_",
+            &["stakeholders"],
+            "field `buying_role`",
+        ),
+        (
+            "kam.toml",
+            "as_of = \"2026-11-20\"",
+            "as_of = \"20.11.2026\"",
+            &["price"],
+            "kam.toml:3:9: field `as_of`",
+        ),
+        (
+            "actions.toml",
+            "severity = \"S1\"",
+            "severity = \"S9\"",
+            &["scorecard", "--alerts"],
+            "field `severity`",
+        ),
+    ];
+    for (i, (file, from, to, cmd, expected)) in cases.iter().enumerate() {
+        let tmp = copy_sample(&format!("bad{i}"));
+        edit(&tmp, file, from, to);
+        let mut args: Vec<&str> = cmd.to_vec();
+        args.push(s(&tmp));
+        let err = fails(&args);
+        assert!(err.contains(file), "case {i}: {err}");
+        assert!(err.contains(expected), "case {i}: expected {expected:?} in {err}");
+    }
+    let err = fails(&["simulate", "/nonexistent/growth.toml"]);
+    assert!(err.contains("/nonexistent/growth.toml"), "{err}");
+    let err = fails(&["price", "/nonexistent"]);
+    assert!(err.contains("not a directory"), "{err}");
+}
+
+#[test]
+fn malformed_growth_scenario_names_line_and_field() {
+    let tmp = copy_sample("badgrowth");
+    edit(
+        &tmp,
+        "growth.toml",
+        "win_probability = \"0.60\"",
+        "win_probability = \"1.60\"",
+    );
+    let err = fails(&["simulate", s(&tmp.join("growth.toml")), "--paths", "100"]);
+    assert!(
+        err.contains("growth.toml:") && err.contains("win_probability"),
+        "{err}"
+    );
+}
+
+#[test]
+fn missing_required_plugin_is_an_error_optional_one_a_note() {
+    let tmp = copy_sample("plugin");
+    let out = ok(&["price", s(&tmp)]);
+    assert!(!out.contains("plugin"));
+    edit(&tmp, "kam.toml", "optional = true", "optional = false");
+    let err = fails(&["report", s(&tmp), "-o", s(&tmp.join("x.html")), "--paths", "100"]);
+    assert!(
+        err.contains("kam.toml") && err.contains("volume_rebate.wasm"),
+        "{err}"
+    );
+}
