@@ -53,6 +53,8 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+// Generated code: wasmtime's bindgen! emits unsafe blocks and unsafe impls.
+#[allow(unsafe_code)]
 mod bindings;
 mod decimal;
 mod host;
