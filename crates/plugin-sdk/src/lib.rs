@@ -117,7 +117,7 @@ pub fn format_decimal(value: Decimal) -> String {
     value.to_string()
 }
 
-/// The direction for a WIT `direction` value (`higher` → true).
+/// The direction for a WIT `direction` value (`higher-is-better` → true).
 #[doc(hidden)]
 pub fn direction(higher: bool) -> Direction {
     if higher {
@@ -225,14 +225,14 @@ macro_rules! define_wit {
         #[doc(hidden)]
         #[macro_export]
         macro_rules! __kam_generate {
-                            ($d world:literal) => {
-                                $crate::__wit_bindgen::generate!({
-                                    inline: $wit,
-                                    world: $d world,
-                                    runtime_path: "::kam_plugin_sdk::__wit_bindgen::rt",
-                                });
-                            };
-                        }
+                                            ($d world:literal) => {
+                                                $crate::__wit_bindgen::generate!({
+                                                    inline: $wit,
+                                                    world: $d world,
+                                                    runtime_path: "::kam_plugin_sdk::__wit_bindgen::rt",
+                                                });
+                                            };
+                                        }
     };
 }
 
@@ -263,9 +263,9 @@ interface types {
     /// Whether a larger value of a measure is better or worse.
     enum direction {
         /// More is better (OTIF, margin).
-        higher,
+        higher-is-better,
         /// Less is better (cost per line, damage ppm).
-        lower,
+        lower-is-better,
     }
 
     /// One priced line of a quote.
@@ -581,8 +581,10 @@ macro_rules! export_kpi_scoring_rule {
                             .into_iter()
                             .enumerate()
                             .map(|(i, m)| {
-                                let higher =
-                                    ::std::matches!(m.direction, kam::rules::types::Direction::Higher);
+                                let higher = ::std::matches!(
+                                    m.direction,
+                                    kam::rules::types::Direction::HigherIsBetter
+                                );
                                 $crate::measure(i, m.name, &m.actual, &m.target, higher, m.red.as_deref())
                             })
                             .collect::<::std::result::Result<::std::vec::Vec<_>, _>>()?;
@@ -630,8 +632,10 @@ macro_rules! export_alert_rule {
                             .into_iter()
                             .enumerate()
                             .map(|(i, a)| {
-                                let higher =
-                                    ::std::matches!(a.direction, kam::rules::types::Direction::Higher);
+                                let higher = ::std::matches!(
+                                    a.direction,
+                                    kam::rules::types::Direction::HigherIsBetter
+                                );
                                 $crate::alert_input(i, a.kpi, a.node, higher, &a.target, a.history)
                             })
                             .collect::<::std::result::Result<::std::vec::Vec<_>, _>>()?;

@@ -373,8 +373,8 @@ impl KpiScoringRule for KpiScoringPlugin {
                 actual: to_wit(m.actual),
                 target: to_wit(m.target),
                 direction: match m.direction {
-                    Direction::HigherIsBetter => t::Direction::Higher,
-                    Direction::LowerIsBetter => t::Direction::Lower,
+                    Direction::HigherIsBetter => t::Direction::HigherIsBetter,
+                    Direction::LowerIsBetter => t::Direction::LowerIsBetter,
                 },
                 red: m.red.map(to_wit),
             })
@@ -429,8 +429,8 @@ impl AlertRule for AlertPlugin {
                 kpi: a.kpi.clone(),
                 node: a.node.clone(),
                 direction: match a.direction {
-                    Direction::HigherIsBetter => t::Direction::Higher,
-                    Direction::LowerIsBetter => t::Direction::Lower,
+                    Direction::HigherIsBetter => t::Direction::HigherIsBetter,
+                    Direction::LowerIsBetter => t::Direction::LowerIsBetter,
                 },
                 target: to_wit(a.target),
                 history: a.history.iter().copied().map(to_wit).collect(),
