@@ -163,7 +163,7 @@ fn volume_rebate_native_equals_plugin_below_at_and_far_above_the_threshold() {
         (dec!(-1000), None),
         (
             dec!(1000000000000000000000000),
-            Some(dec!(-19999999999999999999999000)),
+            Some(dec!(-19999999999999999999000.00)),
         ),
     ];
     for (total, expected) in cases {
