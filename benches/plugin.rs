@@ -1,0 +1,118 @@
+//! kam-plugin benchmarks: the per-line cost of a batch pricing plugin on a 1,000-line
+//! quote against the same rule in native Rust (target ≤ 3× native per line), a call's
+//! instantiation from the pre-linked component (target ≤ 50 µs), and loading a component
+//! that is already in the host's compiled-component cache (target ≤ 10 ms).
+//!
+//! `cargo bench --bench plugin` (builds the guest plugins first).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
+
+#[path = "../tests/support/guests.rs"]
+mod guests;
+
+use std::hint::black_box;
+use std::time::Duration;
+
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use kam::core::rules::{FnPricingRule, PriceAdjustment, PricingInput, PricingLine, PricingRule};
+use kam_plugin::{PluginHost, PluginLimits};
+use rust_decimal::Decimal;
+use rust_decimal_macros::dec;
+
+/// A 1,000-line quote; two lines in three are billed at 10,000 units or more.
+fn quote_1000() -> PricingInput {
+    let lines: Vec<PricingLine> = (0..1000i64)
+        .map(|i| {
+            let quantity = Decimal::from((i % 3) * 9_000 + 2_500);
+            let amount = quantity * Decimal::new(65 + i % 40, 2);
+            PricingLine {
+                activity: format!("activity_{i:04}"),
+                quantity,
+                billed_quantity: quantity,
+                amount,
+            }
+        })
+        .collect();
+    let total = lines.iter().map(|l| l.amount).sum();
+    PricingInput {
+        currency: "EUR".into(),
+        lines,
+        total,
+    }
+}
+
+/// The benchmark rule natively (same as plugins/line-volume-discount).
+fn native_line_volume_discount() -> impl PricingRule {
+    FnPricingRule::new("line volume discount", |q: &PricingInput| {
+        let mut out = Vec::new();
+        for l in &q.lines {
+            if l.billed_quantity >= dec!(10000) {
+                let discount = kam::core::num::mul(l.amount, dec!(0.015), &l.activity).map_err(|e| {
+                    kam::core::rules::RuleError::new(
+                        "line volume discount",
+                        kam::core::rules::RuleHost::Native,
+                        kam::core::rules::RuleErrorKind::Failed,
+                        e.to_string(),
+                    )
+                })?;
+                out.push(PriceAdjustment {
+                    label: format!("{} volume discount", l.activity),
+                    amount: -discount,
+                });
+            }
+        }
+        Ok(out)
+    })
+}
+
+fn benches(c: &mut Criterion) {
+    let host = PluginHost::new(PluginLimits::default()).unwrap();
+    let bytes = guests::wasm("line-volume-discount");
+    let plugin = host.load_pricing("line-volume-discount", &bytes).unwrap();
+    let native = native_line_volume_discount();
+    let quote = quote_1000();
+    assert_eq!(plugin.adjust(&quote).unwrap(), native.adjust(&quote).unwrap());
+
+    let mut group = c.benchmark_group("plugin_pricing_1000_lines");
+    group.throughput(Throughput::Elements(1000));
+    group.bench_function("native", |b| b.iter(|| native.adjust(black_box(&quote)).unwrap()));
+    group.bench_function("wasm", |b| b.iter(|| plugin.adjust(black_box(&quote)).unwrap()));
+    group.finish();
+
+    let mut group = c.benchmark_group("plugin_calls");
+    group.bench_function("instantiate_from_instance_pre", |b| {
+        b.iter(|| plugin.instantiate_only().unwrap())
+    });
+    let small = PricingInput {
+        lines: quote.lines[..6].to_vec(),
+        ..quote.clone()
+    };
+    group.bench_function("call_6_line_quote", |b| {
+        b.iter(|| plugin.adjust(black_box(&small)).unwrap())
+    });
+    group.bench_function("load_cached_component", |b| {
+        b.iter(|| {
+            host.load_pricing("line-volume-discount", black_box(&bytes))
+                .unwrap()
+        })
+    });
+    group.finish();
+
+    let mut group = c.benchmark_group("plugin_compile");
+    group.sample_size(10);
+    group.bench_function("load_uncached_component", |b| {
+        b.iter(|| {
+            let fresh = PluginHost::new(PluginLimits::default()).unwrap();
+            fresh
+                .load_pricing("line-volume-discount", black_box(&bytes))
+                .unwrap()
+        })
+    });
+    group.finish();
+}
+
+criterion_group! {
+    name = plugin;
+    config = Criterion::default().warm_up_time(Duration::from_secs(1)).measurement_time(Duration::from_secs(5));
+    targets = benches
+}
+criterion_main!(plugin);

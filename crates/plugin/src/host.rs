@@ -1,0 +1,296 @@
+//! The plugin host: one engine, linker, component cache and epoch ticker, shared by
+//! every plugin it loads.
+
+use std::collections::HashMap;
+use std::hash::{Hash, Hasher};
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+
+use kam_core::rules::{RuleError, RuleErrorKind, RuleHost};
+use sha2::{Digest, Sha256};
+use wasmtime::component::{Component, InstancePre, Linker};
+use wasmtime::{Config, Engine, Store};
+
+use crate::plugin::{AlertPlugin, GrowthPlugin, KpiScoringPlugin, Loaded, PricingPlugin};
+use crate::sandbox::{self, EpochTicker, Pipes, Sandbox};
+use crate::{PluginLimits, RuleKind};
+
+/// The `kam:rules` version this host implements.
+pub const API_VERSION: &str = "0.1.0";
+
+/// The host could not be set up (engine configuration or the epoch thread).
+#[derive(Debug, thiserror::Error)]
+pub enum HostError {
+    /// wasmtime refused the engine configuration or the WASI linker.
+    #[error("plugin host: cannot configure wasmtime: {0}")]
+    Engine(String),
+    /// The epoch ticker thread could not be started.
+    #[error("plugin host: cannot start the epoch ticker thread: {0}")]
+    Ticker(#[from] std::io::Error),
+}
+
+/// Identifies a compiled component: the SHA-256 of its bytes and a hash of everything
+/// in the engine configuration that affects compiled code
+/// ([`Engine::precompile_compatibility_hash`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct CacheKey {
+    /// SHA-256 of the component bytes.
+    pub content: [u8; 32],
+    /// Hash of the engine's compilation settings and wasmtime version.
+    pub engine: u64,
+}
+
+impl std::fmt::Display for CacheKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        for b in self.content {
+            write!(f, "{b:02x}")?;
+        }
+        write!(f, "-{:016x}", self.engine)
+    }
+}
+
+/// State shared by a host and all plugins loaded from it (the ticker stops when the last
+/// of them is dropped).
+pub(crate) struct Shared {
+    pub(crate) engine: Engine,
+    linker: Linker<Sandbox>,
+    pub(crate) limits: PluginLimits,
+    engine_hash: u64,
+    cache: Mutex<HashMap<CacheKey, Component>>,
+    _ticker: EpochTicker,
+}
+
+impl Shared {
+    /// A fresh store for one call, with fuel, memory limits and deadline set.
+    pub(crate) fn new_store(&self) -> Result<(Store<Sandbox>, Pipes), String> {
+        let (sandbox, pipes) = Sandbox::new(&self.limits);
+        let mut store = Store::new(&self.engine, sandbox);
+        store.limiter(|s| &mut s.limiter);
+        store
+            .set_fuel(self.limits.fuel)
+            .map_err(|e| format!("cannot set fuel: {e}"))?;
+        store.set_epoch_deadline(self.limits.deadline_ticks());
+        store.epoch_deadline_trap();
+        Ok((store, pipes))
+    }
+}
+
+/// Runs `kam:rules` plugins under hard limits.
+///
+/// A host owns one wasmtime engine (fuel metering and epoch interruption on), a linker
+/// that offers plugins nothing but an empty deterministic WASI 0.2 context, an in-memory
+/// cache of compiled components, and a thread that ticks the epoch for wall-clock
+/// deadlines. Loading checks the plugin's world and API version and prepares an
+/// [`InstancePre`], so each call only instantiates (microseconds) in a fresh store:
+/// whatever a hostile call does, the next call starts clean.
+///
+/// ```no_run
+/// use kam_core::rules::{PricingInput, PricingRule};
+/// use kam_plugin::{PluginHost, PluginLimits};
+/// use rust_decimal::Decimal;
+///
+/// let host = PluginHost::new(PluginLimits::default())?;
+/// let rebate = host.load_pricing_file("plugins/target/wasm32-wasip2/release/volume_rebate.wasm")?;
+/// let quote = PricingInput { currency: "EUR".into(), lines: vec![], total: Decimal::new(5154750, 2) };
+/// let adjustments = rebate.adjust(&quote)?;
+/// assert_eq!(adjustments[0].amount, Decimal::new(-3095, 2));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Clone)]
+pub struct PluginHost {
+    shared: Arc<Shared>,
+}
+
+impl std::fmt::Debug for PluginHost {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PluginHost")
+            .field("limits", &self.shared.limits)
+            .finish_non_exhaustive()
+    }
+}
+
+impl PluginHost {
+    /// A host whose plugin calls are bounded by `limits`.
+    pub fn new(limits: PluginLimits) -> Result<Self, HostError> {
+        let mut config = Config::new();
+        config.consume_fuel(true);
+        config.epoch_interruption(true);
+        config.max_wasm_stack(limits.max_wasm_stack);
+        config.wasm_component_model(true);
+        let engine = Engine::new(&config).map_err(|e| HostError::Engine(e.to_string()))?;
+        let mut linker = Linker::new(&engine);
+        sandbox::add_wasi(&mut linker).map_err(|e| HostError::Engine(e.to_string()))?;
+        // Guests import the types-only interface `kam:rules/types` (its records are used
+        // by the exported rule interface); it has no functions, so an empty instance.
+        linker
+            .instance(&format!("kam:rules/types@{API_VERSION}"))
+            .map_err(|e| HostError::Engine(e.to_string()))?;
+        let engine_hash = {
+            let mut h = std::collections::hash_map::DefaultHasher::new();
+            engine.precompile_compatibility_hash().hash(&mut h);
+            h.finish()
+        };
+        let ticker = EpochTicker::start(&engine, limits.epoch_tick)?;
+        Ok(PluginHost {
+            shared: Arc::new(Shared {
+                engine,
+                linker,
+                limits,
+                engine_hash,
+                cache: Mutex::new(HashMap::new()),
+                _ticker: ticker,
+            }),
+        })
+    }
+
+    /// The limits every call runs under.
+    pub fn limits(&self) -> &PluginLimits {
+        &self.shared.limits
+    }
+
+    /// The cache key of a component's bytes under this host's engine.
+    pub fn cache_key(&self, wasm: &[u8]) -> CacheKey {
+        CacheKey {
+            content: Sha256::digest(wasm).into(),
+            engine: self.shared.engine_hash,
+        }
+    }
+
+    /// How many compiled components the cache holds.
+    pub fn cached_components(&self) -> usize {
+        self.shared.cache.lock().map(|c| c.len()).unwrap_or(0)
+    }
+
+    /// Loads a pricing rule plugin (world `pricing-rule`) named `name` from component
+    /// bytes.
+    pub fn load_pricing(&self, name: &str, wasm: &[u8]) -> Result<PricingPlugin, RuleError> {
+        PricingPlugin::load(self.prepare(name, wasm, RuleKind::Pricing)?)
+    }
+
+    /// Loads a growth rule plugin (world `growth-rule`).
+    pub fn load_growth(&self, name: &str, wasm: &[u8]) -> Result<GrowthPlugin, RuleError> {
+        GrowthPlugin::load(self.prepare(name, wasm, RuleKind::Growth)?)
+    }
+
+    /// Loads a KPI scoring rule plugin (world `kpi-scoring-rule`).
+    pub fn load_kpi_scoring(&self, name: &str, wasm: &[u8]) -> Result<KpiScoringPlugin, RuleError> {
+        KpiScoringPlugin::load(self.prepare(name, wasm, RuleKind::KpiScoring)?)
+    }
+
+    /// Loads an alert rule plugin (world `alert-rule`).
+    pub fn load_alert(&self, name: &str, wasm: &[u8]) -> Result<AlertPlugin, RuleError> {
+        AlertPlugin::load(self.prepare(name, wasm, RuleKind::Alert)?)
+    }
+
+    /// [`PluginHost::load_pricing`] from a `.wasm` file; the plugin is named after the
+    /// file stem.
+    pub fn load_pricing_file(&self, path: impl AsRef<Path>) -> Result<PricingPlugin, RuleError> {
+        let (name, wasm) = read_plugin(path.as_ref())?;
+        self.load_pricing(&name, &wasm)
+    }
+
+    /// [`PluginHost::load_growth`] from a `.wasm` file.
+    pub fn load_growth_file(&self, path: impl AsRef<Path>) -> Result<GrowthPlugin, RuleError> {
+        let (name, wasm) = read_plugin(path.as_ref())?;
+        self.load_growth(&name, &wasm)
+    }
+
+    /// [`PluginHost::load_kpi_scoring`] from a `.wasm` file.
+    pub fn load_kpi_scoring_file(&self, path: impl AsRef<Path>) -> Result<KpiScoringPlugin, RuleError> {
+        let (name, wasm) = read_plugin(path.as_ref())?;
+        self.load_kpi_scoring(&name, &wasm)
+    }
+
+    /// [`PluginHost::load_alert`] from a `.wasm` file.
+    pub fn load_alert_file(&self, path: impl AsRef<Path>) -> Result<AlertPlugin, RuleError> {
+        let (name, wasm) = read_plugin(path.as_ref())?;
+        self.load_alert(&name, &wasm)
+    }
+
+    /// Compiles (or fetches from the cache) a component, checks it targets `kind`'s world
+    /// at this host's API version, and pre-links it.
+    fn prepare(&self, name: &str, wasm: &[u8], kind: RuleKind) -> Result<Loaded, RuleError> {
+        let load_error =
+            |message: String| RuleError::new(name, RuleHost::Plugin, RuleErrorKind::Load, message);
+        let component = self.compile(wasm).map_err(&load_error)?;
+        check_world(&self.shared.engine, &component, kind).map_err(&load_error)?;
+        let pre: InstancePre<Sandbox> = self.shared.linker.instantiate_pre(&component).map_err(|e| {
+            load_error(format!(
+                "{} plugin imports something the kam host does not provide (plugins may import only WASI 0.2): {e:#}",
+                kind.world()
+            ))
+        })?;
+        Ok(Loaded::new(name, kind, Arc::clone(&self.shared), pre))
+    }
+
+    fn compile(&self, wasm: &[u8]) -> Result<Component, String> {
+        let key = self.cache_key(wasm);
+        if let Ok(cache) = self.shared.cache.lock()
+            && let Some(component) = cache.get(&key)
+        {
+            return Ok(component.clone());
+        }
+        // Compile outside the lock: compiling takes tens of milliseconds.
+        let component = Component::from_binary(&self.shared.engine, wasm)
+            .map_err(|e| format!("not a valid WebAssembly component: {e:#}"))?;
+        if let Ok(mut cache) = self.shared.cache.lock() {
+            cache.entry(key).or_insert_with(|| component.clone());
+        }
+        Ok(component)
+    }
+}
+
+fn read_plugin(path: &Path) -> Result<(String, Vec<u8>), RuleError> {
+    let name = path
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_else(|| path.display().to_string());
+    let wasm = std::fs::read(path).map_err(|e| {
+        RuleError::new(
+            &name,
+            RuleHost::Plugin,
+            RuleErrorKind::Load,
+            format!("cannot read {}: {e}", path.display()),
+        )
+    })?;
+    Ok((name, wasm))
+}
+
+/// Checks the component's `kam:rules` exports before linking, so a wrong world or
+/// version gets a message that says so instead of a missing-export error.
+fn check_world(engine: &Engine, component: &Component, kind: RuleKind) -> Result<(), String> {
+    let ty = component.component_type();
+    let exports: Vec<&str> = ty.exports(engine).map(|(name, _)| name).collect();
+    let wanted = format!("kam:rules/{}@{API_VERSION}", kind.interface());
+    let meta = format!("kam:rules/meta@{API_VERSION}");
+    if exports.contains(&wanted.as_str()) && exports.contains(&meta.as_str()) {
+        return Ok(());
+    }
+    let prefix = format!("kam:rules/{}@", kind.interface());
+    if let Some(other) = exports.iter().find_map(|e| e.strip_prefix(&prefix)) {
+        return Err(format!(
+            "the plugin was built for kam:rules@{other}; this host implements kam:rules@{API_VERSION}"
+        ));
+    }
+    if let Some(other) = RuleKind::ALL.iter().find(|k| {
+        exports
+            .iter()
+            .any(|e| e.starts_with(&format!("kam:rules/{}@", k.interface())))
+    }) {
+        return Err(format!(
+            "the plugin is a {} (world {}), not a {} (world {})",
+            other.describe(),
+            other.world(),
+            kind.describe(),
+            kind.world()
+        ));
+    }
+    if !exports.contains(&meta.as_str()) && exports.contains(&wanted.as_str()) {
+        return Err(format!("the plugin does not export {meta} (its api-version)"));
+    }
+    Err(format!(
+        "the component exports no {wanted} (it exports [{}]); build it for world {} of kam:rules@{API_VERSION}",
+        exports.join(", "),
+        kind.world()
+    ))
+}

@@ -1,0 +1,452 @@
+//! Loaded plugins: one type per rule kind, each implementing its `kam_core` rule trait.
+
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex};
+
+use kam_core::rules::{
+    AlertDecision, AlertInput, AlertRule, GrowthRule, GrowthState, KpiScoringRule, MeasureInput,
+    PriceAdjustment, PricingInput, PricingRule, RuleError, RuleErrorKind, RuleHost, check_batch_len,
+};
+use kam_core::{Decimal, Direction};
+use wasmtime::component::InstancePre;
+use wasmtime::{Store, Trap};
+
+use crate::bindings::{alert, growth, kpi, pricing};
+use crate::decimal::{from_wit, to_wit};
+use crate::host::{API_VERSION, Shared};
+use crate::sandbox::{Denied, LimitExceeded, Pipes, Sandbox};
+use crate::{LogLine, LogStream, RuleKind};
+
+/// What all plugin kinds share: name, kind, host state, pre-linked component, log.
+pub(crate) struct Loaded {
+    name: String,
+    kind: RuleKind,
+    shared: Arc<Shared>,
+    pre: InstancePre<Sandbox>,
+    log: Mutex<VecDeque<LogLine>>,
+}
+
+impl Loaded {
+    pub(crate) fn new(name: &str, kind: RuleKind, shared: Arc<Shared>, pre: InstancePre<Sandbox>) -> Self {
+        Loaded {
+            name: name.to_owned(),
+            kind,
+            shared,
+            pre,
+            log: Mutex::new(VecDeque::new()),
+        }
+    }
+
+    fn error(&self, kind: RuleErrorKind, message: impl Into<String>) -> RuleError {
+        RuleError::new(&self.name, RuleHost::Plugin, kind, message)
+    }
+
+    /// Runs `f` in a fresh store: instantiation and the call are both bounded by the
+    /// limits, and whatever happens the store is dropped afterwards.
+    fn call<R>(
+        &self,
+        function: &str,
+        f: impl FnOnce(&mut Store<Sandbox>) -> wasmtime::Result<Result<R, String>>,
+    ) -> Result<R, RuleError> {
+        let what = format!("{}.{function}", self.kind.interface());
+        let (mut store, pipes) = self
+            .shared
+            .new_store()
+            .map_err(|e| self.error(RuleErrorKind::Trap, format!("{what}: {e}")))?;
+        let result = f(&mut store);
+        let stderr_tail = self.collect_log(&pipes);
+        match result {
+            Ok(Ok(value)) => Ok(value),
+            Ok(Err(refusal)) => Err(self.error(
+                RuleErrorKind::Failed,
+                format!("{what} refused the input: {refusal}"),
+            )),
+            Err(err) => {
+                let (kind, detail) = self.classify(&err, &store);
+                let mut message = format!("{what}: {detail}");
+                if let Some(tail) = stderr_tail {
+                    message.push_str(&format!(" (plugin stderr: {tail})"));
+                }
+                Err(self.error(kind, message))
+            }
+        }
+    }
+
+    fn classify(&self, err: &wasmtime::Error, store: &Store<Sandbox>) -> (RuleErrorKind, String) {
+        let limits = &self.shared.limits;
+        if let Some(exceeded) = &store.data().limiter.exceeded {
+            return (RuleErrorKind::ResourceLimit, exceeded.clone());
+        }
+        if let Some(trap) = err.downcast_ref::<Trap>() {
+            return match trap {
+                Trap::OutOfFuel => (
+                    RuleErrorKind::OperationLimit,
+                    format!("ran out of fuel (limit {} per call)", limits.fuel),
+                ),
+                Trap::Interrupt => (
+                    RuleErrorKind::Timeout,
+                    format!("ran past its wall-clock deadline of {:?}", limits.wall_time),
+                ),
+                Trap::StackOverflow => (
+                    RuleErrorKind::ResourceLimit,
+                    format!("exhausted its call stack (limit {} bytes)", limits.max_wasm_stack),
+                ),
+                other => (RuleErrorKind::Trap, format!("trapped: {other}")),
+            };
+        }
+        if let Some(denied) = err.downcast_ref::<Denied>() {
+            return (RuleErrorKind::Trap, denied.0.clone());
+        }
+        if let Some(exceeded) = err.downcast_ref::<LimitExceeded>() {
+            return (RuleErrorKind::ResourceLimit, exceeded.0.clone());
+        }
+        (RuleErrorKind::Trap, format!("failed: {err:#}"))
+    }
+
+    /// Moves the call's output into the plugin log; returns the last stderr lines (for
+    /// error messages), if any.
+    fn collect_log(&self, pipes: &Pipes) -> Option<String> {
+        let split = |bytes: &[u8], stream: LogStream| -> Vec<LogLine> {
+            String::from_utf8_lossy(bytes)
+                .lines()
+                .filter(|l| !l.trim().is_empty())
+                .map(|l| LogLine {
+                    stream,
+                    text: l.to_owned(),
+                })
+                .collect()
+        };
+        let out = split(&pipes.stdout.contents(), LogStream::Stdout);
+        let err = split(&pipes.stderr.contents(), LogStream::Stderr);
+        let tail = (!err.is_empty()).then(|| {
+            let start = err.len().saturating_sub(3);
+            err.iter()
+                .skip(start)
+                .map(|l| l.text.as_str())
+                .collect::<Vec<_>>()
+                .join(" | ")
+        });
+        if (!out.is_empty() || !err.is_empty())
+            && let Ok(mut log) = self.log.lock()
+        {
+            for line in out.into_iter().chain(err) {
+                if log.len() >= self.shared.limits.max_log_lines {
+                    log.pop_front();
+                }
+                log.push_back(line);
+            }
+        }
+        tail
+    }
+
+    /// Calls `meta.api-version` once and refuses a plugin for another major.minor.
+    fn check_api_version(
+        &self,
+        call: impl FnOnce(&mut Store<Sandbox>) -> wasmtime::Result<String>,
+    ) -> Result<(), RuleError> {
+        let version = self
+            .call("api-version", |store| call(store).map(Ok))
+            .map_err(|e| self.error(RuleErrorKind::Load, e.message))?;
+        let major_minor = |v: &str| v.split('.').take(2).collect::<Vec<_>>().join(".");
+        if major_minor(&version) != major_minor(API_VERSION) || version.split('.').count() != 3 {
+            return Err(self.error(
+                RuleErrorKind::Load,
+                format!("the plugin declares API version {version:?}; this host implements kam:rules@{API_VERSION}"),
+            ));
+        }
+        Ok(())
+    }
+
+    fn drain_log(&self) -> Vec<LogLine> {
+        self.log
+            .lock()
+            .map(|mut l| l.drain(..).collect())
+            .unwrap_or_default()
+    }
+
+    fn pre_error(&self, e: wasmtime::Error) -> RuleError {
+        self.error(
+            RuleErrorKind::Load,
+            format!("the component does not match world {}: {e:#}", self.kind.world()),
+        )
+    }
+}
+
+fn bad_return(loaded: &Loaded, what: &str, detail: String) -> RuleError {
+    loaded.error(
+        RuleErrorKind::BadReturn,
+        format!("{}.{what} returned {detail}", loaded.kind.interface()),
+    )
+}
+
+macro_rules! plugin_common {
+    ($ty:ident) => {
+        impl $ty {
+            /// The plugin's name (given at load, or the file stem).
+            pub fn name(&self) -> &str {
+                &self.loaded.name
+            }
+
+            /// Takes the lines the plugin wrote to stdout and stderr since the last call
+            /// of this function (at most [`crate::PluginLimits::max_log_lines`], newest kept).
+            pub fn take_log(&self) -> Vec<LogLine> {
+                self.loaded.drain_log()
+            }
+        }
+
+        impl std::fmt::Debug for $ty {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.debug_struct(stringify!($ty))
+                    .field("name", &self.loaded.name)
+                    .finish_non_exhaustive()
+            }
+        }
+    };
+}
+
+// ---------------------------------------------------------------- pricing
+
+/// A loaded `pricing-rule` plugin.
+pub struct PricingPlugin {
+    loaded: Loaded,
+    pre: pricing::PricingRulePre<Sandbox>,
+}
+
+plugin_common!(PricingPlugin);
+
+impl PricingPlugin {
+    pub(crate) fn load(loaded: Loaded) -> Result<Self, RuleError> {
+        let pre = pricing::PricingRulePre::new(loaded.pre.clone()).map_err(|e| loaded.pre_error(e))?;
+        let plugin = PricingPlugin { loaded, pre };
+        plugin.loaded.check_api_version(|store| {
+            let b = plugin.pre.instantiate(&mut *store)?;
+            b.kam_rules_meta().call_api_version(store)
+        })?;
+        Ok(plugin)
+    }
+
+    /// Instantiates the plugin in a fresh store without calling it (what every call
+    /// does first; exposed for benchmarks).
+    pub fn instantiate_only(&self) -> Result<(), RuleError> {
+        self.loaded
+            .call("instantiate", |store| self.pre.instantiate(store).map(|_| Ok(())))
+    }
+}
+
+impl PricingRule for PricingPlugin {
+    fn name(&self) -> &str {
+        &self.loaded.name
+    }
+
+    fn adjust(&self, quote: &PricingInput) -> Result<Vec<PriceAdjustment>, RuleError> {
+        use pricing::kam::rules::types as t;
+        let input = t::PricingInput {
+            currency: quote.currency.clone(),
+            lines: quote
+                .lines
+                .iter()
+                .map(|l| t::PricingLine {
+                    activity: l.activity.clone(),
+                    quantity: to_wit(l.quantity),
+                    billed_quantity: to_wit(l.billed_quantity),
+                    amount: to_wit(l.amount),
+                })
+                .collect(),
+            total: to_wit(quote.total),
+        };
+        let out = self.loaded.call("adjust", |store| {
+            let b = self.pre.instantiate(&mut *store)?;
+            b.kam_rules_pricing().call_adjust(store, &input)
+        })?;
+        out.into_iter()
+            .enumerate()
+            .map(|(i, a)| {
+                let amount = from_wit(&format!("adjustments[{i}].amount"), &a.amount)
+                    .map_err(|e| bad_return(&self.loaded, "adjust", e))?;
+                Ok(PriceAdjustment {
+                    label: a.label,
+                    amount,
+                })
+            })
+            .collect()
+    }
+}
+
+// ---------------------------------------------------------------- growth
+
+/// A loaded `growth-rule` plugin.
+pub struct GrowthPlugin {
+    loaded: Loaded,
+    pre: growth::GrowthRulePre<Sandbox>,
+}
+
+plugin_common!(GrowthPlugin);
+
+impl GrowthPlugin {
+    pub(crate) fn load(loaded: Loaded) -> Result<Self, RuleError> {
+        let pre = growth::GrowthRulePre::new(loaded.pre.clone()).map_err(|e| loaded.pre_error(e))?;
+        let plugin = GrowthPlugin { loaded, pre };
+        plugin.loaded.check_api_version(|store| {
+            let b = plugin.pre.instantiate(&mut *store)?;
+            b.kam_rules_meta().call_api_version(store)
+        })?;
+        Ok(plugin)
+    }
+}
+
+impl GrowthRule for GrowthPlugin {
+    fn name(&self) -> &str {
+        &self.loaded.name
+    }
+
+    fn on_period(&self, state: &GrowthState) -> Result<Vec<Decimal>, RuleError> {
+        use growth::kam::rules::types as t;
+        let input = t::GrowthState {
+            month: state.month,
+            year: state.year,
+            volume_index: to_wit(state.volume_index),
+            service_lines: state
+                .service_lines
+                .iter()
+                .map(|s| t::ServiceLineRevenue {
+                    service_line: s.service_line.clone(),
+                    revenue: to_wit(s.revenue),
+                })
+                .collect(),
+        };
+        let out = self.loaded.call("on-period", |store| {
+            let b = self.pre.instantiate(&mut *store)?;
+            b.kam_rules_growth().call_on_period(store, &input)
+        })?;
+        check_batch_len(
+            &self.loaded.name,
+            RuleHost::Plugin,
+            &out,
+            state.service_lines.len(),
+        )?;
+        out.iter()
+            .enumerate()
+            .map(|(i, f)| {
+                let field = format!(
+                    "factors[{i}] ({})",
+                    state.service_lines.get(i).map_or("?", |s| &s.service_line)
+                );
+                from_wit(&field, f).map_err(|e| bad_return(&self.loaded, "on-period", e))
+            })
+            .collect()
+    }
+}
+
+// ---------------------------------------------------------------- KPI scoring
+
+/// A loaded `kpi-scoring-rule` plugin.
+pub struct KpiScoringPlugin {
+    loaded: Loaded,
+    pre: kpi::KpiScoringRulePre<Sandbox>,
+}
+
+plugin_common!(KpiScoringPlugin);
+
+impl KpiScoringPlugin {
+    pub(crate) fn load(loaded: Loaded) -> Result<Self, RuleError> {
+        let pre = kpi::KpiScoringRulePre::new(loaded.pre.clone()).map_err(|e| loaded.pre_error(e))?;
+        let plugin = KpiScoringPlugin { loaded, pre };
+        plugin.loaded.check_api_version(|store| {
+            let b = plugin.pre.instantiate(&mut *store)?;
+            b.kam_rules_meta().call_api_version(store)
+        })?;
+        Ok(plugin)
+    }
+}
+
+impl KpiScoringRule for KpiScoringPlugin {
+    fn name(&self) -> &str {
+        &self.loaded.name
+    }
+
+    fn score(&self, measures: &[MeasureInput]) -> Result<Vec<Decimal>, RuleError> {
+        use kpi::kam::rules::types as t;
+        let input: Vec<t::MeasureInput> = measures
+            .iter()
+            .map(|m| t::MeasureInput {
+                name: m.name.clone(),
+                actual: to_wit(m.actual),
+                target: to_wit(m.target),
+                direction: match m.direction {
+                    Direction::HigherIsBetter => t::Direction::HigherIsBetter,
+                    Direction::LowerIsBetter => t::Direction::LowerIsBetter,
+                },
+                red: m.red.map(to_wit),
+            })
+            .collect();
+        let out = self.loaded.call("score", |store| {
+            let b = self.pre.instantiate(&mut *store)?;
+            b.kam_rules_kpi_scoring().call_score(store, &input)
+        })?;
+        check_batch_len(&self.loaded.name, RuleHost::Plugin, &out, measures.len())?;
+        out.iter()
+            .enumerate()
+            .map(|(i, s)| {
+                let field = format!("scores[{i}] ({})", measures.get(i).map_or("?", |m| &m.name));
+                from_wit(&field, s).map_err(|e| bad_return(&self.loaded, "score", e))
+            })
+            .collect()
+    }
+}
+
+// ---------------------------------------------------------------- alert
+
+/// A loaded `alert-rule` plugin.
+pub struct AlertPlugin {
+    loaded: Loaded,
+    pre: alert::AlertRulePre<Sandbox>,
+}
+
+plugin_common!(AlertPlugin);
+
+impl AlertPlugin {
+    pub(crate) fn load(loaded: Loaded) -> Result<Self, RuleError> {
+        let pre = alert::AlertRulePre::new(loaded.pre.clone()).map_err(|e| loaded.pre_error(e))?;
+        let plugin = AlertPlugin { loaded, pre };
+        plugin.loaded.check_api_version(|store| {
+            let b = plugin.pre.instantiate(&mut *store)?;
+            b.kam_rules_meta().call_api_version(store)
+        })?;
+        Ok(plugin)
+    }
+}
+
+impl AlertRule for AlertPlugin {
+    fn name(&self) -> &str {
+        &self.loaded.name
+    }
+
+    fn alert(&self, inputs: &[AlertInput]) -> Result<Vec<AlertDecision>, RuleError> {
+        use alert::kam::rules::types as t;
+        let input: Vec<t::AlertInput> = inputs
+            .iter()
+            .map(|a| t::AlertInput {
+                kpi: a.kpi.clone(),
+                node: a.node.clone(),
+                direction: match a.direction {
+                    Direction::HigherIsBetter => t::Direction::HigherIsBetter,
+                    Direction::LowerIsBetter => t::Direction::LowerIsBetter,
+                },
+                target: to_wit(a.target),
+                history: a.history.iter().copied().map(to_wit).collect(),
+            })
+            .collect();
+        let out = self.loaded.call("decide", |store| {
+            let b = self.pre.instantiate(&mut *store)?;
+            b.kam_rules_alert().call_decide(store, &input)
+        })?;
+        check_batch_len(&self.loaded.name, RuleHost::Plugin, &out, inputs.len())?;
+        Ok(out
+            .into_iter()
+            .map(|d| AlertDecision {
+                raise: d.raise,
+                message: d.message,
+            })
+            .collect())
+    }
+}

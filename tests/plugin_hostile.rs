@@ -1,0 +1,228 @@
+//! Hostile guest plugins (built from `plugins/` by the test itself) against kam-plugin's
+//! sandbox: each fails with a typed `RuleError` within bounded time and memory, and the
+//! same host then runs a well-behaved plugin normally.
+
+mod support;
+
+use std::time::{Duration, Instant};
+
+use kam::core::rules::{PricingInput, PricingLine, PricingRule, RuleError, RuleErrorKind, RuleHost};
+use kam_plugin::{PluginHost, PluginLimits, PricingPlugin};
+use rust_decimal_macros::dec;
+use support::guests::wasm;
+
+fn quote() -> PricingInput {
+    PricingInput {
+        currency: "EUR".into(),
+        lines: vec![PricingLine {
+            activity: "pick_line".into(),
+            quantity: dec!(18000),
+            billed_quantity: dec!(18000),
+            amount: dec!(11700.00),
+        }],
+        total: dec!(51547.50),
+    }
+}
+
+/// Runs the hostile plugin `name` on `host`, checks it fails as `kind` within
+/// `max_time`, then checks a well-behaved plugin on the same host still works —
+/// twice, so a failed call leaves nothing behind for the next one.
+fn hostile(host: &PluginHost, name: &str, kind: RuleErrorKind, max_time: Duration) -> RuleError {
+    let plugin: PricingPlugin = host.load_pricing(name, &wasm(name)).unwrap();
+    let rebate = host
+        .load_pricing("volume-rebate", &wasm("volume-rebate"))
+        .unwrap();
+    let mut first = None;
+    for _ in 0..2 {
+        let start = Instant::now();
+        let err = plugin.adjust(&quote()).unwrap_err();
+        let took = start.elapsed();
+        assert_eq!(err.kind, kind, "{err}");
+        assert_eq!(err.host, RuleHost::Plugin);
+        assert_eq!(err.rule, name);
+        assert!(
+            err.message.starts_with("pricing.adjust"),
+            "names the rule function: {err}"
+        );
+        assert!(took < max_time, "{name} took {took:?}");
+        assert_eq!(
+            rebate.adjust(&quote()).unwrap()[0].amount,
+            dec!(-30.95),
+            "host unusable after {name}"
+        );
+        first.get_or_insert(err);
+    }
+    first.unwrap()
+}
+
+fn default_host() -> PluginHost {
+    PluginHost::new(PluginLimits::default()).unwrap()
+}
+
+#[test]
+fn an_infinite_loop_runs_out_of_fuel() {
+    let limits = PluginLimits {
+        fuel: 20_000_000,
+        wall_time: Duration::from_secs(30),
+        ..PluginLimits::default()
+    };
+    let err = hostile(
+        &PluginHost::new(limits).unwrap(),
+        "hostile-loop",
+        RuleErrorKind::OperationLimit,
+        Duration::from_secs(10),
+    );
+    assert!(
+        err.message.contains("ran out of fuel (limit 20000000 per call)"),
+        "{err}"
+    );
+}
+
+#[test]
+fn an_infinite_loop_with_ample_fuel_hits_the_wall_clock_deadline() {
+    let limits = PluginLimits {
+        fuel: u64::MAX,
+        wall_time: Duration::from_millis(200),
+        ..PluginLimits::default()
+    };
+    let err = hostile(
+        &PluginHost::new(limits).unwrap(),
+        "hostile-loop",
+        RuleErrorKind::Timeout,
+        Duration::from_secs(5),
+    );
+    assert!(err.message.contains("wall-clock deadline of 200ms"), "{err}");
+}
+
+#[test]
+fn an_infinite_loop_stops_under_the_default_limits() {
+    hostile(
+        &default_host(),
+        "hostile-loop",
+        RuleErrorKind::OperationLimit,
+        Duration::from_secs(20),
+    );
+}
+
+#[test]
+fn a_memory_bomb_hits_the_memory_limit() {
+    let err = hostile(
+        &default_host(),
+        "hostile-memory",
+        RuleErrorKind::ResourceLimit,
+        Duration::from_secs(10),
+    );
+    assert!(
+        err.message.contains("memory limit of 67108864 bytes exceeded"),
+        "{err}"
+    );
+    let small = PluginLimits {
+        memory_bytes: 8 << 20,
+        ..PluginLimits::default()
+    };
+    let err = hostile(
+        &PluginHost::new(small).unwrap(),
+        "hostile-memory",
+        RuleErrorKind::ResourceLimit,
+        Duration::from_secs(10),
+    );
+    assert!(
+        err.message.contains("memory limit of 8388608 bytes exceeded"),
+        "{err}"
+    );
+}
+
+#[test]
+fn deep_recursion_exhausts_the_stack() {
+    let err = hostile(
+        &default_host(),
+        "hostile-recursion",
+        RuleErrorKind::ResourceLimit,
+        Duration::from_secs(10),
+    );
+    assert!(err.message.contains("exhausted its call stack"), "{err}");
+}
+
+#[test]
+fn a_plugin_finds_no_file_system() {
+    let err = hostile(
+        &default_host(),
+        "hostile-file",
+        RuleErrorKind::Failed,
+        Duration::from_secs(10),
+    );
+    assert!(
+        err.message.contains("file access denied: read /etc/passwd"),
+        "{err}"
+    );
+    assert!(err.message.contains("write planted.txt"), "{err}");
+    assert!(!std::path::Path::new("planted.txt").exists());
+}
+
+#[test]
+fn a_plugin_finds_no_environment_arguments_or_real_clock() {
+    // The test process has these variables, so a leak would show.
+    assert!(std::env::var_os("PATH").is_some());
+    let err = hostile(
+        &default_host(),
+        "hostile-env",
+        RuleErrorKind::Failed,
+        Duration::from_secs(10),
+    );
+    assert!(
+        err.message.contains(
+            "no ambient authority: 0 environment variables, 0 arguments, PATH unset, wall clock at 0 ns since 1970, \
+             monotonic clock advanced 0 ns"
+        ),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_panic_is_a_trap_with_the_panic_message() {
+    let err = hostile(
+        &default_host(),
+        "hostile-panic",
+        RuleErrorKind::Trap,
+        Duration::from_secs(10),
+    );
+    assert!(err.message.contains("unreachable"), "{err}");
+    assert!(
+        err.message
+            .contains("hostile plugin panicked on purpose (1 lines)"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_plugin_cannot_sleep() {
+    let err = hostile(
+        &default_host(),
+        "hostile-sleep",
+        RuleErrorKind::Trap,
+        Duration::from_secs(5),
+    );
+    assert!(err.message.contains("plugins get no clock"), "{err}");
+}
+
+#[test]
+fn one_host_survives_every_hostile_plugin_in_turn() {
+    let limits = PluginLimits {
+        fuel: 20_000_000,
+        memory_bytes: 16 << 20,
+        ..PluginLimits::default()
+    };
+    let host = PluginHost::new(limits).unwrap();
+    let cases = [
+        ("hostile-loop", RuleErrorKind::OperationLimit),
+        ("hostile-memory", RuleErrorKind::ResourceLimit),
+        ("hostile-recursion", RuleErrorKind::ResourceLimit),
+        ("hostile-file", RuleErrorKind::Failed),
+        ("hostile-env", RuleErrorKind::Failed),
+        ("hostile-panic", RuleErrorKind::Trap),
+        ("hostile-sleep", RuleErrorKind::Trap),
+    ];
+    for (name, kind) in cases {
+        hostile(&host, name, kind, Duration::from_secs(10));
+    }
+}
