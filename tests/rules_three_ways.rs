@@ -1,0 +1,315 @@
+//! One rule boundary, three hosts: the same rules written natively in Rust, as Rhai
+//! scripts (`scripts/`) and as WASM components (`plugins/`, built by the test) give the
+//! identical answer through the `kam_core::rules` traits — on real quotes priced from
+//! the pricing vectors, and on growth and scoring inputs.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod support;
+
+use std::sync::Arc;
+
+use kam::core::Direction;
+use kam::core::money::Currency;
+use kam::core::pricing::{RateCard, Tier, TierMethod};
+use kam::core::rules::{
+    FnGrowthRule, FnKpiScoringRule, FnPricingRule, GrowthRule, GrowthState, KpiScoringRule, MeasureInput,
+    PriceAdjustment, PricingInput, PricingRule, ServiceLineRevenue,
+};
+use kam_plugin::{PluginHost, PluginLimits};
+use kam_script::{ScriptGrowthRule, ScriptHost, ScriptKpiScoringRule, ScriptPricingRule};
+use rust_decimal::Decimal;
+use rust_decimal_macros::dec;
+use support::guests::wasm;
+
+fn script_host() -> Arc<ScriptHost> {
+    Arc::new(ScriptHost::default())
+}
+
+/// The month of `shared/vectors/pricing.toml` [rate_card_month]: total 51,547.50 EUR.
+fn month_card() -> RateCard {
+    let mut card = RateCard::new(Currency::from_code("EUR").unwrap());
+    for (activity, rate) in [
+        ("pallet_in", dec!(4.50)),
+        ("storage_pallet_week", dec!(1.40)),
+        ("pick_line", dec!(0.65)),
+        ("order", dec!(2.10)),
+        ("vas_hour", dec!(38.00)),
+        ("transport_km", dec!(1.85)),
+    ] {
+        card.flat(activity, rate).unwrap();
+    }
+    card
+}
+
+/// The tier schedule of `shared/vectors/pricing.toml` [tiers].
+fn tier_card(method: TierMethod) -> RateCard {
+    let mut card = RateCard::new(Currency::from_code("EUR").unwrap());
+    card.tiered(
+        "pick_line",
+        method,
+        vec![
+            Tier::up_to(dec!(10000), dec!(0.70)),
+            Tier::up_to(dec!(25000), dec!(0.60)),
+            Tier::unbounded(dec!(0.50)),
+        ],
+    )
+    .unwrap();
+    card
+}
+
+/// Quotes from the pricing vectors, small and large, both sides of the 50,000 threshold.
+fn vector_quotes() -> Vec<PricingInput> {
+    // Source: shared/vectors/pricing.toml [rate_card_month].lines
+    let month = [
+        ("pallet_in", dec!(1200)),
+        ("storage_pallet_week", dec!(12500)),
+        ("pick_line", dec!(18000)),
+        ("order", dec!(2400)),
+        ("vas_hour", dec!(160)),
+        ("transport_km", dec!(3150)),
+    ];
+    let mut quotes = vec![month_card().price(month).unwrap().to_pricing_input()];
+    for scale in [dec!(0.5), dec!(0.97), dec!(3), dec!(1000)] {
+        let scaled: Vec<(&str, Decimal)> = month.iter().map(|(a, q)| (*a, q * scale)).collect();
+        quotes.push(month_card().price(scaled).unwrap().to_pricing_input());
+    }
+    // Source: shared/vectors/pricing.toml [tiers].cases
+    for q in [dec!(18000), dec!(10000), dec!(10001), dec!(30000), dec!(250000)] {
+        for method in [TierMethod::Graduated, TierMethod::AllUnits] {
+            quotes.push(
+                tier_card(method)
+                    .price([("pick_line", q)])
+                    .unwrap()
+                    .to_pricing_input(),
+            );
+        }
+    }
+    quotes
+}
+
+/// The volume rebate natively: 2 % of the total above 50,000, unrounded.
+fn native_rebate() -> impl PricingRule {
+    FnPricingRule::new("volume rebate", |q: &PricingInput| {
+        Ok(if q.total > dec!(50000) {
+            vec![PriceAdjustment {
+                label: "volume rebate".into(),
+                amount: -((q.total - dec!(50000)) * dec!(0.02)),
+            }]
+        } else {
+            vec![]
+        })
+    })
+}
+
+#[test]
+fn volume_rebate_is_identical_native_rhai_wasm() {
+    let native = native_rebate();
+    let script = ScriptPricingRule::load(
+        script_host(),
+        "scripts/volume_rebate.rhai",
+        include_str!("../scripts/volume_rebate.rhai"),
+    )
+    .unwrap();
+    let host = PluginHost::new(PluginLimits::default()).unwrap();
+    let plugin = host
+        .load_pricing("volume-rebate", &wasm("volume-rebate"))
+        .unwrap();
+
+    let quotes = vector_quotes();
+    let mut rebates = 0;
+    for q in &quotes {
+        let n = native.adjust(q).unwrap();
+        let s = script.adjust(q).unwrap();
+        let w = plugin.adjust(q).unwrap();
+        // Compare values, not just text: -30.9500 and -30.95 are the same money.
+        let amounts = |v: &[PriceAdjustment]| {
+            v.iter()
+                .map(|a| (a.label.clone(), a.amount.normalize()))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(amounts(&n), amounts(&s), "native vs Rhai on total {}", q.total);
+        assert_eq!(amounts(&n), amounts(&w), "native vs WASM on total {}", q.total);
+        rebates += n.len();
+    }
+    assert!(
+        rebates >= 4,
+        "the vectors must exercise the rebate, not only the empty case"
+    );
+
+    // Source: shared/vectors/pricing.toml [rate_card_month].total = 51547.50 → rebate 30.95.
+    assert_eq!(quotes[0].total, dec!(51547.50));
+    assert_eq!(native.adjust(&quotes[0]).unwrap()[0].amount, dec!(-30.9500));
+
+    // Applied to the quote under the card's rounding policy, the three give one total.
+    let month = [
+        ("pallet_in", dec!(1200)),
+        ("pick_line", dec!(18000)),
+        ("vas_hour", dec!(1200)),
+    ];
+    let totals: Vec<Decimal> = [&native as &dyn PricingRule, &script, &plugin]
+        .iter()
+        .map(|rule| {
+            let mut quote = month_card().price(month).unwrap();
+            quote.apply_rules(&[*rule]).unwrap();
+            quote.total().amount()
+        })
+        .collect();
+    assert_eq!(totals[0], totals[1]);
+    assert_eq!(totals[0], totals[2]);
+}
+
+#[test]
+fn oem_growth_is_identical_native_rhai_wasm() {
+    let native = FnGrowthRule::new("oem volume growth", |s: &GrowthState| {
+        let mut growth = Decimal::ONE;
+        for _ in 1..s.year {
+            growth *= dec!(1.03);
+        }
+        Ok(s.service_lines
+            .iter()
+            .map(|l| match l.service_line.as_str() {
+                "warehousing" | "inbound_to_manufacturing" => growth,
+                _ => Decimal::ONE,
+            })
+            .collect())
+    });
+    let script = ScriptGrowthRule::load(
+        script_host(),
+        "scripts/oem_volume_growth.rhai",
+        include_str!("../scripts/oem_volume_growth.rhai"),
+    )
+    .unwrap();
+    let host = PluginHost::new(PluginLimits::default()).unwrap();
+    let plugin = host
+        .load_growth("oem-volume-growth", &wasm("oem-volume-growth"))
+        .unwrap();
+
+    for month in [0u32, 11, 12, 35, 119] {
+        let state = GrowthState {
+            month,
+            year: month / 12 + 1,
+            volume_index: dec!(0.94),
+            service_lines: [
+                "warehousing",
+                "transport",
+                "inbound_to_manufacturing",
+                "aftermarket",
+            ]
+            .iter()
+            .map(|s| ServiceLineRevenue {
+                service_line: (*s).into(),
+                revenue: dec!(1250000),
+            })
+            .collect(),
+        };
+        let norm = |v: Vec<Decimal>| v.into_iter().map(|d| d.normalize()).collect::<Vec<_>>();
+        let n = norm(native.on_period(&state).unwrap());
+        assert_eq!(
+            n,
+            norm(script.on_period(&state).unwrap()),
+            "native vs Rhai, month {month}"
+        );
+        assert_eq!(
+            n,
+            norm(plugin.on_period(&state).unwrap()),
+            "native vs WASM, month {month}"
+        );
+    }
+}
+
+#[test]
+fn band_kpi_score_is_identical_native_rhai_wasm() {
+    let native = FnKpiScoringRule::new("band score", |m: &MeasureInput| {
+        let cap = dec!(1.10);
+        Ok(match m.red {
+            Some(red) => ((m.actual - red) / (m.target - red)).clamp(Decimal::ZERO, cap),
+            None => match m.direction {
+                Direction::HigherIsBetter => m.actual / m.target,
+                Direction::LowerIsBetter => m.target / m.actual,
+            }
+            .min(cap),
+        })
+    });
+    let script = ScriptKpiScoringRule::load(
+        script_host(),
+        "scripts/band_kpi_score.rhai",
+        include_str!("../scripts/band_kpi_score.rhai"),
+    )
+    .unwrap();
+    let host = PluginHost::new(PluginLimits::default()).unwrap();
+    let plugin = host
+        .load_kpi_scoring("band-kpi-score", &wasm("band-kpi-score"))
+        .unwrap();
+
+    // Source: shared/vectors/scorecard.toml [qbr].measures, plus red thresholds.
+    let m = |name: &str, actual, target, direction, red| MeasureInput {
+        name: name.into(),
+        actual,
+        target,
+        direction,
+        red,
+    };
+    let measures = vec![
+        m("OTIF %", dec!(97.8), dec!(98.5), Direction::HigherIsBetter, None),
+        m(
+            "Inventory accuracy %",
+            dec!(99.2),
+            dec!(99.5),
+            Direction::HigherIsBetter,
+            None,
+        ),
+        m(
+            "Dock-to-stock hours",
+            dec!(20),
+            dec!(24),
+            Direction::LowerIsBetter,
+            None,
+        ),
+        m("Damage ppm", dec!(180), dec!(150), Direction::LowerIsBetter, None),
+        m(
+            "Cost per line",
+            dec!(0.66),
+            dec!(0.65),
+            Direction::LowerIsBetter,
+            None,
+        ),
+        m(
+            "OTIF % (band)",
+            dec!(97.8),
+            dec!(98.5),
+            Direction::HigherIsBetter,
+            Some(dec!(95)),
+        ),
+        m(
+            "Damage ppm (band)",
+            dec!(180),
+            dec!(150),
+            Direction::LowerIsBetter,
+            Some(dec!(250)),
+        ),
+        m(
+            "Below red",
+            dec!(90),
+            dec!(98.5),
+            Direction::HigherIsBetter,
+            Some(dec!(95)),
+        ),
+    ];
+    let norm = |v: Vec<Decimal>| v.into_iter().map(|d| d.normalize()).collect::<Vec<_>>();
+    let n = norm(native.score(&measures).unwrap());
+    assert_eq!(n, norm(script.score(&measures).unwrap()), "native vs Rhai");
+    assert_eq!(n, norm(plugin.score(&measures).unwrap()), "native vs WASM");
+    // Source: shared/vectors/scorecard.toml [qbr] score_5dp.
+    let five = |d: Decimal| d.round_dp(5);
+    assert_eq!(
+        n[..5].iter().map(|d| five(*d)).collect::<Vec<_>>(),
+        vec![
+            dec!(0.99289),
+            dec!(0.99698),
+            dec!(1.10000),
+            dec!(0.83333),
+            dec!(0.98485)
+        ]
+    );
+    assert_eq!(n[7], Decimal::ZERO);
+}
