@@ -9,14 +9,15 @@ use std::sync::OnceLock;
 
 use kam::core::Direction;
 use kam::core::rules::{
-    AlertInput, AlertRule, FnGrowthRule, FnKpiScoringRule, FnPricingRule, GrowthRule, GrowthState,
-    KpiScoringRule, MeasureInput, PriceAdjustment, PricingInput, PricingLine, PricingRule, RuleError,
-    RuleErrorKind, RuleHost, ServiceLineRevenue,
+    AlertInput, AlertRule, FnPricingRule, GrowthRule, GrowthState, KpiScoringRule, MeasureInput,
+    PriceAdjustment, PricingInput, PricingLine, PricingRule, RuleError, RuleErrorKind, RuleHost,
+    ServiceLineRevenue,
 };
 use kam_plugin::{LogStream, PluginHost, PluginLimits, PricingPlugin};
 use proptest::prelude::*;
 use rust_decimal::Decimal;
 use rust_decimal_macros::dec;
+use support::canonical::{native_band_score, native_oem_growth, native_volume_rebate};
 use support::guests::wasm;
 
 fn host() -> &'static PluginHost {
@@ -35,21 +36,6 @@ fn volume_rebate_plugin() -> &'static PricingPlugin {
 
 // ---------------------------------------------------------------- native rules
 
-/// The volume rebate, natively: 2 % of the total above 50,000, unrounded.
-fn native_volume_rebate() -> impl PricingRule {
-    FnPricingRule::new("volume rebate", |q: &PricingInput| {
-        let threshold = dec!(50000);
-        Ok(if q.total > threshold {
-            vec![PriceAdjustment {
-                label: "volume rebate".into(),
-                amount: -((q.total - threshold) * dec!(0.02)),
-            }]
-        } else {
-            vec![]
-        })
-    })
-}
-
 /// 1.5 % off every line billed at 10,000 units or more.
 fn native_line_volume_discount() -> impl PricingRule {
     FnPricingRule::new("line volume discount", |q: &PricingInput| {
@@ -61,35 +47,6 @@ fn native_line_volume_discount() -> impl PricingRule {
                 amount: -(l.amount * dec!(0.015)),
             })
             .collect())
-    })
-}
-
-/// OEM volume growth: 1.03^(year-1) on warehousing and inbound-to-manufacturing.
-fn native_oem_growth() -> impl GrowthRule {
-    FnGrowthRule::new("oem volume growth", |s: &GrowthState| {
-        let mut factor = Decimal::ONE;
-        for _ in 1..s.year {
-            factor *= dec!(1.03);
-        }
-        Ok(s.service_lines
-            .iter()
-            .map(|l| match l.service_line.as_str() {
-                "warehousing" | "inbound_to_manufacturing" => factor,
-                _ => Decimal::ONE,
-            })
-            .collect())
-    })
-}
-
-/// Band score with a red threshold, else ratio to target; capped at 1.10, floored at 0.
-fn native_band_score() -> impl KpiScoringRule {
-    FnKpiScoringRule::new("band kpi score", |m: &MeasureInput| {
-        let raw = match (m.red, m.direction) {
-            (Some(red), _) => ((m.actual - red) / (m.target - red)).max(Decimal::ZERO),
-            (None, Direction::HigherIsBetter) => m.actual / m.target,
-            (None, Direction::LowerIsBetter) => m.target / m.actual,
-        };
-        Ok(if raw > dec!(1.10) { dec!(1.10) } else { raw })
     })
 }
 

@@ -12,13 +12,14 @@ use kam::core::Direction;
 use kam::core::money::Currency;
 use kam::core::pricing::{RateCard, Tier, TierMethod};
 use kam::core::rules::{
-    FnGrowthRule, FnKpiScoringRule, FnPricingRule, GrowthRule, GrowthState, KpiScoringRule, MeasureInput,
-    PriceAdjustment, PricingInput, PricingRule, ServiceLineRevenue,
+    GrowthRule, GrowthState, KpiScoringRule, MeasureInput, PriceAdjustment, PricingInput, PricingRule,
+    ServiceLineRevenue,
 };
 use kam_plugin::{PluginHost, PluginLimits};
 use kam_script::{ScriptGrowthRule, ScriptHost, ScriptKpiScoringRule, ScriptPricingRule};
 use rust_decimal::Decimal;
 use rust_decimal_macros::dec;
+use support::canonical::{native_band_score, native_oem_growth, native_volume_rebate};
 use support::guests::wasm;
 
 fn script_host() -> Arc<ScriptHost> {
@@ -87,23 +88,9 @@ fn vector_quotes() -> Vec<PricingInput> {
     quotes
 }
 
-/// The volume rebate natively: 2 % of the total above 50,000, unrounded.
-fn native_rebate() -> impl PricingRule {
-    FnPricingRule::new("volume rebate", |q: &PricingInput| {
-        Ok(if q.total > dec!(50000) {
-            vec![PriceAdjustment {
-                label: "volume rebate".into(),
-                amount: -((q.total - dec!(50000)) * dec!(0.02)),
-            }]
-        } else {
-            vec![]
-        })
-    })
-}
-
 #[test]
 fn volume_rebate_is_identical_native_rhai_wasm() {
-    let native = native_rebate();
+    let native = native_volume_rebate();
     let script = ScriptPricingRule::load(
         script_host(),
         "scripts/volume_rebate.rhai",
@@ -160,19 +147,7 @@ fn volume_rebate_is_identical_native_rhai_wasm() {
 
 #[test]
 fn oem_growth_is_identical_native_rhai_wasm() {
-    let native = FnGrowthRule::new("oem volume growth", |s: &GrowthState| {
-        let mut growth = Decimal::ONE;
-        for _ in 1..s.year {
-            growth *= dec!(1.03);
-        }
-        Ok(s.service_lines
-            .iter()
-            .map(|l| match l.service_line.as_str() {
-                "warehousing" | "inbound_to_manufacturing" => growth,
-                _ => Decimal::ONE,
-            })
-            .collect())
-    });
+    let native = native_oem_growth();
     let script = ScriptGrowthRule::load(
         script_host(),
         "scripts/oem_volume_growth.rhai",
@@ -219,17 +194,7 @@ fn oem_growth_is_identical_native_rhai_wasm() {
 
 #[test]
 fn band_kpi_score_is_identical_native_rhai_wasm() {
-    let native = FnKpiScoringRule::new("band score", |m: &MeasureInput| {
-        let cap = dec!(1.10);
-        Ok(match m.red {
-            Some(red) => ((m.actual - red) / (m.target - red)).clamp(Decimal::ZERO, cap),
-            None => match m.direction {
-                Direction::HigherIsBetter => m.actual / m.target,
-                Direction::LowerIsBetter => m.target / m.actual,
-            }
-            .min(cap),
-        })
-    });
+    let native = native_band_score();
     let script = ScriptKpiScoringRule::load(
         script_host(),
         "scripts/band_kpi_score.rhai",
