@@ -394,6 +394,10 @@ proptest! {
             for (p, v) in site.iter().enumerate() {
                 if let Some(v) = v {
                     t.record(&format!("s{i}"), OTIF, &ps[p], Observation::ratio(Decimal::from(*v), dec!(1000))).unwrap();
+                    // A second KPI alerting in other periods, so new alerts of several KPIs
+                    // interleave and their ids must follow (period, KPI, node, kind) order.
+                    let shifted = 1900 - *v;
+                    t.record(&format!("s{i}"), "pick_accuracy", &ps[p], Observation::ratio(Decimal::from(shifted), dec!(1000))).unwrap();
                 }
             }
         }
@@ -423,7 +427,11 @@ proptest! {
                 open = red;
             }
             let node = format!("s{i}");
-            let raised = all.alerts().iter().filter(|a| a.node == node && a.kind == AlertKind::ThresholdBreach).count();
+            let raised = all
+                .alerts()
+                .iter()
+                .filter(|a| a.node == node && a.kpi == OTIF && a.kind == AlertKind::ThresholdBreach)
+                .count();
             prop_assert_eq!(raised, episodes);
         }
     }

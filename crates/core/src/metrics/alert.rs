@@ -391,13 +391,14 @@ struct Work {
     message: String,
 }
 
-/// A finished alert from one KPI's evaluation: the register index it replaces, or `None`
-/// for a new alert with its ordering key.
-struct Done {
-    origin: Option<usize>,
-    key: (usize, usize, usize, usize),
-    alert: Alert,
-    newly_closed: bool,
+/// One KPI's finished alerts: register alerts it continued (with their register index and
+/// whether this run closed them), and new alerts in (period, node, kind) order with the
+/// period each was raised in.
+#[derive(Default)]
+struct KpiAlerts {
+    updated: Vec<(usize, Alert, bool)>,
+    new: Vec<Alert>,
+    new_periods: Vec<usize>,
 }
 
 /// What is shared by every KPI's evaluation.
@@ -599,7 +600,7 @@ pub fn evaluate(
         .min(jobs.len())
         .max(1);
     let per = jobs.len().div_ceil(threads).max(1);
-    let mut results: Vec<Result<Vec<Done>, MetricsError>> = Vec::new();
+    let mut results: Vec<Result<KpiAlerts, MetricsError>> = Vec::new();
     std::thread::scope(|scope| {
         let plan = &plan;
         let handles: Vec<_> = jobs
@@ -624,42 +625,46 @@ pub fn evaluate(
     });
 
     // Commit: update the open alerts, give new ones ids in (period, KPI, node, kind) order.
-    // Each KPI's new alerts are already in (period, node, kind) order: merge them by
-    // period, KPIs in library order, instead of sorting large records.
-    let mut fresh: Vec<std::iter::Peekable<std::vec::IntoIter<Done>>> = Vec::with_capacity(results.len());
+    // Each KPI's new alerts are already in (period, node, kind) order, so the register is
+    // extended period by period with each KPI's run for that period, KPIs in library
+    // order: every record moves once, and nothing is sorted.
+    let mut per_kpi = Vec::with_capacity(results.len());
     let mut closed_ids = Vec::new();
     for r in results {
-        let mut new_here = Vec::new();
-        for d in r? {
-            match d.origin.and_then(|o| register.alerts.get_mut(o)) {
-                Some(slot) => {
-                    if d.newly_closed {
-                        closed_ids.push(d.alert.id);
-                    }
-                    *slot = d.alert;
+        let r = r?;
+        for (origin, alert, newly_closed) in r.updated {
+            if let Some(slot) = register.alerts.get_mut(origin) {
+                if newly_closed {
+                    closed_ids.push(alert.id);
                 }
-                None => new_here.push(d),
+                *slot = alert;
             }
         }
-        fresh.push(new_here.into_iter().peekable());
+        per_kpi.push((r.new_periods, r.new.into_iter()));
     }
     let mut next_id = register.alerts.iter().map(|a| a.id + 1).max().unwrap_or(1);
-    let total: usize = fresh.iter().map(|f| f.len()).sum();
-    register.alerts.reserve(total);
-    let mut raised = Vec::with_capacity(total);
+    let first_new = register.alerts.len();
+    register
+        .alerts
+        .reserve(per_kpi.iter().map(|(periods, _)| periods.len()).sum());
+    let mut cursor = vec![0usize; per_kpi.len()];
     for p in 0..np {
-        for list in &mut fresh {
-            while let Some(d) = list.next_if(|d| d.key.0 == p) {
-                let mut a = d.alert;
-                a.id = next_id;
-                next_id += 1;
-                if d.newly_closed {
-                    closed_ids.push(a.id);
-                }
-                raised.push(a.id);
-                register.alerts.push(a);
-            }
+        for ((periods, alerts), at) in per_kpi.iter_mut().zip(&mut cursor) {
+            let run = periods
+                .get(*at..)
+                .map_or(0, |rest| rest.iter().take_while(|q| **q == p).count());
+            *at += run;
+            register.alerts.extend(alerts.by_ref().take(run));
         }
+    }
+    let mut raised = Vec::with_capacity(register.alerts.len() - first_new);
+    for a in register.alerts.iter_mut().skip(first_new) {
+        a.id = next_id;
+        next_id += 1;
+        if a.closed.is_some() {
+            closed_ids.push(a.id);
+        }
+        raised.push(a.id);
     }
     register.last_period = Some(through.to_owned());
     Ok(Evaluation {
@@ -677,10 +682,10 @@ fn evaluate_kpi(
     k: usize,
     statuses: &mut [Status],
     work: Vec<Work>,
-) -> Result<Vec<Done>, MetricsError> {
+) -> Result<KpiAlerts, MetricsError> {
     let l = plan.layout;
     let Some(kpi) = l.kpis.get(k) else {
-        return Ok(Vec::new());
+        return Ok(KpiAlerts::default());
     };
     let (np, nn) = (plan.np, l.n());
     let work = match plan.rolled.view(k) {
@@ -818,12 +823,15 @@ fn scan<S: Source>(
 }
 
 /// Turns one KPI's work items into alert records (on the KPI's thread).
-fn finish(plan: &Plan<'_>, kpi: &Kpi, work: Vec<Work>) -> Result<Vec<Done>, MetricsError> {
+fn finish(plan: &Plan<'_>, kpi: &Kpi, work: Vec<Work>) -> Result<KpiAlerts, MetricsError> {
     let l = plan.layout;
     let period = |p: usize| l.periods.get(p).cloned().unwrap_or_default();
-    Ok(work
-        .into_iter()
-        .map(|w| match w.existing {
+    let mut out = KpiAlerts::default();
+    let fresh = work.iter().filter(|w| w.existing.is_none()).count();
+    out.new.reserve_exact(fresh);
+    out.new_periods.reserve_exact(fresh);
+    for w in work {
+        match w.existing {
             Some((origin, boxed)) => {
                 let mut a = *boxed;
                 if let Some(p) = w.last_seen {
@@ -833,39 +841,31 @@ fn finish(plan: &Plan<'_>, kpi: &Kpi, work: Vec<Work>) -> Result<Vec<Done>, Metr
                 if let Some(p) = w.closed {
                     a.closed = Some(period(p));
                 }
-                Done {
-                    origin: Some(origin),
-                    key: w.key,
-                    alert: a,
-                    newly_closed: w.closed.is_some(),
-                }
+                out.updated.push((origin, a, w.closed.is_some()));
             }
             None => {
                 let (p, _, n, slot) = w.key;
-                Done {
-                    origin: None,
-                    key: w.key,
-                    alert: Alert {
-                        id: 0,
-                        node: l.nodes.get(n).cloned().unwrap_or_default(),
-                        kpi: kpi.id.clone(),
-                        kind: plan
-                            .kinds
-                            .get(slot)
-                            .cloned()
-                            .unwrap_or(AlertKind::ThresholdBreach),
-                        opened: period(p),
-                        last_seen: period(w.last_seen.unwrap_or(p)),
-                        periods_active: w.active,
-                        closed: w.closed.map(period),
-                        value: w.value,
-                        message: w.message,
-                    },
-                    newly_closed: w.closed.is_some(),
-                }
+                out.new_periods.push(p);
+                out.new.push(Alert {
+                    id: 0,
+                    node: l.nodes.get(n).cloned().unwrap_or_default(),
+                    kpi: kpi.id.clone(),
+                    kind: plan
+                        .kinds
+                        .get(slot)
+                        .cloned()
+                        .unwrap_or(AlertKind::ThresholdBreach),
+                    opened: period(p),
+                    last_seen: period(w.last_seen.unwrap_or(p)),
+                    periods_active: w.active,
+                    closed: w.closed.map(period),
+                    value: w.value,
+                    message: w.message,
+                });
             }
-        })
-        .collect())
+        }
+    }
+    Ok(out)
 }
 
 fn rule_cell<S: Source>(
@@ -892,6 +892,8 @@ fn rule_cell<S: Source>(
 }
 
 /// Applies one condition to one (node, KPI, kind): raise, keep, close or nothing.
+/// Inlined: it runs for every cell and kind, and nearly always does nothing.
+#[inline(always)]
 fn step<S: Source>(
     plan: &Plan<'_>,
     ctx: &S,
