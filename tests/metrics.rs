@@ -186,8 +186,8 @@ fn cost_to_serve_margin_and_adverse_trend_alerts() {
     let of = |node: &str, kind: AlertKind| -> Vec<(String, Option<String>)> {
         reg.alerts()
             .iter()
-            .filter(|a| a.node == node && a.kind == kind)
-            .map(|a| (a.opened.clone(), a.closed.clone()))
+            .filter(|a| &*a.node == node && a.kind == kind)
+            .map(|a| (a.opened.to_string(), a.closed.as_deref().map(str::to_owned)))
             .collect()
     };
     // Over 95 %: p2–p3 (one problem), again p5 (a new one).
@@ -256,16 +256,16 @@ fn user_alert_rules_run_beside_the_built_ins() {
     let rule_alerts: Vec<_> = reg
         .alerts()
         .iter()
-        .filter(|a| a.kind == AlertKind::Rule("drop from best".into()) && a.node == "s4")
+        .filter(|a| a.kind == AlertKind::Rule("drop from best".into()) && &*a.node == "s4")
         .collect();
     assert_eq!(rule_alerts.len(), 1);
-    assert_eq!(rule_alerts[0].opened, "p2");
+    assert_eq!(&*rule_alerts[0].opened, "p2");
     assert_eq!(rule_alerts[0].message, "otif_order_commit fell 2 from best");
     assert!(rule_alerts[0].is_open());
     let breach: Vec<_> = reg
         .alerts()
         .iter()
-        .filter(|a| a.kind == AlertKind::ThresholdBreach && a.node == "s4")
+        .filter(|a| a.kind == AlertKind::ThresholdBreach && &*a.node == "s4")
         .collect();
     assert_eq!(breach.len(), 1);
     // A rule returning the wrong number of decisions is a typed error and leaves the register alone.
@@ -430,7 +430,7 @@ proptest! {
             let raised = all
                 .alerts()
                 .iter()
-                .filter(|a| a.node == node && a.kpi == OTIF && a.kind == AlertKind::ThresholdBreach)
+                .filter(|a| &*a.node == node && &*a.kpi == OTIF && a.kind == AlertKind::ThresholdBreach)
                 .count();
             prop_assert_eq!(raised, episodes);
         }

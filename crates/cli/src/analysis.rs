@@ -1037,18 +1037,18 @@ pub fn alerts(dir: &AccountDir, data: &KpiData, manifest: &Manifest) -> Result<A
         &period,
     )
     .map_err(input)?;
-    let site_set: BTreeSet<&String> = data.sites.iter().collect();
+    let site_set: BTreeSet<&str> = data.sites.iter().map(String::as_str).collect();
     let mut alerts: Vec<AlertRow> = register
         .open()
-        .filter(|a| site_set.contains(&a.node))
+        .filter(|a| site_set.contains(&*a.node))
         .map(|a| AlertRow {
-            node: a.node.clone(),
-            kpi: a.kpi.clone(),
+            node: a.node.to_string(),
+            kpi: a.kpi.to_string(),
             kind: match &a.kind {
                 kam_core::metrics::AlertKind::Rule(n) => format!("rule:{n}"),
                 k => label(k),
             },
-            opened: a.opened.clone(),
+            opened: a.opened.to_string(),
             periods_active: a.periods_active,
             value: a.value.map(|v| v.round_dp(2)),
             message: a.message.clone(),

@@ -31,7 +31,7 @@
 //! let e = evaluate(&t.roll_up()?, &AlertPolicy::default(), &[], &mut register, "m3")?;
 //! assert_eq!(e.status("pune", "otif_order_commit", "m2")?, Status::Red);
 //! // Red in m1 and m2 is one problem: one alert, closed when m3 is back on target.
-//! let pune: Vec<_> = register.alerts().iter().filter(|a| a.node == "pune").collect();
+//! let pune: Vec<_> = register.alerts().iter().filter(|a| &*a.node == "pune").collect();
 //! assert_eq!(pune.len(), 1);
 //! assert_eq!(pune[0].closed.as_deref(), Some("m3"));
 //! # Ok::<(), Box<dyn std::error::Error>>(())
@@ -139,25 +139,29 @@ impl Default for AlertPolicy {
 
 /// One alert: a problem at a node for a KPI, from the period it was raised to the period
 /// it cleared.
+///
+/// The text fields are shared (`Arc<str>`): a register holds hundreds of thousands of
+/// alerts over a few dozen periods and a KPI's nodes, so an alert costs no allocation
+/// of its own. They serialize as plain strings.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Alert {
     /// Register-unique id, in raising order.
     pub id: u64,
     /// Account node.
-    pub node: String,
+    pub node: Arc<str>,
     /// KPI id.
-    pub kpi: String,
+    pub kpi: Arc<str>,
     /// Kind of problem.
     pub kind: AlertKind,
     /// Period in which it was raised.
-    pub opened: String,
+    pub opened: Arc<str>,
     /// Last period in which the condition held.
-    pub last_seen: String,
+    pub last_seen: Arc<str>,
     /// Number of periods in which the condition held.
     pub periods_active: u32,
     /// Period in which the condition cleared (`None` while open).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub closed: Option<String>,
+    pub closed: Option<Arc<str>>,
     /// The KPI value when raised.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub value: Option<Decimal>,
@@ -825,7 +829,12 @@ fn scan<S: Source>(
 /// Turns one KPI's work items into alert records (on the KPI's thread).
 fn finish(plan: &Plan<'_>, kpi: &Kpi, work: Vec<Work>) -> Result<KpiAlerts, MetricsError> {
     let l = plan.layout;
-    let period = |p: usize| l.periods.get(p).cloned().unwrap_or_default();
+    // Text shared by this KPI's alerts, made on this thread: one allocation per period and
+    // per node with alerts, not several per alert.
+    let periods: Vec<Arc<str>> = l.periods.iter().map(|p| Arc::from(p.as_str())).collect();
+    let period = |p: usize| periods.get(p).cloned().unwrap_or_else(|| Arc::from(""));
+    let mut nodes: HashMap<usize, Arc<str>> = HashMap::new();
+    let kpi_id: Arc<str> = Arc::from(kpi.id.as_str());
     let mut out = KpiAlerts::default();
     let fresh = work.iter().filter(|w| w.existing.is_none()).count();
     out.new.reserve_exact(fresh);
@@ -845,11 +854,15 @@ fn finish(plan: &Plan<'_>, kpi: &Kpi, work: Vec<Work>) -> Result<KpiAlerts, Metr
             }
             None => {
                 let (p, _, n, slot) = w.key;
+                let node = nodes
+                    .entry(n)
+                    .or_insert_with(|| Arc::from(l.nodes.get(n).map_or("", String::as_str)))
+                    .clone();
                 out.new_periods.push(p);
                 out.new.push(Alert {
                     id: 0,
-                    node: l.nodes.get(n).cloned().unwrap_or_default(),
-                    kpi: kpi.id.clone(),
+                    node,
+                    kpi: Arc::clone(&kpi_id),
                     kind: plan
                         .kinds
                         .get(slot)
