@@ -430,7 +430,7 @@ proptest! {
             let raised = all
                 .alerts()
                 .iter()
-                .filter(|a| &*a.node == node && &*a.kpi == OTIF && a.kind == AlertKind::ThresholdBreach)
+                .filter(|a| *a.node == *node && &*a.kpi == OTIF && a.kind == AlertKind::ThresholdBreach)
                 .count();
             prop_assert_eq!(raised, episodes);
         }
