@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 use crate::analysis;
 use crate::error::CliError;
+use crate::plugins::{Kind, Plugins};
 
 /// Options of `kam scorecard`.
 #[derive(Debug, clap::Args)]
@@ -27,9 +28,15 @@ pub fn run(args: &ScorecardArgs) -> Result<(), CliError> {
     let (dir, manifest) = super::open(&args.dir)?;
     let data = analysis::kpi_data(&dir)?;
     if args.alerts {
-        return super::emit(&analysis::alerts(&dir, &data, &manifest)?, args.json);
+        let plugins = Plugins::load(&dir, &manifest, &[Kind::Alert])?;
+        let report = analysis::alerts(&dir, &data, &manifest, &plugins);
+        plugins.print_notes();
+        return super::emit(&report?, args.json);
     }
-    let report = analysis::scorecard(&dir, &data)?;
+    let plugins = Plugins::load(&dir, &manifest, &[Kind::Scoring])?;
+    let report = analysis::scorecard(&dir, &data, &plugins);
+    plugins.print_notes();
+    let report = report?;
     if let Some(x) = &args.xlsx {
         super::xlsx::scorecard(&report, x)?;
     }
