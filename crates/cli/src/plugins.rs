@@ -430,19 +430,19 @@ impl Plugins {
         e.place.error("path", message)
     }
 
-    /// Prints the notes and log lines on stderr (stdout stays the report or JSON).
-    pub fn print_notes(&self) {
-        for n in &self.notes {
-            eprintln!("note: {n}");
+    /// Ends a command's use of the plugins: on success prints the notes (applied or
+    /// skipped) and the plugins' log lines on stderr, so stdout stays the report or JSON;
+    /// on failure prints only the log lines not already in the error, and returns it.
+    pub fn finish<T>(&self, result: Result<T, CliError>) -> Result<T, CliError> {
+        if result.is_ok() {
+            for n in &self.notes {
+                eprintln!("note: {n}");
+            }
         }
-        self.print_log();
-    }
-
-    /// Prints the log lines gathered since the last call on stderr.
-    pub fn print_log(&self) {
         for l in self.take_log() {
             eprintln!("{l}");
         }
+        result
     }
 }
 

@@ -701,6 +701,8 @@ fn hostile_plugins_fail_the_command_naming_the_plugin() {
         "{err}"
     );
     assert!(err.contains("plugin boom stderr: "), "{err}");
+    // No "applied" note for a plugin that failed.
+    assert!(!err.contains("note: plugin boom"), "{err}");
 
     let tmp = copy_sample("plugin-loop");
     add_plugin(&tmp, "spin", "pricing", "hostile-loop");
@@ -710,6 +712,20 @@ fn hostile_plugins_fail_the_command_naming_the_plugin() {
     assert!(
         err.contains("field `path`: plugin \"spin\" (pricing rule, ")
             && (err.contains("(OperationLimit)") || err.contains("(Timeout)")),
+        "{err}"
+    );
+}
+
+#[test]
+fn simulate_refuses_a_pricing_plugin_listed_as_growth() {
+    let tmp = copy_sample("plugin-sim-kind");
+    let line = add_plugin(&tmp, "rebate_as_growth", "growth", "volume-rebate");
+    let err = fails(&["simulate", s(&tmp), "--paths", "10"]);
+    assert!(
+        err.contains(&format!(
+            "kam.toml:{line}:8: field `kind`: plugin \"rebate_as_growth\" ({}) is a pricing plugin",
+            guests::wasm_path("volume-rebate").display()
+        )),
         "{err}"
     );
 }

@@ -329,9 +329,7 @@ pub fn build(dir: &AccountDir, paths: u64, seed: u64, plugins: &Plugins) -> Resu
 pub fn run(args: &ReportArgs) -> Result<(), CliError> {
     let (dir, manifest) = super::open(&args.dir)?;
     let plugins = Plugins::load(&dir, &manifest, &PLUGIN_KINDS)?;
-    let report = build(&dir, args.paths, args.seed, &plugins);
-    plugins.print_notes();
-    let report = report?;
+    let report = plugins.finish(build(&dir, args.paths, args.seed, &plugins))?;
     let html = render_html(&report).map_err(input)?;
     write(&args.output, &html)?;
     println!(

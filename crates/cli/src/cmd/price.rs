@@ -32,9 +32,7 @@ pub fn run(args: &PriceArgs) -> Result<(), CliError> {
         None => None,
     };
     let plugins = Plugins::load(&dir, &manifest, &[Kind::Pricing])?;
-    let report = analysis::price(&dir, volumes, &manifest, &plugins);
-    plugins.print_notes();
-    let report = report?;
+    let report = plugins.finish(analysis::price(&dir, volumes, &manifest, &plugins))?;
     if let Some(x) = &args.xlsx {
         super::xlsx::quote(&report, x)?;
     }

@@ -29,14 +29,11 @@ pub fn run(args: &ScorecardArgs) -> Result<(), CliError> {
     let data = analysis::kpi_data(&dir)?;
     if args.alerts {
         let plugins = Plugins::load(&dir, &manifest, &[Kind::Alert])?;
-        let report = analysis::alerts(&dir, &data, &manifest, &plugins);
-        plugins.print_notes();
-        return super::emit(&report?, args.json);
+        let report = plugins.finish(analysis::alerts(&dir, &data, &manifest, &plugins))?;
+        return super::emit(&report, args.json);
     }
     let plugins = Plugins::load(&dir, &manifest, &[Kind::Scoring])?;
-    let report = analysis::scorecard(&dir, &data, &plugins);
-    plugins.print_notes();
-    let report = report?;
+    let report = plugins.finish(analysis::scorecard(&dir, &data, &plugins))?;
     if let Some(x) = &args.xlsx {
         super::xlsx::scorecard(&report, x)?;
     }

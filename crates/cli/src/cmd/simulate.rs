@@ -134,10 +134,9 @@ pub fn run(args: &SimulateArgs) -> Result<(), CliError> {
             bar.set_position(done);
         }));
     }
-    let summary = kam_sim::run(&scenario, &options);
+    let summary = kam_sim::run(&scenario, &options).map_err(|e| plugins.locate(input(e)));
     bar.finish_and_clear();
-    plugins.print_notes();
-    let summary = summary.map_err(|e| plugins.locate(input(e)))?;
+    let summary = plugins.finish(summary)?;
     if args.shard.is_some() {
         println!("{}", summary.to_shard_json().map_err(input)?);
         return Ok(());
