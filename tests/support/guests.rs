@@ -1,4 +1,5 @@
 //! Builds the guest plugins in `plugins/` from source, once per test or bench process.
+//! Used by the root package's tests and benches and, by path, by kam-cli's tests.
 //!
 //! Runs `cargo build --release --target wasm32-wasip2 --manifest-path plugins/Cargo.toml`
 //! with the outer cargo's build settings removed from the environment (flags, target dir
@@ -29,8 +30,15 @@ fn leaks_into_guest_build(key: &str) -> bool {
         )
 }
 
+/// The repository root: the nearest ancestor of the including crate's directory that
+/// holds `plugins/Cargo.toml` (the root package itself, or e.g. `crates/cli`, whose tests
+/// include this file by path).
 fn repo_root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+    let here = Path::new(env!("CARGO_MANIFEST_DIR"));
+    here.ancestors()
+        .find(|d| d.join("plugins/Cargo.toml").is_file())
+        .unwrap_or(here)
+        .to_path_buf()
 }
 
 fn cargo() -> Command {

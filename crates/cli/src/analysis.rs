@@ -26,6 +26,7 @@ use serde::Serialize;
 use crate::account_dir::{AccountDir, ActionsFile, KpiFile, Manifest, NegotiationFile, PricingFile};
 use crate::error::CliError;
 use crate::files::FileError;
+use crate::plugins::Plugins;
 
 /// Any displayable error as an input error.
 pub fn input(e: impl Display) -> CliError {
@@ -443,11 +444,13 @@ fn layers(revenue: Decimal, costs: &[Decimal; 3]) -> Result<Vec<Layer>, CliError
         .collect())
 }
 
-/// Prices `pricing.toml` (volumes replaced by `volumes` if given) on both cards.
+/// Prices `pricing.toml` (volumes replaced by `volumes` if given) on both cards, and
+/// applies the manifest's Rhai pricing rules, then its pricing plugins, to the proposal.
 pub fn price(
     dir: &AccountDir,
     volumes: Option<Volumes>,
     manifest: &Manifest,
+    plugins: &Plugins,
 ) -> Result<PriceReport, CliError> {
     let name = "pricing.toml";
     let pf: PricingFile = dir.toml(name).map_err(input)?;
@@ -460,8 +463,14 @@ pub fn price(
         let src = load_rhai(dir, r)?;
         loaded.push(ScriptPricingRule::load(host(), r, &src).map_err(|e| CliError::Script(e.render()))?);
     }
-    let rules: Vec<&dyn PricingRule> = loaded.iter().map(|r| r as &dyn PricingRule).collect();
-    proposal.apply_rules(&rules).map_err(input)?;
+    let rules: Vec<&dyn PricingRule> = loaded
+        .iter()
+        .map(|r| r as &dyn PricingRule)
+        .chain(plugins.pricing())
+        .collect();
+    proposal
+        .apply_rules(&rules)
+        .map_err(|e| plugins.locate(input(e)))?;
     let costs = pf
         .cost_model
         .cost_layers(vols.iter().map(|(k, v)| (k.as_str(), *v)))
@@ -854,18 +863,20 @@ pub struct ScorecardReport {
     pub sites: Vec<SiteScore>,
 }
 
-/// Scores `scorecard.toml` for the whole account (and each site) in the last period.
-pub fn scorecard(dir: &AccountDir, data: &KpiData) -> Result<ScorecardReport, CliError> {
+/// Scores `scorecard.toml` for the whole account (and each site) in the last period;
+/// measures with `method = "rule"` are scored by the manifest's scoring plugin.
+pub fn scorecard(dir: &AccountDir, data: &KpiData, plugins: &Plugins) -> Result<ScorecardReport, CliError> {
     let name = "scorecard.toml";
     let template: Template = dir.toml(name).map_err(input)?;
-    let err = |e: kam_core::scorecard::ScorecardError| in_file(dir, name, None, e);
+    let err = |e: kam_core::scorecard::ScorecardError| plugins.locate(in_file(dir, name, None, e));
+    let rule = plugins.scoring();
     let period = data
         .periods
         .last()
         .cloned()
         .ok_or_else(|| input("no KPI observations"))?;
     let sheet = template
-        .score_node(&data.library, &data.rolled, &data.root, &period, None)
+        .score_node(&data.library, &data.rolled, &data.root, &period, rule)
         .map_err(err)?;
     let trend = match data
         .periods
@@ -875,7 +886,7 @@ pub fn scorecard(dir: &AccountDir, data: &KpiData) -> Result<ScorecardReport, Cl
     {
         Some(prev) => {
             let p = template
-                .score_node(&data.library, &data.rolled, &data.root, prev, None)
+                .score_node(&data.library, &data.rolled, &data.root, prev, rule)
                 .map_err(err)?;
             Some(trend(&sheet, &p).map_err(err)?.delta.round_dp(4))
         }
@@ -884,7 +895,7 @@ pub fn scorecard(dir: &AccountDir, data: &KpiData) -> Result<ScorecardReport, Cl
     let mut sites = Vec::new();
     for s in &data.sites {
         let sh = template
-            .score_node(&data.library, &data.rolled, s, &period, None)
+            .score_node(&data.library, &data.rolled, s, &period, rule)
             .map_err(err)?;
         sites.push(SiteScore {
             site: s.clone(),
@@ -1014,15 +1025,25 @@ pub struct AlertsReport {
     pub escalations: Vec<EscalationRow>,
 }
 
-/// Evaluates alerts over all periods (built-in policy + the manifest's alert rules) and
-/// replays action plans and escalations up to noon of the as-of date.
-pub fn alerts(dir: &AccountDir, data: &KpiData, manifest: &Manifest) -> Result<AlertsReport, CliError> {
+/// Evaluates alerts over all periods (built-in policy + the manifest's Rhai alert rules
+/// and alert plugins) and replays action plans and escalations up to noon of the as-of
+/// date.
+pub fn alerts(
+    dir: &AccountDir,
+    data: &KpiData,
+    manifest: &Manifest,
+    plugins: &Plugins,
+) -> Result<AlertsReport, CliError> {
     let mut loaded = Vec::new();
     for r in &manifest.rules.alert {
         let src = load_rhai(dir, r)?;
         loaded.push(ScriptAlertRule::load(host(), r, &src).map_err(|e| CliError::Script(e.render()))?);
     }
-    let rules: Vec<&dyn AlertRule> = loaded.iter().map(|r| r as &dyn AlertRule).collect();
+    let rules: Vec<&dyn AlertRule> = loaded
+        .iter()
+        .map(|r| r as &dyn AlertRule)
+        .chain(plugins.alert())
+        .collect();
     let period = data
         .periods
         .last()
@@ -1036,7 +1057,7 @@ pub fn alerts(dir: &AccountDir, data: &KpiData, manifest: &Manifest) -> Result<A
         &mut register,
         &period,
     )
-    .map_err(input)?;
+    .map_err(|e| plugins.locate(input(e)))?;
     let site_set: BTreeSet<&str> = data.sites.iter().map(String::as_str).collect();
     let mut alerts: Vec<AlertRow> = register
         .open()
@@ -1239,16 +1260,21 @@ pub fn growth_report(r: &kam_sim::SimResults) -> GrowthReport {
     }
 }
 
-/// Runs `growth.toml` with `paths` and `seed`.
+/// Runs `growth.toml` with `paths` and `seed`, and the manifest's growth plugin.
 pub fn growth(
     dir: &AccountDir,
     paths: u64,
     seed: u64,
+    plugins: &Plugins,
 ) -> Result<(kam_sim::Scenario, kam_sim::SimResults), CliError> {
     let name = "growth.toml";
     let scenario =
         kam_sim::parse_scenario(&dir.text(name).map_err(input)?, &dir.display(name)).map_err(input)?;
-    let summary = kam_sim::run(&scenario, &kam_sim::RunOptions::new(paths, seed)).map_err(input)?;
+    let mut options = kam_sim::RunOptions::new(paths, seed);
+    if let Some(rule) = plugins.growth() {
+        options = options.rule(rule);
+    }
+    let summary = kam_sim::run(&scenario, &options).map_err(|e| plugins.locate(input(e)))?;
     let results = summary.results().map_err(input)?;
     Ok((scenario, results))
 }
@@ -1280,41 +1306,4 @@ impl Display for GrowthReport {
         }
         Ok(())
     }
-}
-
-// ---------------------------------------------------------------- plugins
-
-/// One line per WASM plugin reference: what happened to it. A missing optional plugin is
-/// skipped with a note; a missing required one is an error naming kam.toml.
-pub fn plugin_notes(dir: &AccountDir, manifest: &Manifest) -> Result<Vec<String>, CliError> {
-    let mut notes = Vec::new();
-    for p in &manifest.plugin {
-        let found = match dir.path(&p.path) {
-            Some(path) => path.is_file(),
-            None => false,
-        };
-        if !found && !p.optional {
-            return Err(in_file(
-                dir,
-                "kam.toml",
-                Some(&p.path),
-                format!(
-                    "field `path`: plugin {:?}: {} not found (build it, or mark it optional = true)",
-                    p.name, p.path
-                ),
-            ));
-        }
-        notes.push(if found {
-            format!(
-                "plugin {} ({}): found, skipped — this kam build has no WASM plugin host yet",
-                p.name, p.kind
-            )
-        } else {
-            format!(
-                "plugin {} ({}): skipped — {} is not built (optional)",
-                p.name, p.kind, p.path
-            )
-        });
-    }
-    Ok(notes)
 }

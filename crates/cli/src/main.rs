@@ -9,6 +9,7 @@ mod analysis;
 mod cmd;
 mod error;
 mod files;
+mod plugins;
 
 use clap::{Parser, Subcommand};
 

@@ -1,12 +1,24 @@
 //! End-to-end tests of the `kam` binary over the sample account: every subcommand, JSON
-//! output, spreadsheets in and out, the EBR report, and malformed files (the error names
-//! the file, line and field).
+//! output, spreadsheets in and out, the EBR report, WASM plugins listed in kam.toml, and
+//! malformed files (the error names the file, line and field).
+//!
+//! The sample's kam.toml lists an optional growth plugin built from `plugins/`. So that no
+//! output depends on what happened to be built (or on test order), every test that
+//! touches the sample directory builds the guest plugins first (`sample()`), with the
+//! same support module as the plugin tests. Temporary copies of the sample cannot reach
+//! the plugin by its relative path, so there it is skipped with a note, unless a test
+//! points kam.toml at a built plugin by absolute path.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+#[path = "../../../tests/support/guests.rs"]
+mod guests;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+/// The sample account on disk, with the guest plugins built.
 fn sample() -> PathBuf {
+    guests::plugin_dir();
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scenarios/sample")
 }
 
@@ -77,7 +89,7 @@ fn demo_runs_every_section_and_is_reproducible() {
         "5. QBR scorecard",
         "6. Alerts, action plans and escalations",
         "7. Growth P10 / P50 / P90 against target",
-        "note: plugin volume_rebate_wasm",
+        "note: plugin oem_volume_growth (growth): skipped — the embedded sample carries no plugin files",
     ] {
         assert!(out.contains(section), "missing {section}");
     }
@@ -150,7 +162,7 @@ fn simulate_table_and_sharded_runs_merge_to_the_single_run() {
     insta::assert_snapshot!("simulate", table);
     let single = ok(&[
         "simulate",
-        s(&sample()),
+        s(&growth),
         "--paths",
         "2000",
         "--seed",
@@ -441,7 +453,279 @@ fn missing_required_plugin_is_an_error_optional_one_a_note() {
     edit(&tmp, "kam.toml", "optional = true", "optional = false");
     let err = fails(&["report", s(&tmp), "-o", s(&tmp.join("x.html")), "--paths", "100"]);
     assert!(
-        err.contains("kam.toml") && err.contains("volume_rebate.wasm"),
+        err.contains("kam.toml:") && err.contains("field `path`") && err.contains("oem_volume_growth.wasm"),
+        "{err}"
+    );
+    // kam price uses no growth plugin: the missing one does not concern it.
+    ok(&["price", s(&tmp)]);
+}
+
+// ---------------------------------------------------------------- WASM plugins
+
+/// Runs kam; (success, stdout, stderr).
+fn run(args: &[&str]) -> (bool, String, String) {
+    let out = kam(args);
+    (
+        out.status.success(),
+        String::from_utf8(out.stdout).unwrap(),
+        String::from_utf8(out.stderr).unwrap(),
+    )
+}
+
+/// Appends a `[[plugin]]` entry for guest crate `krate` (built, absolute path) to the
+/// kam.toml of `dir`; returns the 1-based line of its `kind` field.
+fn add_plugin(dir: &Path, name: &str, kind: &str, krate: &str) -> usize {
+    let p = dir.join("kam.toml");
+    let mut text = std::fs::read_to_string(&p).unwrap();
+    let kind_line = text.lines().count() + 4;
+    text.push_str(&format!(
+        "\n[[plugin]]\nname = \"{name}\"\nkind = \"{kind}\"\npath = \"{}\"\n",
+        guests::wasm_path(krate).display()
+    ));
+    std::fs::write(&p, text).unwrap();
+    kind_line
+}
+
+/// The growth years of a `simulate --json` run: (year, P50).
+fn p50s(json: &str) -> Vec<(u64, f64)> {
+    let v: serde_json::Value = serde_json::from_str(json).unwrap();
+    v["years"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|y| {
+            let p50 = &y["revenue"]["p50"];
+            let p50 = p50
+                .as_str()
+                .map_or_else(|| p50.as_f64().unwrap(), |t| t.parse().unwrap());
+            (y["year"].as_u64().unwrap(), p50)
+        })
+        .collect()
+}
+
+#[test]
+fn sample_growth_plugin_lifts_the_forecast_of_the_account_directory() {
+    let dir = sample();
+    let args = |target: &Path| {
+        vec![
+            "simulate".to_owned(),
+            s(target).to_owned(),
+            "--paths".into(),
+            "300".into(),
+            "--seed".into(),
+            "7".into(),
+        ]
+    };
+    let with_dir: Vec<String> = args(&dir);
+    let with_dir: Vec<&str> = with_dir.iter().map(String::as_str).collect();
+    let (good, table, notes) = run(&with_dir);
+    assert!(good, "{notes}");
+    assert!(
+        notes.contains(
+            "note: plugin oem_volume_growth (growth, ../../plugins/target/wasm32-wasip2/release/oem_volume_growth.wasm): \
+             applied to every month of every simulated path"
+        ),
+        "{notes}"
+    );
+    insta::assert_snapshot!("simulate_growth_plugin", table);
+
+    // The scenario file alone has no kam.toml, so no plugin: same draws, and the
+    // plugin's factor 1.03^(year-1) leaves year 1 unchanged and lifts years 2 and 3.
+    let file = dir.join("growth.toml");
+    let plain: Vec<String> = args(&file);
+    let mut plain: Vec<&str> = plain.iter().map(String::as_str).collect();
+    plain.push("--json");
+    let mut plugged = with_dir.clone();
+    plugged.push("--json");
+    let (plain, plugged) = (p50s(&ok(&plain)), p50s(&ok(&plugged)));
+    assert_eq!(plain.len(), 3);
+    assert_eq!(plain[0], plugged[0]);
+    for y in 1..3 {
+        assert!(
+            plugged[y].1 > plain[y].1,
+            "year {}: {plugged:?} vs {plain:?}",
+            y + 1
+        );
+    }
+}
+
+#[test]
+fn pricing_plugin_gives_the_rebate_of_its_rhai_twin_and_says_so() {
+    let rhai = ok(&["price", s(&sample()), "--json"]);
+    let tmp = copy_sample("plugin-price");
+    edit(
+        &tmp,
+        "kam.toml",
+        "pricing = [\"rules/volume_rebate.rhai\"]",
+        "pricing = []",
+    );
+    add_plugin(&tmp, "volume_rebate_wasm", "pricing", "volume-rebate");
+    let (good, table, notes) = run(&["price", s(&tmp)]);
+    assert!(good, "{notes}");
+    assert!(table.contains("volume rebate (volume_rebate_wasm)"), "{table}");
+    assert!(
+        notes.contains("note: plugin volume_rebate_wasm (pricing, ")
+            && notes.contains("applied to the proposal after the Rhai pricing rules"),
+        "{notes}"
+    );
+    insta::assert_snapshot!("price_plugin", table);
+    let wasm: serde_json::Value = serde_json::from_str(&ok(&["price", s(&tmp), "--json"])).unwrap();
+    let rhai: serde_json::Value = serde_json::from_str(&rhai).unwrap();
+    assert_eq!(wasm["proposal_net"], rhai["proposal_net"]);
+    assert_eq!(wasm["adjustments"][0][1], rhai["adjustments"][0][1]);
+    assert_eq!(wasm["adjustments"][0][0], "volume rebate (volume_rebate_wasm)");
+
+    // Listing both the Rhai rule and its WASM twin grants the rebate twice — why the
+    // sample lists only the Rhai rule.
+    edit(
+        &tmp,
+        "kam.toml",
+        "pricing = []",
+        "pricing = [\"rules/volume_rebate.rhai\"]",
+    );
+    let both: serde_json::Value = serde_json::from_str(&ok(&["price", s(&tmp), "--json"])).unwrap();
+    let labels: Vec<&str> = both["adjustments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a[0].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        labels,
+        [
+            "volume rebate (rules/volume_rebate.rhai)",
+            "volume rebate (volume_rebate_wasm)"
+        ]
+    );
+}
+
+#[test]
+fn alert_and_scoring_plugins_run_beside_the_built_in_logic() {
+    let tmp = copy_sample("plugin-alert");
+    add_plugin(&tmp, "two_misses", "alert", "consecutive-miss-alert");
+    let (good, alerts, notes) = run(&["scorecard", s(&tmp), "--alerts"]);
+    assert!(good, "{notes}");
+    assert!(alerts.contains("rule:two_misses"), "{alerts}");
+    assert!(alerts.contains("rule:rules/three_misses.rhai"), "{alerts}");
+    assert!(notes.contains("note: plugin two_misses (alert, "), "{notes}");
+
+    // Band scoring as a plugin scores like the built-in linear band.
+    let builtin = ok(&["scorecard", s(&sample()), "--json"]);
+    let tmp = copy_sample("plugin-scoring");
+    let card = std::fs::read_to_string(tmp.join("scorecard.toml")).unwrap();
+    std::fs::write(
+        tmp.join("scorecard.toml"),
+        card.replace("method = \"linear_band\"", "method = \"rule\""),
+    )
+    .unwrap();
+    let err = fails(&["scorecard", s(&tmp)]);
+    assert!(err.contains("no scoring rule was given"), "{err}");
+    add_plugin(&tmp, "band", "scoring", "band-kpi-score");
+    let (good, plugged, notes) = run(&["scorecard", s(&tmp), "--json"]);
+    assert!(good, "{notes}");
+    assert!(notes.contains("note: plugin band (scoring, "), "{notes}");
+    let (a, b): (serde_json::Value, serde_json::Value) = (
+        serde_json::from_str(&builtin).unwrap(),
+        serde_json::from_str(&plugged).unwrap(),
+    );
+    assert_eq!(a["sheet"]["overall"], b["sheet"]["overall"]);
+    assert_eq!(a["sites"], b["sites"]);
+}
+
+#[test]
+fn plugin_of_the_wrong_kind_or_api_version_is_a_manifest_error() {
+    let tmp = copy_sample("plugin-kind");
+    let line = add_plugin(&tmp, "growth_as_pricing", "pricing", "oem-volume-growth");
+    let err = fails(&["price", s(&tmp)]);
+    assert!(
+        err.contains(&format!(
+            "kam.toml:{line}:8: field `kind`: plugin \"growth_as_pricing\""
+        )),
+        "{err}"
+    );
+    assert!(
+        err.contains("is a growth plugin (world growth-rule), but kam.toml says kind = \"pricing\""),
+        "{err}"
+    );
+
+    let tmp = copy_sample("plugin-api");
+    let line = add_plugin(&tmp, "from_the_future", "pricing", "wrong-api-version");
+    let err = fails(&["price", s(&tmp)]);
+    assert!(
+        err.contains(&format!(
+            "kam.toml:{}:8: field `path`: plugin \"from_the_future\"",
+            line + 1
+        )),
+        "{err}"
+    );
+    assert!(err.contains("0.9.0"), "{err}");
+
+    let tmp = copy_sample("plugin-unknown-kind");
+    let line = add_plugin(&tmp, "mystery", "pricnig", "volume-rebate");
+    let err = fails(&["price", s(&tmp)]);
+    assert!(
+        err.contains(&format!(
+            "kam.toml:{line}:8: field `kind`: plugin \"mystery\": unknown kind \"pricnig\""
+        )),
+        "{err}"
+    );
+
+    let tmp = copy_sample("plugin-two-growth");
+    add_plugin(&tmp, "growth_a", "growth", "oem-volume-growth");
+    add_plugin(&tmp, "growth_b", "growth", "oem-volume-growth");
+    let err = fails(&["simulate", s(&tmp), "--paths", "10"]);
+    assert!(
+        err.contains("field `kind`: plugin \"growth_b\": a second growth plugin"),
+        "{err}"
+    );
+}
+
+#[test]
+fn hostile_plugins_fail_the_command_naming_the_plugin() {
+    let tmp = copy_sample("plugin-panic");
+    let line = add_plugin(&tmp, "boom", "pricing", "hostile-panic");
+    let (good, out, err) = run(&["price", s(&tmp)]);
+    assert!(!good, "{out}");
+    assert!(out.is_empty(), "{out}");
+    assert!(
+        err.contains(&format!(
+            "kam.toml:{}:8: field `path`: plugin \"boom\" (pricing rule, ",
+            line + 1
+        )),
+        "{err}"
+    );
+    assert!(err.contains("(Trap)"), "{err}");
+    // The guest's own output comes with the error.
+    assert!(
+        err.contains("plugin boom stdout: hostile-panic: about to panic on a quote in EUR"),
+        "{err}"
+    );
+    assert!(err.contains("plugin boom stderr: "), "{err}");
+    // No "applied" note for a plugin that failed.
+    assert!(!err.contains("note: plugin boom"), "{err}");
+
+    let tmp = copy_sample("plugin-loop");
+    add_plugin(&tmp, "spin", "pricing", "hostile-loop");
+    let out = kam(&["price", s(&tmp)]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        err.contains("field `path`: plugin \"spin\" (pricing rule, ")
+            && (err.contains("(OperationLimit)") || err.contains("(Timeout)")),
+        "{err}"
+    );
+}
+
+#[test]
+fn simulate_refuses_a_pricing_plugin_listed_as_growth() {
+    let tmp = copy_sample("plugin-sim-kind");
+    let line = add_plugin(&tmp, "rebate_as_growth", "growth", "volume-rebate");
+    let err = fails(&["simulate", s(&tmp), "--paths", "10"]);
+    assert!(
+        err.contains(&format!(
+            "kam.toml:{line}:8: field `kind`: plugin \"rebate_as_growth\" ({}) is a pricing plugin",
+            guests::wasm_path("volume-rebate").display()
+        )),
         "{err}"
     );
 }

@@ -7,6 +7,7 @@ use serde::Serialize;
 use crate::account_dir::AccountDir;
 use crate::analysis::{self, input};
 use crate::error::CliError;
+use crate::plugins::{Kind, Plugins};
 
 /// Options of `kam demo`.
 #[derive(Debug, clap::Args)]
@@ -43,7 +44,7 @@ pub struct Demo {
     pub alerts: analysis::AlertsReport,
     /// Growth forecast.
     pub growth: analysis::GrowthReport,
-    /// Plugin notes.
+    /// Plugin notes (the embedded sample carries no plugin files: always skipped).
     pub plugins: Vec<String>,
 }
 
@@ -52,19 +53,22 @@ pub fn build(paths: u64, seed: u64) -> Result<Demo, CliError> {
     let dir = AccountDir::Sample;
     let manifest = dir.manifest().map_err(input)?;
     let account: kam_core::account::Account = dir.toml("account.toml").map_err(input)?;
+    // The embedded sample has no files on disk, so its optional plugins are skipped
+    // with a note: the demo's output never depends on which plugins were built.
+    let plugins = Plugins::load(&dir, &manifest, &Kind::ALL)?;
     let data = analysis::kpi_data(&dir)?;
-    let (_, results) = analysis::growth(&dir, paths, seed)?;
+    let (_, results) = analysis::growth(&dir, paths, seed, &plugins)?;
     Ok(Demo {
         account: account.name,
         as_of: manifest.as_of,
         plan: analysis::plan_check(&dir, manifest.as_of)?,
         stakeholders: analysis::stakeholders(&dir)?,
-        pricing: analysis::price(&dir, None, &manifest)?,
+        pricing: analysis::price(&dir, None, &manifest, &plugins)?,
         negotiation: analysis::negotiate(&dir)?,
-        scorecard: analysis::scorecard(&dir, &data)?,
-        alerts: analysis::alerts(&dir, &data, &manifest)?,
+        scorecard: analysis::scorecard(&dir, &data, &plugins)?,
+        alerts: analysis::alerts(&dir, &data, &manifest, &plugins)?,
         growth: analysis::growth_report(&results),
-        plugins: analysis::plugin_notes(&dir, &manifest)?,
+        plugins: plugins.notes().to_vec(),
     })
 }
 

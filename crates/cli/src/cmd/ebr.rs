@@ -13,6 +13,7 @@ use rust_decimal::Decimal;
 use crate::account_dir::AccountDir;
 use crate::analysis::{self, input, money, pct_of_fraction};
 use crate::error::CliError;
+use crate::plugins::{Kind, Plugins};
 
 /// Options of `kam report`.
 #[derive(Debug, clap::Args)]
@@ -62,15 +63,19 @@ fn month_label(start: Option<&str>, month: u32) -> String {
     }
 }
 
-/// Builds the EBR record for an account directory.
-pub fn build(dir: &AccountDir, paths: u64, seed: u64) -> Result<EbrReport, CliError> {
+/// The plugin kinds the EBR pack runs: the scorecard, alerts and the growth forecast.
+pub const PLUGIN_KINDS: [Kind; 3] = [Kind::Scoring, Kind::Alert, Kind::Growth];
+
+/// Builds the EBR record for an account directory, with the manifest's plugins of
+/// [`PLUGIN_KINDS`] loaded in `plugins`.
+pub fn build(dir: &AccountDir, paths: u64, seed: u64, plugins: &Plugins) -> Result<EbrReport, CliError> {
     let manifest = dir.manifest().map_err(input)?;
     let account: kam_core::account::Account = dir.toml("account.toml").map_err(input)?;
     let data = analysis::kpi_data(dir)?;
-    let score = analysis::scorecard(dir, &data)?;
-    let alerts = analysis::alerts(dir, &data, &manifest)?;
+    let score = analysis::scorecard(dir, &data, plugins)?;
+    let alerts = analysis::alerts(dir, &data, &manifest, plugins)?;
     let sh = analysis::stakeholders(dir)?;
-    let (scenario, results) = analysis::growth(dir, paths, seed)?;
+    let (scenario, results) = analysis::growth(dir, paths, seed, plugins)?;
 
     let kpi_trends = score
         .sheet
@@ -323,10 +328,8 @@ pub fn build(dir: &AccountDir, paths: u64, seed: u64) -> Result<EbrReport, CliEr
 /// Runs `kam report`.
 pub fn run(args: &ReportArgs) -> Result<(), CliError> {
     let (dir, manifest) = super::open(&args.dir)?;
-    for note in analysis::plugin_notes(&dir, &manifest)? {
-        eprintln!("note: {note}");
-    }
-    let report = build(&dir, args.paths, args.seed)?;
+    let plugins = Plugins::load(&dir, &manifest, &PLUGIN_KINDS)?;
+    let report = plugins.finish(build(&dir, args.paths, args.seed, &plugins))?;
     let html = render_html(&report).map_err(input)?;
     write(&args.output, &html)?;
     println!(

@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use crate::account_dir::read_volumes;
 use crate::analysis::{self, input};
 use crate::error::CliError;
+use crate::plugins::{Kind, Plugins};
 
 /// Options of `kam price`.
 #[derive(Debug, clap::Args)]
@@ -30,7 +31,8 @@ pub fn run(args: &PriceArgs) -> Result<(), CliError> {
         Some(p) => Some(read_volumes(p).map_err(input)?),
         None => None,
     };
-    let report = analysis::price(&dir, volumes, &manifest)?;
+    let plugins = Plugins::load(&dir, &manifest, &[Kind::Pricing])?;
+    let report = plugins.finish(analysis::price(&dir, volumes, &manifest, &plugins))?;
     if let Some(x) = &args.xlsx {
         super::xlsx::quote(&report, x)?;
     }

@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 use crate::analysis;
 use crate::error::CliError;
+use crate::plugins::{Kind, Plugins};
 
 /// Options of `kam scorecard`.
 #[derive(Debug, clap::Args)]
@@ -27,9 +28,12 @@ pub fn run(args: &ScorecardArgs) -> Result<(), CliError> {
     let (dir, manifest) = super::open(&args.dir)?;
     let data = analysis::kpi_data(&dir)?;
     if args.alerts {
-        return super::emit(&analysis::alerts(&dir, &data, &manifest)?, args.json);
+        let plugins = Plugins::load(&dir, &manifest, &[Kind::Alert])?;
+        let report = plugins.finish(analysis::alerts(&dir, &data, &manifest, &plugins))?;
+        return super::emit(&report, args.json);
     }
-    let report = analysis::scorecard(&dir, &data)?;
+    let plugins = Plugins::load(&dir, &manifest, &[Kind::Scoring])?;
+    let report = plugins.finish(analysis::scorecard(&dir, &data, &plugins))?;
     if let Some(x) = &args.xlsx {
         super::xlsx::scorecard(&report, x)?;
     }

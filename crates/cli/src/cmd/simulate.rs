@@ -2,6 +2,8 @@
 //! `kam simulate merge FILES…`.
 //!
 //! SCENARIO is a growth scenario TOML file or an account directory (its `growth.toml`).
+//! Given a directory, the growth plugin its `kam.toml` lists is applied to every month of
+//! every path; a scenario file alone has no manifest, so it runs without user rules.
 //! A sharded run prints the shard's summary JSON (save it, then `merge` the shards); the
 //! merged result is identical to a single run with the same seed and path count.
 
@@ -16,6 +18,7 @@ use kam_sim::{RunOptions, Shard, Summary};
 use crate::analysis::{growth_report, input};
 use crate::error::CliError;
 use crate::files;
+use crate::plugins::{Kind, Plugins};
 
 /// Options of `kam simulate`.
 #[derive(Debug, clap::Args)]
@@ -93,13 +96,18 @@ pub fn run(args: &SimulateArgs) -> Result<(), CliError> {
             "kam simulate: give a SCENARIO file or account directory (or `merge FILES…`)",
         ));
     };
-    let file = if path.is_dir() {
-        path.join("growth.toml")
+    let (file, plugins) = if path.is_dir() {
+        let (dir, manifest) = super::open(path)?;
+        let plugins = Plugins::load(&dir, &manifest, &[Kind::Growth])?;
+        (path.join("growth.toml"), plugins)
     } else {
-        path.clone()
+        (path.clone(), Plugins::none())
     };
     let scenario = kam_sim::load_scenario(&file).map_err(input)?;
     let mut options = RunOptions::new(args.paths, args.seed);
+    if let Some(rule) = plugins.growth() {
+        options = options.rule(rule);
+    }
     if let Some(t) = args.threads {
         options = options.threads(t);
     }
@@ -126,8 +134,9 @@ pub fn run(args: &SimulateArgs) -> Result<(), CliError> {
             bar.set_position(done);
         }));
     }
-    let summary = kam_sim::run(&scenario, &options).map_err(input)?;
+    let summary = kam_sim::run(&scenario, &options).map_err(|e| plugins.locate(input(e)));
     bar.finish_and_clear();
+    let summary = plugins.finish(summary)?;
     if args.shard.is_some() {
         println!("{}", summary.to_shard_json().map_err(input)?);
         return Ok(());
