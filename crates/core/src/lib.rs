@@ -4,7 +4,8 @@
 //! (rate cards, tiers, minimum commitments, commercial models, cost-to-serve),
 //! [`negotiation`] analysis, the global account [`plan`] and its [`stakeholders`] graph,
 //! key account [`metrics`], QBR/SBR/EBR [`scorecard`]s, [`growth`] pipelines, and the
-//! [`rules`] boundary through which user rules (native, Rhai, WASM) plug in.
+//! [`rules`] boundary through which user rules (native, Rhai, WASM) plug in, with the
+//! [`canonical`] decimal text that crosses boundaries without a decimal type.
 //!
 //! It is **not** an application: it does no file, network or clock access (time is
 //! passed in as `as_of`), knows nothing of Rhai or wasmtime, and never panics on input —
@@ -23,6 +24,7 @@
 //! ```
 
 pub mod account;
+pub mod canonical;
 pub mod coaching;
 pub mod direction;
 pub mod growth;

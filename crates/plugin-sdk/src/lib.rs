@@ -35,6 +35,7 @@
 //! must be invoked once, at the root of a `cdylib` crate that depends on this crate
 //! under the name `kam_plugin_sdk`.
 
+use kam_core::canonical;
 pub use kam_core::num;
 pub use kam_core::rules::{
     AlertDecision, AlertInput, GrowthState, MeasureInput, PriceAdjustment, PricingInput, PricingLine,
@@ -90,31 +91,26 @@ impl From<&str> for PluginError {
 /// Whether `text` is a canonical `kam:rules` decimal: an optional `-`, ASCII digits,
 /// optionally `.` and more digits; nothing else (no `+`, exponent, spaces or `_`).
 pub fn is_canonical_decimal(text: &str) -> bool {
-    let digits = text.strip_prefix('-').unwrap_or(text);
-    let (int, frac) = match digits.split_once('.') {
-        Some((int, frac)) => (int, Some(frac)),
-        None => (digits, None),
-    };
-    !int.is_empty()
-        && int.bytes().all(|b| b.is_ascii_digit())
-        && frac.is_none_or(|f| !f.is_empty() && f.bytes().all(|b| b.is_ascii_digit()))
+    !matches!(canonical::parse(text), Err(canonical::CanonicalError::Syntax))
 }
 
 /// Parses the canonical decimal `text` of the input field `field` (a path such as
 /// `lines[3].amount`); text that is not canonical or does not fit a 96-bit decimal
 /// exactly is an error naming the field.
 pub fn parse_decimal(field: &str, text: &str) -> Result<Decimal, PluginError> {
-    if !is_canonical_decimal(text) {
-        return Err(PluginError(format!(
-            "{field}: {text:?} is not a canonical decimal"
-        )));
-    }
-    Decimal::from_str_exact(text).map_err(|e| PluginError(format!("{field}: {text:?} is not a decimal: {e}")))
+    parse_field(text, || field.to_owned())
+}
+
+/// [`parse_decimal`] with the field name built only on error: the export macros parse
+/// every decimal of a batch, and naming each field up front would cost more than parsing.
+#[doc(hidden)]
+pub fn parse_field(text: &str, field: impl FnOnce() -> String) -> Result<Decimal, PluginError> {
+    canonical::parse(text).map_err(|e| PluginError(format!("{}: {text:?} {e}", field())))
 }
 
 /// The canonical text of `value` (scale kept: `30.9500` stays `30.9500`).
 pub fn format_decimal(value: Decimal) -> String {
-    value.to_string()
+    canonical::format(value)
 }
 
 /// The direction for a WIT `direction` value (`higher-is-better` → true).
@@ -162,9 +158,9 @@ pub fn pricing_line(
 ) -> Result<PricingLine, PluginError> {
     let field = |name: &str| format!("lines[{index}] ({activity}).{name}");
     Ok(PricingLine {
-        quantity: parse_decimal(&field("quantity"), quantity)?,
-        billed_quantity: parse_decimal(&field("billed-quantity"), billed_quantity)?,
-        amount: parse_decimal(&field("amount"), amount)?,
+        quantity: parse_field(quantity, || field("quantity"))?,
+        billed_quantity: parse_field(billed_quantity, || field("billed-quantity"))?,
+        amount: parse_field(amount, || field("amount"))?,
         activity,
     })
 }
@@ -181,10 +177,10 @@ pub fn measure(
 ) -> Result<MeasureInput, PluginError> {
     let field = |f: &str| format!("measures[{index}] ({name}).{f}");
     Ok(MeasureInput {
-        actual: parse_decimal(&field("actual"), actual)?,
-        target: parse_decimal(&field("target"), target)?,
+        actual: parse_field(actual, || field("actual"))?,
+        target: parse_field(target, || field("target"))?,
         direction: direction(higher),
-        red: red.map(|r| parse_decimal(&field("red"), r)).transpose()?,
+        red: red.map(|r| parse_field(r, || field("red"))).transpose()?,
         name,
     })
 }
@@ -199,11 +195,11 @@ pub fn alert_input(
     target: &str,
     history: Vec<String>,
 ) -> Result<AlertInput, PluginError> {
-    let target = parse_decimal(&format!("inputs[{index}] ({kpi}@{node}).target"), target)?;
+    let target = parse_field(target, || format!("inputs[{index}] ({kpi}@{node}).target"))?;
     let history = history
         .iter()
         .enumerate()
-        .map(|(i, h)| parse_decimal(&format!("inputs[{index}] ({kpi}@{node}).history[{i}]"), h))
+        .map(|(i, h)| parse_field(h, || format!("inputs[{index}] ({kpi}@{node}).history[{i}]")))
         .collect::<Result<Vec<_>, _>>()?;
     Ok(AlertInput {
         kpi,
@@ -520,10 +516,9 @@ macro_rules! export_growth_rule {
                             .into_iter()
                             .enumerate()
                             .map(|(i, s)| {
-                                let revenue = $crate::parse_decimal(
-                                    &::std::format!("service_lines[{i}] ({}).revenue", s.service_line),
-                                    &s.revenue,
-                                )?;
+                                let revenue = $crate::parse_field(&s.revenue, || {
+                                    ::std::format!("service_lines[{i}] ({}).revenue", s.service_line)
+                                })?;
                                 Ok($crate::ServiceLineRevenue {
                                     service_line: s.service_line,
                                     revenue,

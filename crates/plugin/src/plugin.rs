@@ -261,7 +261,7 @@ impl PricingRule for PricingPlugin {
         out.into_iter()
             .enumerate()
             .map(|(i, a)| {
-                let amount = from_wit(&format!("adjustments[{i}].amount"), &a.amount)
+                let amount = from_wit(&a.amount, || format!("adjustments[{i}].amount"))
                     .map_err(|e| bad_return(&self.loaded, "adjust", e))?;
                 Ok(PriceAdjustment {
                     label: a.label,
@@ -327,11 +327,13 @@ impl GrowthRule for GrowthPlugin {
         out.iter()
             .enumerate()
             .map(|(i, f)| {
-                let field = format!(
-                    "factors[{i}] ({})",
-                    state.service_lines.get(i).map_or("?", |s| &s.service_line)
-                );
-                from_wit(&field, f).map_err(|e| bad_return(&self.loaded, "on-period", e))
+                let field = || {
+                    format!(
+                        "factors[{i}] ({})",
+                        state.service_lines.get(i).map_or("?", |s| &s.service_line)
+                    )
+                };
+                from_wit(f, field).map_err(|e| bad_return(&self.loaded, "on-period", e))
             })
             .collect()
     }
@@ -387,8 +389,8 @@ impl KpiScoringRule for KpiScoringPlugin {
         out.iter()
             .enumerate()
             .map(|(i, s)| {
-                let field = format!("scores[{i}] ({})", measures.get(i).map_or("?", |m| &m.name));
-                from_wit(&field, s).map_err(|e| bad_return(&self.loaded, "score", e))
+                let field = || format!("scores[{i}] ({})", measures.get(i).map_or("?", |m| &m.name));
+                from_wit(s, field).map_err(|e| bad_return(&self.loaded, "score", e))
             })
             .collect()
     }
