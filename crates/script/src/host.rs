@@ -84,6 +84,13 @@ impl Drop for DeadlineGuard {
     }
 }
 
+/// The results a growth rule's batch helper has kept so far, one per month.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct BatchResults(pub(crate) Vec<Dynamic>);
+
+/// The method the batch helper calls on its `this` ([`BatchResults`]) to keep a result.
+pub(crate) const BATCH_KEEP: &str = "__kam_keep";
+
 /// A compiled script: its name, source (for error rendering) and AST.
 #[derive(Debug, Clone)]
 pub struct CompiledScript {
@@ -227,6 +234,11 @@ impl ScriptHost {
         engine.on_debug(|s, _src, pos| {
             let _ = writeln!(std::io::stderr().lock(), "[debug {pos}] {s}");
         });
+        // Where a growth rule's batch helper keeps each month's result (`this`): a custom
+        // type, so keeping a result is O(1) — an array would have its whole nested size
+        // re-counted after every push. Scripts cannot create one.
+        engine.register_type_with_name::<BatchResults>("BatchResults");
+        engine.register_fn(BATCH_KEEP, |r: &mut BatchResults, v: Dynamic| r.0.push(v));
         let api = crate::api::register(&mut engine);
         ScriptHost {
             engine,
@@ -328,6 +340,47 @@ impl ScriptHost {
         self.engine
             .call_fn_with_options::<Dynamic>(options, &mut scope, &script.ast, fn_name, args)
             .map_err(|e| script.error(&e))
+    }
+}
+
+impl ScriptHost {
+    /// `script` with the functions of `extra` (host-written helper functions, compiled
+    /// with the same engine) added; a function of `extra` replaces one of the same name
+    /// and arity in `script`, so callers check for clashes first.
+    pub(crate) fn with_functions(
+        &self,
+        script: &CompiledScript,
+        extra: &str,
+    ) -> Result<CompiledScript, ScriptError> {
+        let helpers = self
+            .engine
+            .compile(extra)
+            .map_err(|e| ScriptError::from_parse(script.name(), extra, &e))?;
+        Ok(CompiledScript {
+            name: Arc::clone(&script.name),
+            source: Arc::clone(&script.source),
+            ast: script.ast.merge(&helpers),
+        })
+    }
+
+    /// Calls `fn_name` with `this` bound to `this` (a method call: the function may mutate
+    /// it, and what it did before a failure stays done), under the same limits as
+    /// [`ScriptHost::call_fn`]. The raw Rhai error is returned for the caller to attribute.
+    pub(crate) fn call_method_raw(
+        &self,
+        script: &CompiledScript,
+        fn_name: &str,
+        this: &mut Dynamic,
+        args: impl FuncArgs,
+    ) -> Result<Dynamic, Box<rhai::EvalAltResult>> {
+        let _deadline = DeadlineGuard::start(self.limits.wall_clock);
+        let mut scope = Scope::new();
+        let options = CallFnOptions::new()
+            .eval_ast(false)
+            .rewind_scope(true)
+            .bind_this_ptr(this);
+        self.engine
+            .call_fn_with_options::<Dynamic>(options, &mut scope, &script.ast, fn_name, args)
     }
 }
 
