@@ -177,6 +177,23 @@ fn exact_int_division(a: rhai::INT, b: rhai::INT) -> Result<rust_decimal::Decima
         .ok_or_else(|| format!("overflow in {a} / {b}").into())
 }
 
+/// Decimal ÷ decimal, with the errors of Rhai's built-in decimal division.
+fn decimal_division(
+    a: rust_decimal::Decimal,
+    b: rust_decimal::Decimal,
+) -> Result<rust_decimal::Decimal, Box<rhai::EvalAltResult>> {
+    let err = |what: &str| {
+        Box::new(rhai::EvalAltResult::ErrorArithmetic(
+            format!("{what}: {a} / {b}"),
+            rhai::Position::NONE,
+        ))
+    };
+    if b.is_zero() {
+        return Err(err("Division by zero"));
+    }
+    a.checked_div(b).ok_or_else(|| err("Division overflow"))
+}
+
 impl ScriptHost {
     /// A host with `limits` and the full analyst API registered.
     pub fn new(limits: Limits) -> Self {
@@ -202,11 +219,28 @@ impl ScriptHost {
             .set_strict_variables(true)
             .set_fail_on_invalid_map_property(true);
         engine.disable_symbol("eval");
-        // Money is exact: `3 / 4` must be 0.75, not Rhai's integer division 0. Operator
-        // overloads only take precedence over the built-in INT ÷ INT with fast operators
-        // off; the cost is one function-table lookup per operator.
-        engine.set_fast_operators(false);
+        // Money is exact: `3 / 4` must be 0.75, not Rhai's integer division 0. With fast
+        // operators on, Rhai runs its built-in operators for built-in types without looking
+        // for overloads, so `/` is taken out of the built-in set: the symbol is disabled
+        // and re-declared as a custom operator of the same precedence (180, binding left
+        // like `*` and `%`), and every division is a registered function — the exact
+        // INT ÷ INT, and decimal division as Rhai's built-in does it. Every other
+        // operator keeps the fast path (a function-table lookup per operator saved).
+        engine.set_fast_operators(true);
+        engine.disable_symbol("/");
+        if let Err(e) = engine.register_custom_operator("/", 180) {
+            // Not reachable: "/" is disabled just above. Keep the slow, exact path.
+            let _ = writeln!(std::io::stderr().lock(), "kam-script: custom `/` operator: {e}");
+            engine.set_fast_operators(false);
+        }
         engine.register_fn("/", exact_int_division);
+        engine.register_fn("/", decimal_division);
+        engine.register_fn("/", |a: rust_decimal::Decimal, b: rhai::INT| {
+            decimal_division(a, rust_decimal::Decimal::from(b))
+        });
+        engine.register_fn("/", |a: rhai::INT, b: rust_decimal::Decimal| {
+            decimal_division(rust_decimal::Decimal::from(a), b)
+        });
         engine.on_progress(|ops| {
             // Reading the clock costs ~20 ns; every 1,024 operations is plenty.
             if ops & 0x3FF != 0 {
