@@ -5,8 +5,9 @@
 //! knowing which host runs them — and the same rule written three ways must give the
 //! same answer. The input and output types are plain records of `Decimal`s and strings
 //! so they cross a script or component boundary unchanged, and every call takes a batch
-//! (a whole quote, a period's state for all service lines, a list of measures) so a
-//! host's per-call cost is paid once per batch.
+//! (a whole quote, a period's state for all service lines — or all periods of a simulated
+//! path at once, [`GrowthRule::on_periods`] —, a list of measures) so a host's per-call
+//! cost is paid once per batch.
 //!
 //! Rules get no clock, randomness or I/O: everything they may use is in their input.
 //!
