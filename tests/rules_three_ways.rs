@@ -12,8 +12,8 @@ use kam::core::Direction;
 use kam::core::money::Currency;
 use kam::core::pricing::{RateCard, Tier, TierMethod};
 use kam::core::rules::{
-    GrowthRule, GrowthState, KpiScoringRule, MeasureInput, PriceAdjustment, PricingInput, PricingRule,
-    ServiceLineRevenue,
+    GrowthRule, GrowthState, KpiScoringRule, MeasureInput, PeriodFactors, PriceAdjustment, PricingInput,
+    PricingRule, ServiceLineRevenue,
 };
 use kam_plugin::{PluginHost, PluginLimits};
 use kam_script::{ScriptGrowthRule, ScriptHost, ScriptKpiScoringRule, ScriptPricingRule};
@@ -159,6 +159,7 @@ fn oem_growth_is_identical_native_rhai_wasm() {
         .load_growth("oem-volume-growth", &wasm("oem-volume-growth"))
         .unwrap();
 
+    let mut states = Vec::new();
     for month in [0u32, 11, 12, 35, 119] {
         let state = GrowthState {
             month,
@@ -189,6 +190,24 @@ fn oem_growth_is_identical_native_rhai_wasm() {
             norm(plugin.on_period(&state).unwrap()),
             "native vs WASM, month {month}"
         );
+        states.push(state);
+    }
+
+    // The batch call the simulation makes (one per path) gives each month's answer, on
+    // every host.
+    let rules: [(&str, &dyn GrowthRule); 3] = [("native", &native), ("Rhai", &script), ("WASM", &plugin)];
+    for (host, rule) in rules {
+        let mut out = PeriodFactors::new();
+        rule.on_periods(&states, &mut out).unwrap();
+        assert_eq!(out.len(), states.len(), "{host}");
+        for (state, factors) in states.iter().zip(out.iter()) {
+            assert_eq!(
+                factors,
+                native.on_period(state).unwrap().as_slice(),
+                "{host} batch, month {}",
+                state.month
+            );
+        }
     }
 }
 

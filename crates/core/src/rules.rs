@@ -5,8 +5,9 @@
 //! knowing which host runs them — and the same rule written three ways must give the
 //! same answer. The input and output types are plain records of `Decimal`s and strings
 //! so they cross a script or component boundary unchanged, and every call takes a batch
-//! (a whole quote, a period's state for all service lines, a list of measures) so a
-//! host's per-call cost is paid once per batch.
+//! (a whole quote, a period's state for all service lines — or all periods of a simulated
+//! path at once, [`GrowthRule::on_periods`] —, a list of measures) so a host's per-call
+//! cost is paid once per batch.
 //!
 //! Rules get no clock, randomness or I/O: everything they may use is in their input.
 //!
@@ -175,11 +176,122 @@ pub struct GrowthState {
 
 /// A rule applied to every month of every simulated path: returns one multiplicative
 /// factor per entry of `state.service_lines` (same order; `1` leaves a line unchanged).
+///
+/// The simulation calls [`GrowthRule::on_periods`] once per path with all of that path's
+/// months (a month's factors scale only that month, so the months do not depend on each
+/// other's factors). Its default implementation calls [`GrowthRule::on_period`] once per
+/// month; hosts with a per-call cost (a script engine, a WASM instance) override it to pay
+/// that cost once per path. Both must give the same factors for the same states.
+///
+/// ```
+/// use kam_core::rules::{FnGrowthRule, GrowthRule, GrowthState, PeriodFactors};
+/// use rust_decimal::Decimal;
+///
+/// let double = FnGrowthRule::new("double", |s: &GrowthState| Ok(vec![Decimal::TWO; s.service_lines.len()]));
+/// let states: Vec<GrowthState> = (0..3)
+///     .map(|month| GrowthState { month, year: 1, volume_index: Decimal::ONE, service_lines: vec![] })
+///     .collect();
+/// let mut out = PeriodFactors::new();
+/// double.on_periods(&states, &mut out)?;
+/// assert_eq!(out.len(), 3);
+/// # Ok::<(), kam_core::rules::PeriodError>(())
+/// ```
 pub trait GrowthRule: Send + Sync {
     /// The rule's name for messages.
     fn name(&self) -> &str;
     /// Factors for this month, one per service line.
     fn on_period(&self, state: &GrowthState) -> Result<Vec<Decimal>, RuleError>;
+    /// Factors for a batch of months (one simulated path), appended to `out` in order:
+    /// one entry per state, each with one factor per service line of that state. On
+    /// error, [`PeriodError::index`] is the position in `states` of the month that failed.
+    ///
+    /// # Errors
+    /// The first month's failure, as [`GrowthRule::on_period`] would report it.
+    fn on_periods(&self, states: &[GrowthState], out: &mut PeriodFactors) -> Result<(), PeriodError> {
+        for (index, state) in states.iter().enumerate() {
+            let factors = self
+                .on_period(state)
+                .map_err(|error| PeriodError { index, error })?;
+            out.push(&factors);
+        }
+        Ok(())
+    }
+}
+
+/// A growth rule's failure inside a batch: which state (its index in the batch) and why.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, Serialize, Deserialize)]
+#[error("state {index} of the batch: {error}")]
+pub struct PeriodError {
+    /// Index in the batch of the state that failed.
+    pub index: usize,
+    /// The rule's error for that state.
+    pub error: RuleError,
+}
+
+/// The factors of a batch of growth states: one run of factors per state, stored flat so
+/// a caller can reuse one buffer for every batch (no allocation per state).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PeriodFactors {
+    factors: Vec<Decimal>,
+    /// End offset in `factors` of each state's run.
+    ends: Vec<usize>,
+}
+
+impl PeriodFactors {
+    /// An empty buffer.
+    pub fn new() -> Self {
+        PeriodFactors::default()
+    }
+    /// Forgets all entries, keeping the allocation.
+    pub fn clear(&mut self) {
+        self.factors.clear();
+        self.ends.clear();
+    }
+    /// Appends the factors of the next state.
+    pub fn push(&mut self, factors: &[Decimal]) {
+        self.factors.extend_from_slice(factors);
+        self.ends.push(self.factors.len());
+    }
+    /// Appends the factors of the next state from an iterator; the first error (if any)
+    /// is returned and leaves the buffer as it was.
+    ///
+    /// # Errors
+    /// The iterator's first error.
+    pub fn try_push<E>(&mut self, factors: impl IntoIterator<Item = Result<Decimal, E>>) -> Result<(), E> {
+        let start = self.factors.len();
+        for f in factors {
+            match f {
+                Ok(f) => self.factors.push(f),
+                Err(e) => {
+                    self.factors.truncate(start);
+                    return Err(e);
+                }
+            }
+        }
+        self.ends.push(self.factors.len());
+        Ok(())
+    }
+    /// Number of states with factors.
+    pub fn len(&self) -> usize {
+        self.ends.len()
+    }
+    /// Whether no state has factors.
+    pub fn is_empty(&self) -> bool {
+        self.ends.is_empty()
+    }
+    /// The factors of state `i`, if there is one.
+    pub fn get(&self, i: usize) -> Option<&[Decimal]> {
+        let end = *self.ends.get(i)?;
+        let start = match i.checked_sub(1) {
+            Some(p) => *self.ends.get(p)?,
+            None => 0,
+        };
+        self.factors.get(start..end)
+    }
+    /// The factors of each state, in order.
+    pub fn iter(&self) -> impl Iterator<Item = &[Decimal]> + '_ {
+        (0..self.len()).filter_map(|i| self.get(i))
+    }
 }
 
 // ---------------------------------------------------------------- KPI scoring
@@ -366,5 +478,85 @@ pub fn check_batch_len<T>(rule: &str, host: RuleHost, got: &[T], expected: usize
             RuleErrorKind::BadReturn,
             format!("returned {} results for a batch of {expected}", got.len()),
         ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+    use super::*;
+
+    fn states(n: u32, lines: usize) -> Vec<GrowthState> {
+        (0..n)
+            .map(|month| GrowthState {
+                month,
+                year: month / 12 + 1,
+                volume_index: Decimal::new(90 + i64::from(month), 2),
+                service_lines: (0..lines)
+                    .map(|i| ServiceLineRevenue {
+                        service_line: format!("sl{i}"),
+                        revenue: Decimal::from(1000 * (i + 1)),
+                    })
+                    .collect(),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn period_factors_keep_each_state_apart() {
+        let mut f = PeriodFactors::new();
+        assert!(f.is_empty());
+        f.push(&[Decimal::ONE, Decimal::TWO]);
+        f.push(&[]);
+        f.try_push([Ok::<_, ()>(Decimal::TEN)]).unwrap();
+        assert_eq!(f.try_push([Ok(Decimal::ONE), Err("bad")]), Err("bad"));
+        assert_eq!(f.len(), 3);
+        assert_eq!(f.get(0), Some(&[Decimal::ONE, Decimal::TWO][..]));
+        assert_eq!(f.get(1), Some(&[][..]));
+        assert_eq!(f.get(2), Some(&[Decimal::TEN][..]));
+        assert_eq!(f.get(3), None);
+        assert_eq!(f.iter().map(<[Decimal]>::len).collect::<Vec<_>>(), [2, 0, 1]);
+        f.clear();
+        assert_eq!((f.len(), f.get(0)), (0, None));
+    }
+
+    #[test]
+    fn default_batch_equals_month_by_month() {
+        let rule = FnGrowthRule::new("vol", |s: &GrowthState| {
+            Ok(s.service_lines
+                .iter()
+                .map(|l| s.volume_index * Decimal::from(s.year) + l.revenue / Decimal::from(1000))
+                .collect())
+        });
+        let all = states(36, 3);
+        let mut out = PeriodFactors::new();
+        rule.on_periods(&all, &mut out).unwrap();
+        assert_eq!(out.len(), 36);
+        for (s, f) in all.iter().zip(out.iter()) {
+            assert_eq!(f, rule.on_period(s).unwrap().as_slice());
+        }
+    }
+
+    #[test]
+    fn default_batch_names_the_failing_state() {
+        let rule = FnGrowthRule::new("picky", |s: &GrowthState| {
+            if s.month == 7 {
+                Err(RuleError::new(
+                    "picky",
+                    RuleHost::Native,
+                    RuleErrorKind::Failed,
+                    "no",
+                ))
+            } else {
+                Ok(vec![Decimal::ONE; s.service_lines.len()])
+            }
+        });
+        let all = states(12, 2);
+        let mut out = PeriodFactors::new();
+        let e = rule.on_periods(&all[2..], &mut out).unwrap_err();
+        assert_eq!(e.index, 5);
+        assert_eq!(e.error.message, "no");
+        assert_eq!(out.len(), 5, "the months before the failure keep their factors");
     }
 }

@@ -84,6 +84,13 @@ impl Drop for DeadlineGuard {
     }
 }
 
+/// The results a growth rule's batch helper has kept so far, one per month.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct BatchResults(pub(crate) Vec<Dynamic>);
+
+/// The method the batch helper calls on its `this` ([`BatchResults`]) to keep a result.
+pub(crate) const BATCH_KEEP: &str = "__kam_keep";
+
 /// A compiled script: its name, source (for error rendering) and AST.
 #[derive(Debug, Clone)]
 pub struct CompiledScript {
@@ -170,6 +177,23 @@ fn exact_int_division(a: rhai::INT, b: rhai::INT) -> Result<rust_decimal::Decima
         .ok_or_else(|| format!("overflow in {a} / {b}").into())
 }
 
+/// Decimal ÷ decimal, with the errors of Rhai's built-in decimal division.
+fn decimal_division(
+    a: rust_decimal::Decimal,
+    b: rust_decimal::Decimal,
+) -> Result<rust_decimal::Decimal, Box<rhai::EvalAltResult>> {
+    let err = |what: &str| {
+        Box::new(rhai::EvalAltResult::ErrorArithmetic(
+            format!("{what}: {a} / {b}"),
+            rhai::Position::NONE,
+        ))
+    };
+    if b.is_zero() {
+        return Err(err("Division by zero"));
+    }
+    a.checked_div(b).ok_or_else(|| err("Division overflow"))
+}
+
 impl ScriptHost {
     /// A host with `limits` and the full analyst API registered.
     pub fn new(limits: Limits) -> Self {
@@ -195,11 +219,28 @@ impl ScriptHost {
             .set_strict_variables(true)
             .set_fail_on_invalid_map_property(true);
         engine.disable_symbol("eval");
-        // Money is exact: `3 / 4` must be 0.75, not Rhai's integer division 0. Operator
-        // overloads only take precedence over the built-in INT ÷ INT with fast operators
-        // off; the cost is one function-table lookup per operator.
-        engine.set_fast_operators(false);
+        // Money is exact: `3 / 4` must be 0.75, not Rhai's integer division 0. With fast
+        // operators on, Rhai runs its built-in operators for built-in types without looking
+        // for overloads, so `/` is taken out of the built-in set: the symbol is disabled
+        // and re-declared as a custom operator of the same precedence (180, binding left
+        // like `*` and `%`), and every division is a registered function — the exact
+        // INT ÷ INT, and decimal division as Rhai's built-in does it. Every other
+        // operator keeps the fast path (a function-table lookup per operator saved).
+        engine.set_fast_operators(true);
+        engine.disable_symbol("/");
+        if let Err(e) = engine.register_custom_operator("/", 180) {
+            // Not reachable: "/" is disabled just above. Keep the slow, exact path.
+            let _ = writeln!(std::io::stderr().lock(), "kam-script: custom `/` operator: {e}");
+            engine.set_fast_operators(false);
+        }
         engine.register_fn("/", exact_int_division);
+        engine.register_fn("/", decimal_division);
+        engine.register_fn("/", |a: rust_decimal::Decimal, b: rhai::INT| {
+            decimal_division(a, rust_decimal::Decimal::from(b))
+        });
+        engine.register_fn("/", |a: rhai::INT, b: rust_decimal::Decimal| {
+            decimal_division(rust_decimal::Decimal::from(a), b)
+        });
         engine.on_progress(|ops| {
             // Reading the clock costs ~20 ns; every 1,024 operations is plenty.
             if ops & 0x3FF != 0 {
@@ -227,6 +268,11 @@ impl ScriptHost {
         engine.on_debug(|s, _src, pos| {
             let _ = writeln!(std::io::stderr().lock(), "[debug {pos}] {s}");
         });
+        // Where a growth rule's batch helper keeps each month's result (`this`): a custom
+        // type, so keeping a result is O(1) — an array would have its whole nested size
+        // re-counted after every push. Scripts cannot create one.
+        engine.register_type_with_name::<BatchResults>("BatchResults");
+        engine.register_fn(BATCH_KEEP, |r: &mut BatchResults, v: Dynamic| r.0.push(v));
         let api = crate::api::register(&mut engine);
         ScriptHost {
             engine,
@@ -328,6 +374,47 @@ impl ScriptHost {
         self.engine
             .call_fn_with_options::<Dynamic>(options, &mut scope, &script.ast, fn_name, args)
             .map_err(|e| script.error(&e))
+    }
+}
+
+impl ScriptHost {
+    /// `script` with the functions of `extra` (host-written helper functions, compiled
+    /// with the same engine) added; a function of `extra` replaces one of the same name
+    /// and arity in `script`, so callers check for clashes first.
+    pub(crate) fn with_functions(
+        &self,
+        script: &CompiledScript,
+        extra: &str,
+    ) -> Result<CompiledScript, ScriptError> {
+        let helpers = self
+            .engine
+            .compile(extra)
+            .map_err(|e| ScriptError::from_parse(script.name(), extra, &e))?;
+        Ok(CompiledScript {
+            name: Arc::clone(&script.name),
+            source: Arc::clone(&script.source),
+            ast: script.ast.merge(&helpers),
+        })
+    }
+
+    /// Calls `fn_name` with `this` bound to `this` (a method call: the function may mutate
+    /// it, and what it did before a failure stays done), under the same limits as
+    /// [`ScriptHost::call_fn`]. The raw Rhai error is returned for the caller to attribute.
+    pub(crate) fn call_method_raw(
+        &self,
+        script: &CompiledScript,
+        fn_name: &str,
+        this: &mut Dynamic,
+        args: impl FuncArgs,
+    ) -> Result<Dynamic, Box<rhai::EvalAltResult>> {
+        let _deadline = DeadlineGuard::start(self.limits.wall_clock);
+        let mut scope = Scope::new();
+        let options = CallFnOptions::new()
+            .eval_ast(false)
+            .rewind_scope(true)
+            .bind_this_ptr(this);
+        self.engine
+            .call_fn_with_options::<Dynamic>(options, &mut scope, &script.ast, fn_name, args)
     }
 }
 

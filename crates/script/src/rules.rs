@@ -39,16 +39,17 @@ use std::sync::Arc;
 
 use kam_core::money::Money;
 use kam_core::rules::{
-    AlertDecision, AlertInput, AlertRule, GrowthRule, GrowthState, KpiScoringRule, MeasureInput,
-    PriceAdjustment, PricingInput, PricingRule, RuleError, RuleErrorKind, RuleHost, check_batch_len,
+    AlertDecision, AlertInput, AlertRule, GrowthRule, GrowthState, KpiScoringRule, MeasureInput, PeriodError,
+    PeriodFactors, PriceAdjustment, PricingInput, PricingRule, RuleError, RuleErrorKind, RuleHost,
+    check_batch_len,
 };
-use rhai::Dynamic;
+use rhai::{Dynamic, EvalAltResult, Position};
 use rust_decimal::Decimal;
 
 use crate::api::rules::{AlertHistory, Measure, PeriodState, QuoteInput};
 use crate::api::{to_decimal, type_name};
 use crate::error::{ScriptError, ScriptErrorKind};
-use crate::host::{CompiledScript, ScriptHost, require_entry_point};
+use crate::host::{BatchResults, CompiledScript, ScriptHost, require_entry_point};
 
 impl From<ScriptError> for RuleError {
     fn from(e: ScriptError) -> Self {
@@ -99,9 +100,15 @@ impl Loaded {
     }
 
     fn number(&self, entry: &str, at: &str, v: &Dynamic) -> Result<Decimal, RuleError> {
+        self.number_at(entry, || at.to_owned(), v)
+    }
+
+    /// [`Loaded::number`] with the position text built only for an error.
+    fn number_at(&self, entry: &str, at: impl FnOnce() -> String, v: &Dynamic) -> Result<Decimal, RuleError> {
         to_decimal(v).ok_or_else(|| {
             self.bad_return(format!(
-                "{entry} must return a number at {at}, got {}",
+                "{entry} must return a number at {}, got {}",
+                at(),
                 type_name(v)
             ))
         })
@@ -199,8 +206,29 @@ impl PricingRule for ScriptPricingRule {
 // ---------------------------------------------------------------- growth
 
 /// A growth rule script: `fn on_period(state)` returning one factor per service line.
+///
+/// A batch of months ([`GrowthRule::on_periods`], one simulated path) is one host call:
+/// a helper function added to the compiled script loops over the months and calls
+/// `on_period` for each inside the same evaluation, so Rhai resolves functions once per
+/// batch, not once per month. The sandbox limits (operations, wall clock) apply to that
+/// call; when a batch exhausts them after some months have finished, the month it stopped
+/// in is re-run alone with fresh limits and the batch continues after it — so every month
+/// still gets the full per-call budget, and a month that exceeds it alone fails as with
+/// [`GrowthRule::on_period`] (the helper's loop adds a few operations to the first month
+/// of a call). The helper also adds one call level below `on_period`.
 #[derive(Debug, Clone)]
-pub struct ScriptGrowthRule(Loaded);
+pub struct ScriptGrowthRule {
+    loaded: Loaded,
+    /// The script with the batch helper, or `None` if the script defines a function of
+    /// the helper's name itself (the batch then calls `on_period` month by month).
+    batch: Option<Arc<CompiledScript>>,
+}
+
+/// The batch helper's name and source. `this` collects one result per month, so after a
+/// failure the results so far say which month failed. `__kam_keep` is `host::BATCH_KEEP`.
+const BATCH_FN: &str = "__kam_on_periods";
+const BATCH_SOURCE: &str =
+    "fn __kam_on_periods(states) { for state in states { this.__kam_keep(on_period(state)); } }";
 
 impl ScriptGrowthRule {
     /// Compiles `source` as rule `name` and checks that it defines `fn on_period(state)`.
@@ -208,36 +236,140 @@ impl ScriptGrowthRule {
     /// # Errors
     /// A syntax error, or a [`ScriptErrorKind::Contract`] error for a missing entry point.
     pub fn load(host: Arc<ScriptHost>, name: &str, source: &str) -> Result<Self, ScriptError> {
-        Loaded::load(host, name, source, "on_period", "fn on_period(state)").map(ScriptGrowthRule)
+        let loaded = Loaded::load(host, name, source, "on_period", "fn on_period(state)")?;
+        let batch = if loaded.script.ast().iter_functions().any(|f| f.name == BATCH_FN) {
+            None
+        } else {
+            Some(Arc::new(
+                loaded.host.with_functions(&loaded.script, BATCH_SOURCE)?,
+            ))
+        };
+        Ok(ScriptGrowthRule { loaded, batch })
+    }
+
+    /// Converts what `on_period` returned for `state` and appends it to `out`.
+    fn push_factors(
+        &self,
+        state: &GrowthState,
+        out: Dynamic,
+        factors: &mut PeriodFactors,
+    ) -> Result<(), RuleError> {
+        let this = &self.loaded;
+        let items = out.into_array().map_err(|t| {
+            this.bad_return(format!(
+                "on_period must return an array of factors (one per service line), got {t}"
+            ))
+        })?;
+        let expected = state.service_lines.len();
+        if items.len() != expected {
+            // The same error `check_batch_len` gives, after checking the items are numbers.
+            for (i, v) in items.iter().enumerate() {
+                this.number_at("on_period", || format!("index {i}"), v)?;
+            }
+            check_batch_len(this.script.name(), RuleHost::Script, &items, expected)?;
+        }
+        factors.try_push(
+            items
+                .iter()
+                .enumerate()
+                .map(|(i, v)| this.number_at("on_period", || format!("index {i}"), v)),
+        )
+    }
+
+    /// The error of a failed batch call, as if `on_period` had been called directly. Rhai
+    /// drops the frame of the function a call names (the helper), and a direct call would
+    /// report no `on_period` frame either, so that one goes too. Limit errors pass through
+    /// frames and carry no position; an error of the helper's own loses its position,
+    /// which points into the helper's source.
+    fn batch_error(&self, err: EvalAltResult) -> RuleError {
+        let err = match err {
+            EvalAltResult::ErrorInFunctionCall(name, _, inner, _) if name == "on_period" => *inner,
+            mut own if !own.is_system_exception() => {
+                own.set_position(Position::NONE);
+                own
+            }
+            other => other,
+        };
+        RuleError::from(self.loaded.script.error(&err))
     }
 }
 
 impl GrowthRule for ScriptGrowthRule {
     fn name(&self) -> &str {
-        self.0.script.name()
+        self.loaded.script.name()
     }
 
     fn on_period(&self, state: &GrowthState) -> Result<Vec<Decimal>, RuleError> {
-        let out = self
-            .0
-            .call("on_period", Dynamic::from(PeriodState(Arc::new(state.clone()))))?;
-        let items = out.into_array().map_err(|t| {
-            self.0.bad_return(format!(
-                "on_period must return an array of factors (one per service line), got {t}"
-            ))
-        })?;
-        let factors = items
-            .iter()
-            .enumerate()
-            .map(|(i, v)| self.0.number("on_period", &format!("index {i}"), v))
-            .collect::<Result<Vec<_>, _>>()?;
-        check_batch_len(
-            self.0.script.name(),
-            RuleHost::Script,
-            &factors,
-            state.service_lines.len(),
-        )?;
-        Ok(factors)
+        let arg = PeriodState::batch(std::slice::from_ref(state))
+            .into_iter()
+            .next()
+            .unwrap_or(Dynamic::UNIT);
+        let out = self.loaded.call("on_period", arg)?;
+        let mut factors = PeriodFactors::new();
+        self.push_factors(state, out, &mut factors)?;
+        Ok(factors.get(0).map(<[Decimal]>::to_vec).unwrap_or_default())
+    }
+
+    fn on_periods(&self, states: &[GrowthState], out: &mut PeriodFactors) -> Result<(), PeriodError> {
+        let Some(batch) = &self.batch else {
+            for (index, state) in states.iter().enumerate() {
+                let factors = self
+                    .on_period(state)
+                    .map_err(|error| PeriodError { index, error })?;
+                out.push(&factors);
+            }
+            return Ok(());
+        };
+        let mut start = 0;
+        while start < states.len() {
+            let rest = states.get(start..).unwrap_or(&[]);
+            let mut results = Dynamic::from(BatchResults(Vec::with_capacity(rest.len())));
+            let arg = Dynamic::from_array(PeriodState::batch(rest));
+            let call = self
+                .loaded
+                .host
+                .call_method_raw(batch, BATCH_FN, &mut results, (arg,));
+            let done = results
+                .try_cast::<BatchResults>()
+                .map(|r| r.0)
+                .unwrap_or_default();
+            let n_done = done.len();
+            for (k, (value, state)) in done.into_iter().zip(rest).enumerate() {
+                self.push_factors(state, value, out)
+                    .map_err(|error| PeriodError {
+                        index: start + k,
+                        error,
+                    })?;
+            }
+            let index = start + n_done;
+            let Some(state) = rest.get(n_done) else {
+                break; // every month of the batch has its result
+            };
+            match call {
+                // `exit(value)` in `on_period` ends the whole call: `value` is this
+                // month's result, as it is for a direct call; the batch goes on after it.
+                Ok(value) => self
+                    .push_factors(state, value, out)
+                    .map_err(|error| PeriodError { index, error })?,
+                Err(err) => {
+                    let error = self.batch_error(*err);
+                    let budget = matches!(
+                        error.kind,
+                        RuleErrorKind::OperationLimit | RuleErrorKind::Timeout | RuleErrorKind::ResourceLimit
+                    );
+                    if !(budget && n_done > 0) {
+                        return Err(PeriodError { index, error });
+                    }
+                    // The months before used up the call's budget: this one gets its own.
+                    let factors = self
+                        .on_period(state)
+                        .map_err(|error| PeriodError { index, error })?;
+                    out.push(&factors);
+                }
+            }
+            start = index + 1;
+        }
+        Ok(())
     }
 }
 

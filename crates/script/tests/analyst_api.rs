@@ -640,3 +640,55 @@ fn integer_division_is_exact() {
     assert_eq!(err.line, Some(2));
     assert!(err.message.contains("division by zero"), "{}", err.message);
 }
+
+/// `/` is a registered operator (so that the other operators can take Rhai's fast path):
+/// it parses and divides as before — expected values recorded from the engine with fast
+/// operators off and `/` an overload of the built-in symbol.
+#[test]
+fn division_parses_and_divides_as_before() {
+    let host = kam_script::ScriptHost::default();
+    let eval = |src: &str| host.eval_source("div.rhai", src).map(|v| v.to_string());
+    for (src, want) in [
+        ("2 * 3 / 4", "1.5"),
+        ("12 / 2 / 3", "2"),
+        ("1 + 6 / 3 - 1", "2"),
+        ("6 / 3 ** 2", "0.6666666666666666666666666667"),
+        ("2 ** 3 / 3", "2.6666666666666666666666666667"),
+        ("-6 / 4", "-1.5"),
+        ("-(6 / 4)", "-1.5"),
+        ("7 / 2 * 2", "7.0"),
+        ("1 / 3 * 3", "0.9999999999999999999999999999"),
+        ("10 % 3 / 2", "0.5"),
+        ("5 / 2 % 2", "0.5"),
+        ("1 - 2 / 4 - 1", "-0.5"),
+        ("100 / 7 / 7", "2.0408163265306122448979591837"),
+        ("1.5 / 2", "0.750"),
+        ("3 / 1.5", "2.0"),
+        ("1.50 / 0.5", "3.0"),
+        ("0x10 / 4", "4"),
+        ("let x = 9; (x + 1) / (x - 5)", "2.5"),
+        ("let a = [1]; a[0] / 4", "0.25"),
+        ("6 / 3 == 2", "true"),
+        ("!(1 / 2 > 0)", "false"),
+        ("[8, 4].map(|v| v / 16)", "[0.5, 0.25]"),
+        ("let r = 0.94 < 1 && 2 / 4 < 1; r", "true"),
+        ("let x = 7.0; x /= 2; x", "3.5"),
+        ("(money(10, \"EUR\") / 4).amount", "2.50"),
+    ] {
+        assert_eq!(eval(src).unwrap(), want, "{src}");
+    }
+    for (src, msg, col) in [
+        ("1.5 / 0", "Division by zero: 1.5 / 0", 5),
+        ("2 / 0.0", "Division by zero: 2 / 0.0", 3),
+        (
+            "79228162514264337593543950335 / 0.1",
+            "Division overflow: 79228162514264337593543950335 / 0.1",
+            31,
+        ),
+        ("\"a\" / 2", "Function not found: / (", 5),
+    ] {
+        let e = eval(src).unwrap_err();
+        assert!(e.message.contains(msg), "{src}: {}", e.message);
+        assert_eq!((e.line, e.column), (Some(1), Some(col)), "{src}");
+    }
+}

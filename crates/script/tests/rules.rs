@@ -7,8 +7,8 @@ use std::sync::Arc;
 use kam_core::Direction;
 use kam_core::rules::{
     AlertDecision, AlertInput, AlertRule, FnAlertRule, FnGrowthRule, FnKpiScoringRule, FnPricingRule,
-    GrowthRule, GrowthState, KpiScoringRule, MeasureInput, PriceAdjustment, PricingInput, PricingLine,
-    PricingRule, RuleError, RuleErrorKind, ServiceLineRevenue,
+    GrowthRule, GrowthState, KpiScoringRule, MeasureInput, PeriodError, PeriodFactors, PriceAdjustment,
+    PricingInput, PricingLine, PricingRule, RuleError, RuleErrorKind, ServiceLineRevenue,
 };
 use kam_script::{
     ScriptAlertRule, ScriptErrorKind, ScriptGrowthRule, ScriptHost, ScriptKpiScoringRule, ScriptPricingRule,
@@ -459,4 +459,146 @@ fn pricing_rule_reads_lines_when_it_names_them() {
     let sneaky = r#"fn adjust(quote) { let f = Fn("get$" + "li" + "nes"); f.call(quote); [] }"#;
     let rule = ScriptPricingRule::load(host(), "sneaky.rhai", sneaky).unwrap();
     assert!(rule.adjust(&quote(dec!(1))).is_err());
+}
+
+// ---------------------------------------------------------------- growth batches
+
+/// The months of one path: volume index and revenue vary by month, names stay.
+fn path_states(months: u32, vols: &[i64]) -> Vec<GrowthState> {
+    (0..months)
+        .map(|m| {
+            let mut s = state(m / 12 + 1);
+            s.month = m;
+            s.volume_index = Decimal::new(vols[m as usize % vols.len()], 3);
+            for (i, l) in s.service_lines.iter_mut().enumerate() {
+                l.revenue = Decimal::new(1_000_000 + 7919 * i64::from(m) * (i as i64 + 1), 2);
+            }
+            s
+        })
+        .collect()
+}
+
+/// Reads every field of the state, so a batch that mixed up months would show.
+const EVERY_FIELD: &str = r#"
+fn on_period(state) {
+    let out = [];
+    let i = 0;
+    for line in state.service_lines {
+        let f = if state.volume_index < 1 && line.service_line == "warehousing" { 1.03 } else { 1 };
+        out.push(f + line.revenue / 100000000 + state.month / 1000 + state.year / 100 + i);
+        i += 1;
+    }
+    out
+}
+"#;
+
+fn batch(rule: &dyn GrowthRule, states: &[GrowthState]) -> Result<Vec<Vec<Decimal>>, PeriodError> {
+    let mut out = PeriodFactors::new();
+    rule.on_periods(states, &mut out)?;
+    assert_eq!(out.len(), states.len());
+    Ok(out.iter().map(<[Decimal]>::to_vec).collect())
+}
+
+fn one_by_one(rule: &dyn GrowthRule, states: &[GrowthState]) -> Vec<Vec<Decimal>> {
+    states.iter().map(|s| rule.on_period(s).unwrap()).collect()
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(32))]
+
+    #[test]
+    fn script_batch_equals_month_by_month(
+        months in 1u32..40,
+        vols in proptest::collection::vec(800i64..1200, 1..12),
+    ) {
+        let states = path_states(months, &vols);
+        let script = ScriptGrowthRule::load(host(), "every_field.rhai", EVERY_FIELD).unwrap();
+        prop_assert_eq!(batch(&script, &states).unwrap(), one_by_one(&script, &states));
+        let oem = ScriptGrowthRule::load(host(), "scripts/oem_volume_growth.rhai", OEM_GROWTH).unwrap();
+        let native = native_growth();
+        prop_assert_eq!(batch(&oem, &states).unwrap(), batch(&native, &states).unwrap());
+    }
+}
+
+#[test]
+fn script_batch_error_names_the_month_and_the_line() {
+    let src = "fn on_period(state) {\n  if state.month == 13 { throw \"no data for month 13\"; }\n  [1, 1, 1, 1]\n}";
+    let rule = ScriptGrowthRule::load(host(), "picky.rhai", src).unwrap();
+    let states = path_states(36, &[1000]);
+    let e = batch(&rule, &states).unwrap_err();
+    assert_eq!(e.index, 13);
+    // The same error as calling that month alone: the batch helper leaves no trace.
+    assert_eq!(e.error, rule.on_period(&states[13]).unwrap_err());
+    assert_eq!(e.error.kind, RuleErrorKind::Failed);
+    assert!(e.error.message.starts_with("picky.rhai:2:"), "{}", e.error);
+    assert!(!e.error.message.contains("__kam"), "{}", e.error);
+    // A batch starting later counts from its own start.
+    assert_eq!(batch(&rule, &states[10..]).unwrap_err().index, 3);
+
+    let bad = ScriptGrowthRule::load(
+        host(),
+        "short.rhai",
+        "fn on_period(s) { if s.month < 5 { [1, 1, 1, 1] } else { [1] } }",
+    )
+    .unwrap();
+    let e = batch(&bad, &states).unwrap_err();
+    assert_eq!((e.index, &e.error.kind), (5, &RuleErrorKind::BadReturn));
+    assert!(
+        e.error.message.contains("1 results for a batch of 4"),
+        "{}",
+        e.error
+    );
+    let e = batch(
+        &ScriptGrowthRule::load(host(), "s.rhai", "fn on_period(s) { \"x\" }").unwrap(),
+        &states,
+    )
+    .unwrap_err();
+    assert_eq!((e.index, &e.error.kind), (0, &RuleErrorKind::BadReturn));
+}
+
+#[test]
+fn script_batch_limits_apply_per_month() {
+    // About 1,500 operations a month: 36 months need far more than the 10,000 allowed
+    // per call, yet every month alone fits, so the batch gives every month's answer.
+    let limits = kam_script::Limits {
+        max_operations: 10_000,
+        ..kam_script::Limits::default()
+    };
+    let small = Arc::new(ScriptHost::new(limits));
+    let busy =
+        "fn on_period(state) { let x = 0; for i in 0..300 { x += i; } [1, 1, 1, state.month + x - x] }";
+    let rule = ScriptGrowthRule::load(Arc::clone(&small), "busy.rhai", busy).unwrap();
+    let states = path_states(36, &[1000]);
+    assert_eq!(batch(&rule, &states).unwrap(), one_by_one(&rule, &states));
+
+    // A month that needs more than the budget alone fails, named, with the limit's kind.
+    let hostile = "fn on_period(state) { if state.month == 20 { loop {} } [1, 1, 1, 1] }";
+    let rule = ScriptGrowthRule::load(Arc::clone(&small), "hostile.rhai", hostile).unwrap();
+    let e = batch(&rule, &states).unwrap_err();
+    assert_eq!((e.index, &e.error.kind), (20, &RuleErrorKind::OperationLimit));
+    let e = batch(&rule, &states[20..]).unwrap_err();
+    assert_eq!((e.index, &e.error.kind), (0, &RuleErrorKind::OperationLimit));
+    // With the default host too (20 million operations).
+    let rule = ScriptGrowthRule::load(host(), "hostile.rhai", hostile).unwrap();
+    let e = batch(&rule, &states).unwrap_err();
+    assert_eq!((e.index, &e.error.kind), (20, &RuleErrorKind::OperationLimit));
+}
+
+#[test]
+fn script_defining_the_helper_name_still_works() {
+    let src = "fn __kam_on_periods(x) { x }\nfn on_period(state) { [__kam_on_periods(1), 1, 1, state.year] }";
+    let rule = ScriptGrowthRule::load(host(), "clash.rhai", src).unwrap();
+    let states = path_states(30, &[990, 1010]);
+    assert_eq!(batch(&rule, &states).unwrap(), one_by_one(&rule, &states));
+}
+
+#[test]
+fn script_exit_ends_only_its_own_month() {
+    // `exit(value)` makes `value` the call's result: in a batch, that month's result.
+    let src = "fn on_period(s) { if s.month % 5 == 3 { exit([2, 2, 2, s.month]); } [1, 1, 1, s.month] }";
+    let rule = ScriptGrowthRule::load(host(), "exit.rhai", src).unwrap();
+    let states = path_states(24, &[1000]);
+    let got = batch(&rule, &states).unwrap();
+    assert_eq!(got, one_by_one(&rule, &states));
+    assert_eq!(got[8], [dec!(2), dec!(2), dec!(2), dec!(8)]);
 }

@@ -7,7 +7,7 @@ use std::str::FromStr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use kam_core::rules::{GrowthRule, GrowthState, ServiceLineRevenue};
+use kam_core::rules::{GrowthRule, GrowthState, PeriodFactors, ServiceLineRevenue};
 use rand::{Rng, SeedableRng, TryRng};
 use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, StandardNormal};
@@ -376,7 +376,10 @@ struct Scratch {
     year_cells: Vec<f64>,
     /// Difference arrays of linear segments, `(months + 1) × cells × [a, b, am, bm]`.
     lin: Vec<f64>,
-    state: Option<GrowthState>,
+    /// One growth state per month (only when a rule is set), refilled for every path.
+    states: Vec<GrowthState>,
+    /// The rule's factors for the current path.
+    factors: PeriodFactors,
 }
 
 fn cents(x: f64) -> Result<i64, SimError> {
@@ -399,19 +402,26 @@ impl Model {
             by_reg: vec![0.0; 2 * self.n_reg * self.years],
             lin: vec![0.0; 4 * (self.months + 1) * cells],
             year_cells: vec![0.0; 2 * self.years * cells],
-            state: rule.then(|| GrowthState {
-                month: 0,
-                year: 1,
-                volume_index: Decimal::ONE,
-                service_lines: self
-                    .sl_names
-                    .iter()
-                    .map(|n| ServiceLineRevenue {
-                        service_line: n.clone(),
-                        revenue: Decimal::ZERO,
+            states: if rule {
+                (0..self.months)
+                    .map(|t| GrowthState {
+                        month: t as u32,
+                        year: t as u32 / 12 + 1,
+                        volume_index: Decimal::ONE,
+                        service_lines: self
+                            .sl_names
+                            .iter()
+                            .map(|n| ServiceLineRevenue {
+                                service_line: n.clone(),
+                                revenue: Decimal::ZERO,
+                            })
+                            .collect(),
                     })
-                    .collect(),
-            }),
+                    .collect()
+            } else {
+                Vec::new()
+            },
+            factors: PeriodFactors::new(),
         }
     }
 
@@ -543,20 +553,36 @@ impl Model {
             }
         }
 
-        if let (Some(rule), Some(state)) = (rule, sc.state.as_mut()) {
-            for t in 0..m {
-                let month = t as u32;
-                state.month = month;
-                state.year = month / 12 + 1;
+        if let Some(rule) = rule {
+            // A month's factors scale only that month, so all months' states are built
+            // from the unscaled revenue first and the rule sees the path as one batch.
+            for (t, state) in sc.states.iter_mut().enumerate() {
                 state.volume_index = Decimal::from_i128_with_scale((sc.volume[t] * 1e6).round() as i128, 6);
                 for (s, slr) in state.service_lines.iter_mut().enumerate() {
                     let base = t * cells + s * n_reg;
                     let tot: f64 = sc.rev[base..base + n_reg].iter().sum();
                     slr.revenue = Decimal::from_i128_with_scale(i128::from(cents(tot)?), 2);
                 }
-                let factors =
-                    rule.on_period(state)
-                        .map_err(|source| SimError::Rule { path, month, source })?;
+            }
+            sc.factors.clear();
+            rule.on_periods(&sc.states, &mut sc.factors)
+                .map_err(|e| SimError::Rule {
+                    path,
+                    month: sc.states.get(e.index).map_or(e.index as u32, |s| s.month),
+                    source: e.error,
+                })?;
+            if sc.factors.len() > m {
+                return Err(SimError::RuleBatch {
+                    rule: rule.name().to_owned(),
+                    path,
+                    got: sc.factors.len(),
+                    expected: m,
+                });
+            }
+            for t in 0..m {
+                let month = t as u32;
+                // A month without factors is reported as zero factors for that month.
+                let factors = sc.factors.get(t).unwrap_or(&[]);
                 if factors.len() != self.n_sl {
                     return Err(SimError::RuleShape {
                         rule: rule.name().to_owned(),

@@ -213,6 +213,18 @@ pub enum SimError {
         /// Service lines.
         expected: usize,
     },
+    /// A growth rule's batch call returned factors for more months than it was given.
+    #[error("rule {rule:?} at path {path}: returned factors for {got} months for a path of {expected}")]
+    RuleBatch {
+        /// The rule's name.
+        rule: String,
+        /// Path index.
+        path: u64,
+        /// Months with factors returned.
+        got: usize,
+        /// Months in the path.
+        expected: usize,
+    },
     /// Bad run options (zero paths, a shard like `3/2`, zero threads).
     #[error("run options: {0}")]
     Options(String),

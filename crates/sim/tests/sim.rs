@@ -5,9 +5,12 @@
 use std::sync::Arc;
 
 use kam_core::growth::Pipeline;
-use kam_core::rules::{FnGrowthRule, GrowthState, RuleError};
+use kam_core::rules::{
+    FnGrowthRule, GrowthRule, GrowthState, PeriodError, PeriodFactors, RuleError, RuleErrorKind, RuleHost,
+};
 use kam_sim::scenario::{Scenario, ScenarioError, parse_scenario};
 use kam_sim::{ModelError, RunOptions, Shard, SimError, Summary, run, simulate_pipeline, tornado};
+use proptest::prelude::*;
 use rust_decimal::Decimal;
 use rust_decimal_macros::dec;
 
@@ -402,6 +405,143 @@ fn growth_rule_scales_service_lines() {
     });
     let e = run(&s, &RunOptions::new(10, 5).threads(1).rule(Arc::new(failing))).unwrap_err();
     assert!(matches!(e, SimError::Rule { month: 13, .. }), "{e}");
+}
+
+/// A rule written with its own batch method (the engine calls `on_periods` once per path):
+/// zero factors in the months of the `zero_months` bit set, `periods` says for how many
+/// months it returns factors (to prove the engine checks the shape), `fail_at` a month
+/// it refuses.
+struct Batched {
+    zero_months: u64,
+    periods: fn(usize) -> usize,
+    fail_at: Option<u32>,
+}
+
+impl GrowthRule for Batched {
+    fn name(&self) -> &str {
+        "batched"
+    }
+    fn on_period(&self, state: &GrowthState) -> Result<Vec<Decimal>, RuleError> {
+        if Some(state.month) == self.fail_at {
+            return Err(RuleError::new(
+                "batched",
+                RuleHost::Native,
+                RuleErrorKind::Failed,
+                "refused",
+            ));
+        }
+        let zero = self.zero_months >> state.month & 1 == 1;
+        Ok(vec![
+            if zero { Decimal::ZERO } else { Decimal::ONE };
+            state.service_lines.len()
+        ])
+    }
+    fn on_periods(&self, states: &[GrowthState], out: &mut PeriodFactors) -> Result<(), PeriodError> {
+        let n = (self.periods)(states.len());
+        for (index, state) in states.iter().cycle().take(n).enumerate() {
+            let f = self
+                .on_period(state)
+                .map_err(|error| PeriodError { index, error })?;
+            out.push(&f);
+        }
+        Ok(())
+    }
+}
+
+fn batched(zero_months: u64) -> Batched {
+    Batched {
+        zero_months,
+        periods: |n| n,
+        fail_at: None,
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(16))]
+
+    /// Month t's factors scale month t only: zeroing a random set of months empties
+    /// exactly those months of the fan chart and leaves every other month as without a
+    /// rule, whether the rule batches itself or goes month by month.
+    #[test]
+    fn factors_apply_to_their_own_month(zero_months in 0u64..(1 << 24)) {
+        let s = small();
+        let plain = run(&s, &RunOptions::new(200, 9)).unwrap().results().unwrap();
+        let per_month = FnGrowthRule::new("zero", move |st: &GrowthState| {
+            let zero = zero_months >> st.month & 1 == 1;
+            Ok(vec![if zero { Decimal::ZERO } else { Decimal::ONE }; st.service_lines.len()])
+        });
+        let by_month = run(&s, &RunOptions::new(200, 9).rule(Arc::new(per_month))).unwrap().results().unwrap();
+        let by_batch = run(&s, &RunOptions::new(200, 9).rule(Arc::new(batched(zero_months))))
+            .unwrap()
+            .results()
+            .unwrap();
+        prop_assert_eq!(&by_batch.fan_chart, &by_month.fan_chart);
+        for (band, base) in by_month.fan_chart.iter().zip(&plain.fan_chart) {
+            if zero_months >> band.month & 1 == 1 {
+                prop_assert_eq!(band.p90, Decimal::ZERO, "month {}", band.month);
+            } else {
+                prop_assert_eq!(band, base);
+            }
+        }
+    }
+}
+
+#[test]
+fn batch_errors_name_the_month() {
+    let s = small();
+    let failing = Batched {
+        fail_at: Some(17),
+        ..batched(0)
+    };
+    let e = run(&s, &RunOptions::new(10, 5).threads(1).rule(Arc::new(failing))).unwrap_err();
+    assert!(
+        matches!(
+            e,
+            SimError::Rule {
+                path: 0,
+                month: 17,
+                ..
+            }
+        ),
+        "{e}"
+    );
+    assert!(e.to_string().contains("month 17"), "{e}");
+
+    // Factors for too few months: the first month without any is named.
+    let short = Batched {
+        periods: |n| n - 4,
+        ..batched(0)
+    };
+    let e = run(&s, &RunOptions::new(10, 5).threads(1).rule(Arc::new(short))).unwrap_err();
+    assert!(
+        matches!(
+            e,
+            SimError::RuleShape {
+                month: 20,
+                got: 0,
+                expected: 2,
+                ..
+            }
+        ),
+        "{e}"
+    );
+    // Too many: the batch as a whole is refused.
+    let long = Batched {
+        periods: |n| n + 1,
+        ..batched(0)
+    };
+    let e = run(&s, &RunOptions::new(10, 5).threads(1).rule(Arc::new(long))).unwrap_err();
+    assert!(
+        matches!(
+            e,
+            SimError::RuleBatch {
+                got: 25,
+                expected: 24,
+                ..
+            }
+        ),
+        "{e}"
+    );
 }
 
 #[test]

@@ -4,8 +4,8 @@
 
 use std::sync::Arc;
 
-use kam_core::rules::{AlertInput, GrowthState, MeasureInput, PricingInput, PricingLine, ServiceLineRevenue};
-use rhai::{Array, Dynamic, INT};
+use kam_core::rules::{AlertInput, GrowthState, MeasureInput, PricingInput, PricingLine};
+use rhai::{Array, Dynamic, INT, ImmutableString};
 use rust_decimal::Decimal;
 
 use super::Api;
@@ -26,13 +26,90 @@ pub struct QuoteInput {
 #[derive(Debug, Clone)]
 pub struct QuoteLine(pub PricingLine);
 
-/// The state a growth rule's `on_period(state)` receives.
+/// The state a growth rule's `on_period(state)` receives: one month of a batch whose
+/// data all its months share (cloning a state is a pointer copy, and service-line names
+/// are shared strings, so reading them copies no text).
 #[derive(Debug, Clone)]
-pub struct PeriodState(pub Arc<GrowthState>);
+pub struct PeriodState {
+    batch: Arc<PeriodBatch>,
+    index: usize,
+}
+
+/// The months of one growth-rule call, converted once for the script.
+#[derive(Debug)]
+struct PeriodBatch {
+    months: Vec<Month>,
+    lines: Vec<ServiceLine>,
+}
+
+#[derive(Debug)]
+struct Month {
+    month: u32,
+    year: u32,
+    volume_index: Decimal,
+    /// End of this month's entries in `PeriodBatch::lines`.
+    lines_end: usize,
+}
+
+impl PeriodState {
+    /// The script values of `states`, in order, sharing one copy of their data. A service
+    /// line name equal to the previous state's name at the same position is shared.
+    pub fn batch(states: &[GrowthState]) -> Vec<Dynamic> {
+        let mut lines: Vec<ServiceLine> =
+            Vec::with_capacity(states.iter().map(|s| s.service_lines.len()).sum());
+        let mut months = Vec::with_capacity(states.len());
+        let mut prev_start = 0;
+        for s in states {
+            let start = lines.len();
+            for (j, l) in s.service_lines.iter().enumerate() {
+                let name = match lines.get(prev_start + j) {
+                    Some(p) if prev_start + j < start && p.name.as_str() == l.service_line => p.name.clone(),
+                    _ => ImmutableString::from(l.service_line.as_str()),
+                };
+                lines.push(ServiceLine {
+                    name,
+                    revenue: l.revenue,
+                });
+            }
+            prev_start = start;
+            months.push(Month {
+                month: s.month,
+                year: s.year,
+                volume_index: s.volume_index,
+                lines_end: lines.len(),
+            });
+        }
+        let batch = Arc::new(PeriodBatch { months, lines });
+        (0..states.len())
+            .map(|index| {
+                Dynamic::from(PeriodState {
+                    batch: Arc::clone(&batch),
+                    index,
+                })
+            })
+            .collect()
+    }
+
+    fn month(&self) -> Option<&Month> {
+        self.batch.months.get(self.index)
+    }
+
+    fn service_lines(&self) -> &[ServiceLine] {
+        let end = self.month().map_or(0, |m| m.lines_end);
+        let start = match self.index.checked_sub(1) {
+            Some(p) => self.batch.months.get(p).map_or(0, |m| m.lines_end),
+            None => 0,
+        };
+        self.batch.lines.get(start..end).unwrap_or(&[])
+    }
+}
 
 /// One service line of a [`PeriodState`].
 #[derive(Debug, Clone)]
-pub struct ServiceLine(pub ServiceLineRevenue);
+pub struct ServiceLine {
+    name: ImmutableString,
+    revenue: Decimal,
+}
 
 /// The measure a scoring rule's `score(measure)` receives.
 #[derive(Debug, Clone)]
@@ -114,40 +191,35 @@ pub(crate) fn register(api: &mut Api<'_>) {
         "month",
         "int",
         "Month index from the start, 0-based.",
-        |s| INT::from(s.0.month),
+        |s| s.month().map_or(0, |m| INT::from(m.month)),
     );
     api.getter::<PeriodState, INT>("GrowthState", "year", "int", "Contract year, 1-based.", |s| {
-        INT::from(s.0.year)
+        s.month().map_or(0, |m| INT::from(m.year))
     });
     api.getter::<PeriodState, Decimal>(
         "GrowthState",
         "volume_index",
         "decimal",
         "The customer volume index this month (1 = plan).",
-        |s| s.0.volume_index,
+        |s| s.month().map_or(Decimal::ZERO, |m| m.volume_index),
     );
     api.getter::<PeriodState, Array>(
         "GrowthState",
         "service_lines",
         "array",
         "Revenue by service line (ServiceLine values), in a fixed order.",
-        |s| {
-            s.0.service_lines
-                .iter()
-                .map(|l| Dynamic::from(ServiceLine(l.clone())))
-                .collect()
-        },
+        |s| s.service_lines().iter().cloned().map(Dynamic::from).collect(),
     );
     api.ty::<ServiceLine>("ServiceLine", "One service line's revenue in a GrowthState.");
-    api.getter::<ServiceLine, String>(
+    api.getter::<ServiceLine, ImmutableString>(
         "ServiceLine",
         "service_line",
         "string",
         "Service line name.",
-        |l| l.0.service_line.clone(),
+        |l| l.name.clone(),
     );
     api.getter::<ServiceLine, Decimal>("ServiceLine", "revenue", "decimal", "Revenue this month.", |l| {
-        l.0.revenue
+        l.revenue
     });
 
     api.ty::<Measure>(
