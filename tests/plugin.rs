@@ -10,8 +10,8 @@ use std::sync::OnceLock;
 use kam::core::Direction;
 use kam::core::rules::{
     AlertInput, AlertRule, FnPricingRule, GrowthRule, GrowthState, KpiScoringRule, MeasureInput,
-    PriceAdjustment, PricingInput, PricingLine, PricingRule, RuleError, RuleErrorKind, RuleHost,
-    ServiceLineRevenue,
+    PeriodFactors, PriceAdjustment, PricingInput, PricingLine, PricingRule, RuleError, RuleErrorKind,
+    RuleHost, ServiceLineRevenue,
 };
 use kam_plugin::{LogStream, PluginHost, PluginLimits, PricingPlugin};
 use proptest::prelude::*;
@@ -238,6 +238,84 @@ fn oem_growth_native_equals_plugin_for_every_contract_year() {
     assert_eq!(plugin.on_period(&empty).unwrap(), Vec::<Decimal>::new());
 }
 
+/// A simulated path's months: contract years 1 to 3, twelve months each.
+fn path_states() -> Vec<GrowthState> {
+    (0..36u32)
+        .map(|month| GrowthState {
+            month,
+            ..growth_state(month / 12 + 1)
+        })
+        .collect()
+}
+
+#[test]
+fn oem_growth_batch_is_one_call_with_the_factors_of_each_month() {
+    let plugin = host()
+        .load_growth("oem-volume-growth", &wasm("oem-volume-growth"))
+        .unwrap();
+    let states = path_states();
+    let mut batch = PeriodFactors::new();
+    plugin.on_periods(&states, &mut batch).unwrap();
+    assert_eq!(batch.len(), states.len());
+    for (state, got) in states.iter().zip(batch.iter()) {
+        assert_eq!(
+            got,
+            plugin.on_period(state).unwrap().as_slice(),
+            "month {}",
+            state.month
+        );
+    }
+    assert_eq!(
+        batch.get(35),
+        Some(&[dec!(1.0609), dec!(1.0609), dec!(1), dec!(1)][..])
+    );
+
+    // A month the rule refuses (1.03^(year-1) overflows in year 5,000) is named by its
+    // index in the batch, and the plugin keeps working.
+    let mut states = path_states();
+    states[7].year = 5_000;
+    let err = plugin.on_periods(&states, &mut PeriodFactors::new()).unwrap_err();
+    assert_eq!(err.index, 7, "{err}");
+    assert_eq!(err.error.kind, RuleErrorKind::Failed, "{err}");
+    assert!(err.error.message.contains("refused state 7"), "{err}");
+    plugin
+        .on_periods(&path_states(), &mut PeriodFactors::new())
+        .unwrap();
+}
+
+#[test]
+fn a_batch_over_the_per_call_fuel_is_rerun_month_by_month_with_the_full_budget() {
+    let bytes = wasm("oem-volume-growth");
+    let states: Vec<GrowthState> = (0..400u32)
+        .map(|month| GrowthState {
+            month,
+            ..growth_state(25)
+        })
+        .collect();
+    // The least fuel (within a factor of two) one month needs: a batch of 400 months
+    // needs far more than one call's worth.
+    let mut fuel = 20_000u64;
+    let plugin = loop {
+        let limits = PluginLimits {
+            fuel,
+            ..PluginLimits::default()
+        };
+        let host = PluginHost::new(limits).unwrap();
+        if let Ok(p) = host.load_growth("oem-volume-growth", &bytes)
+            && p.on_period(&states[0]).is_ok()
+        {
+            break p;
+        }
+        assert!(fuel < 1 << 40, "no fuel limit lets one month run");
+        fuel *= 2;
+    };
+    let mut batch = PeriodFactors::new();
+    plugin.on_periods(&states, &mut batch).unwrap();
+    assert_eq!(batch.len(), 400);
+    let one = plugin.on_period(&states[0]).unwrap();
+    assert!(batch.iter().all(|f| f == one.as_slice()));
+}
+
 // ---------------------------------------------------------------- KPI scoring
 
 fn measure(
@@ -413,7 +491,7 @@ fn a_plugin_for_another_world_is_refused_at_load_time() {
 fn a_plugin_declaring_another_api_version_is_refused_at_load_time() {
     let err = load_error(host().load_pricing("wrong-api-version", &wasm("wrong-api-version")));
     assert!(
-        err.message.contains("\"0.9.0\"") && err.message.contains("kam:rules@0.1.0"),
+        err.message.contains("\"0.9.0\"") && err.message.contains("kam:rules@0.2.0"),
         "{err}"
     );
 }

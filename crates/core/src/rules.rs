@@ -208,14 +208,28 @@ pub trait GrowthRule: Send + Sync {
     /// # Errors
     /// The first month's failure, as [`GrowthRule::on_period`] would report it.
     fn on_periods(&self, states: &[GrowthState], out: &mut PeriodFactors) -> Result<(), PeriodError> {
-        for (index, state) in states.iter().enumerate() {
-            let factors = self
-                .on_period(state)
-                .map_err(|error| PeriodError { index, error })?;
-            out.push(&factors);
-        }
-        Ok(())
+        on_periods_one_by_one(self, states, out)
     }
+}
+
+/// [`GrowthRule::on_periods`] as one [`GrowthRule::on_period`] call per state: the default,
+/// and what a batching host falls back to when a batch as a whole hits a per-call limit
+/// (each month then gets the whole budget, and a failure names its month).
+///
+/// # Errors
+/// The first month's failure, with its index in `states`.
+pub fn on_periods_one_by_one<R: GrowthRule + ?Sized>(
+    rule: &R,
+    states: &[GrowthState],
+    out: &mut PeriodFactors,
+) -> Result<(), PeriodError> {
+    for (index, state) in states.iter().enumerate() {
+        let factors = rule
+            .on_period(state)
+            .map_err(|error| PeriodError { index, error })?;
+        out.push(&factors);
+    }
+    Ok(())
 }
 
 /// A growth rule's failure inside a batch: which state (its index in the batch) and why.

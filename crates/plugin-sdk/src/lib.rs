@@ -1,6 +1,6 @@
 //! # kam-plugin-sdk — write a kam rule plugin in a few lines of Rust
 //!
-//! The guest side of kam's WASM plugins: the `kam:rules@0.1.0` contract (the WIT in the
+//! The guest side of kam's WASM plugins: the `kam:rules@0.2.0` contract (the WIT in the
 //! repository's `wit/`, embedded here as [`RULES_WIT`]), canonical decimal codecs, and
 //! one export macro per rule kind. A plugin implements one small trait over the same
 //! `kam_core::rules` records a native rule sees, and the macro generates the component
@@ -48,7 +48,7 @@ pub use wit_bindgen as __wit_bindgen;
 
 /// The version of the `kam:rules` WIT package this SDK implements; plugins built with
 /// it report this from `meta.api-version`.
-pub const API_VERSION: &str = "0.1.0";
+pub const API_VERSION: &str = "0.2.0";
 
 /// Why a plugin refuses its input: returned to the host as the rule's own error
 /// (`RuleErrorKind::Failed`), with this message.
@@ -214,7 +214,7 @@ pub fn alert_input(
 /// from it, so the WIT text exists once in this crate (checked against `wit/` by a test).
 macro_rules! define_wit {
     ($d:tt, $wit:literal) => {
-        /// The `kam:rules@0.1.0` WIT package this SDK was generated from (identical to
+        /// The `kam:rules@0.2.0` WIT package this SDK was generated from (identical to
         /// `wit/rules.wit` in the kam repository).
         pub const RULES_WIT: &str = $wit;
 
@@ -246,7 +246,7 @@ define_wit!($, r#"/// The contract between kam and its WASM rule plugins.
 ///
 /// Plugins get no files, network, environment, clock or randomness: everything a rule
 /// may use is in its input. A rule refuses an input by returning `err(message)`.
-package kam:rules@0.1.0;
+package kam:rules@0.2.0;
 
 /// Records shared by all rule kinds.
 interface types {
@@ -353,7 +353,7 @@ interface types {
 
 /// What every plugin tells the host about itself.
 interface meta {
-    /// The version of `kam:rules` the plugin was built against, e.g. `0.1.0`. The host
+    /// The version of `kam:rules` the plugin was built against, e.g. `0.2.0`. The host
     /// refuses a plugin whose major.minor differs from its own.
     api-version: func() -> string;
 }
@@ -370,8 +370,22 @@ interface pricing {
 interface growth {
     use types.{growth-state, decimal};
 
+    /// Why a batch failed: the position in the batch of the month that failed, and why.
+    record period-error {
+        /// Index in `states` of the failing month.
+        index: u32,
+        /// The rule's explanation.
+        message: string,
+    }
+
     /// One multiplicative factor per entry of `state.service-lines`, same order.
     on-period: func(state: growth-state) -> result<list<decimal>, string>;
+
+    /// `on-period` for every month of one simulated path (month order): one list of
+    /// factors per state, same order. The host calls this once per path, so the cost of
+    /// crossing the boundary is paid per path rather than per month; it must give the
+    /// same factors as `on-period` state by state.
+    on-periods: func(states: list<growth-state>) -> result<list<list<decimal>>, period-error>;
 }
 
 /// A KPI scoring rule (1 = on target).
@@ -505,36 +519,62 @@ macro_rules! export_growth_rule {
                 }
             }
 
+            fn growth_state(
+                state: wit::GrowthState,
+            ) -> ::std::result::Result<$crate::GrowthState, $crate::PluginError> {
+                let service_lines = state
+                    .service_lines
+                    .into_iter()
+                    .enumerate()
+                    .map(|(i, s)| {
+                        let revenue = $crate::parse_field(&s.revenue, || {
+                            ::std::format!("service_lines[{i}] ({}).revenue", s.service_line)
+                        })?;
+                        Ok($crate::ServiceLineRevenue {
+                            service_line: s.service_line,
+                            revenue,
+                        })
+                    })
+                    .collect::<::std::result::Result<::std::vec::Vec<_>, $crate::PluginError>>()?;
+                Ok($crate::GrowthState {
+                    month: state.month,
+                    year: state.year,
+                    volume_index: $crate::parse_decimal("volume_index", &state.volume_index)?,
+                    service_lines,
+                })
+            }
+
+            fn factors(
+                state: wit::GrowthState,
+            ) -> ::std::result::Result<::std::vec::Vec<::std::string::String>, $crate::PluginError> {
+                let out = <$rule as $crate::GrowthPlugin>::on_period(&growth_state(state)?)?;
+                Ok(out.into_iter().map($crate::format_decimal).collect())
+            }
+
             impl wit::Guest for Adapter {
                 fn on_period(
                     state: wit::GrowthState,
                 ) -> ::std::result::Result<::std::vec::Vec<::std::string::String>, ::std::string::String>
                 {
-                    let run = || -> ::std::result::Result<_, $crate::PluginError> {
-                        let service_lines = state
-                            .service_lines
-                            .into_iter()
-                            .enumerate()
-                            .map(|(i, s)| {
-                                let revenue = $crate::parse_field(&s.revenue, || {
-                                    ::std::format!("service_lines[{i}] ({}).revenue", s.service_line)
-                                })?;
-                                Ok($crate::ServiceLineRevenue {
-                                    service_line: s.service_line,
-                                    revenue,
-                                })
+                    factors(state).map_err(|e| e.0)
+                }
+
+                fn on_periods(
+                    states: ::std::vec::Vec<wit::GrowthState>,
+                ) -> ::std::result::Result<
+                    ::std::vec::Vec<::std::vec::Vec<::std::string::String>>,
+                    wit::PeriodError,
+                > {
+                    states
+                        .into_iter()
+                        .enumerate()
+                        .map(|(i, state)| {
+                            factors(state).map_err(|e| wit::PeriodError {
+                                index: u32::try_from(i).unwrap_or(u32::MAX),
+                                message: e.0,
                             })
-                            .collect::<::std::result::Result<::std::vec::Vec<_>, $crate::PluginError>>()?;
-                        let input = $crate::GrowthState {
-                            month: state.month,
-                            year: state.year,
-                            volume_index: $crate::parse_decimal("volume_index", &state.volume_index)?,
-                            service_lines,
-                        };
-                        let out = <$rule as $crate::GrowthPlugin>::on_period(&input)?;
-                        Ok(out.into_iter().map($crate::format_decimal).collect())
-                    };
-                    run().map_err(|e| e.0)
+                        })
+                        .collect()
                 }
             }
 

@@ -16,7 +16,7 @@ use crate::sandbox::{self, EpochTicker, Pipes, Sandbox};
 use crate::{PluginLimits, RuleKind};
 
 /// The `kam:rules` version this host implements.
-pub const API_VERSION: &str = "0.1.0";
+pub const API_VERSION: &str = "0.2.0";
 
 /// The host could not be set up (engine configuration or the epoch thread).
 #[derive(Debug, thiserror::Error)]

@@ -1,6 +1,6 @@
 //! # kam-plugin — WASM rule plugins under hard limits
 //!
-//! The host for kam's WASM plugins: components built for the `kam:rules@0.1.0` WIT
+//! The host for kam's WASM plugins: components built for the `kam:rules@0.2.0` WIT
 //! package (`wit/rules.wit`, one world per rule kind) run in wasmtime and implement the
 //! same [`kam_core::rules`] traits as native and Rhai rules, so pricing, simulation and
 //! scorecards call them without knowing they are WASM.

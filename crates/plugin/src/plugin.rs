@@ -4,8 +4,9 @@ use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
 
 use kam_core::rules::{
-    AlertDecision, AlertInput, AlertRule, GrowthRule, GrowthState, KpiScoringRule, MeasureInput,
-    PriceAdjustment, PricingInput, PricingRule, RuleError, RuleErrorKind, RuleHost, check_batch_len,
+    AlertDecision, AlertInput, AlertRule, GrowthRule, GrowthState, KpiScoringRule, MeasureInput, PeriodError,
+    PeriodFactors, PriceAdjustment, PricingInput, PricingRule, RuleError, RuleErrorKind, RuleHost,
+    check_batch_len, on_periods_one_by_one,
 };
 use kam_core::{Decimal, Direction};
 use wasmtime::component::InstancePre;
@@ -300,28 +301,80 @@ impl GrowthRule for GrowthPlugin {
     }
 
     fn on_period(&self, state: &GrowthState) -> Result<Vec<Decimal>, RuleError> {
-        use growth::kam::rules::types as t;
-        let input = t::GrowthState {
-            month: state.month,
-            year: state.year,
-            volume_index: to_wit(state.volume_index),
-            service_lines: state
-                .service_lines
-                .iter()
-                .map(|s| t::ServiceLineRevenue {
-                    service_line: s.service_line.clone(),
-                    revenue: to_wit(s.revenue),
-                })
-                .collect(),
-        };
+        let input = growth_state(state);
         let out = self.loaded.call("on-period", |store| {
             let b = self.pre.instantiate(&mut *store)?;
             b.kam_rules_growth().call_on_period(store, &input)
         })?;
+        self.factors(state, &out, "on-period")
+    }
+
+    /// One component call for the whole path. If the batch as a whole fails (a trap, or
+    /// the per-call fuel or deadline spent over many months), the months are re-run one
+    /// call each, so every month keeps the full per-call budget and a failure names its
+    /// month — the same outcome as calling `on-period` month by month.
+    fn on_periods(&self, states: &[GrowthState], out: &mut PeriodFactors) -> Result<(), PeriodError> {
+        let inputs: Vec<_> = states.iter().map(growth_state).collect();
+        let batch = self.loaded.call("on-periods", |store| {
+            let b = self.pre.instantiate(&mut *store)?;
+            // A refusal carries the failing month's index: pass it through untouched.
+            b.kam_rules_growth().call_on_periods(store, &inputs).map(Ok)
+        });
+        let lists = match batch {
+            Ok(Ok(lists)) => lists,
+            Ok(Err(refusal)) => {
+                let index = usize::try_from(refusal.index).unwrap_or(usize::MAX);
+                if index >= states.len() {
+                    return Err(PeriodError {
+                        index: 0,
+                        error: bad_return(
+                            &self.loaded,
+                            "on-periods",
+                            format!("an error for state {index} of a batch of {}", states.len()),
+                        ),
+                    });
+                }
+                return Err(PeriodError {
+                    index,
+                    error: self.loaded.error(
+                        RuleErrorKind::Failed,
+                        format!(
+                            "{}.on-periods refused state {index}: {}",
+                            self.loaded.kind.interface(),
+                            refusal.message
+                        ),
+                    ),
+                });
+            }
+            Err(_) => return on_periods_one_by_one(self, states, out),
+        };
+        if lists.len() != states.len() {
+            return Err(PeriodError {
+                index: lists.len().min(states.len().saturating_sub(1)),
+                error: bad_return(
+                    &self.loaded,
+                    "on-periods",
+                    format!("{} lists of factors for {} states", lists.len(), states.len()),
+                ),
+            });
+        }
+        for (index, (state, list)) in states.iter().zip(&lists).enumerate() {
+            let factors = self
+                .factors(state, list, "on-periods")
+                .map_err(|error| PeriodError { index, error })?;
+            out.push(&factors);
+        }
+        Ok(())
+    }
+}
+
+impl GrowthPlugin {
+    /// Checks and parses one state's factors.
+    fn factors(&self, state: &GrowthState, out: &[String], what: &str) -> Result<Vec<Decimal>, RuleError> {
         check_batch_len(
             &self.loaded.name,
             RuleHost::Plugin,
-            &out,
+            out,
             state.service_lines.len(),
         )?;
         out.iter()
@@ -333,9 +386,26 @@ impl GrowthRule for GrowthPlugin {
                         state.service_lines.get(i).map_or("?", |s| &s.service_line)
                     )
                 };
-                from_wit(f, field).map_err(|e| bad_return(&self.loaded, "on-period", e))
+                from_wit(f, field).map_err(|e| bad_return(&self.loaded, what, e))
             })
             .collect()
+    }
+}
+
+fn growth_state(state: &GrowthState) -> growth::kam::rules::types::GrowthState {
+    use growth::kam::rules::types as t;
+    t::GrowthState {
+        month: state.month,
+        year: state.year,
+        volume_index: to_wit(state.volume_index),
+        service_lines: state
+            .service_lines
+            .iter()
+            .map(|s| t::ServiceLineRevenue {
+                service_line: s.service_line.clone(),
+                revenue: to_wit(s.revenue),
+            })
+            .collect(),
     }
 }
 
