@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex};
 use kam_core::rules::{RuleError, RuleErrorKind, RuleHost};
 use sha2::{Digest, Sha256};
 use wasmtime::component::{Component, InstancePre, Linker};
-use wasmtime::{Config, Engine, Store};
+use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Store};
 
 use crate::plugin::{AlertPlugin, GrowthPlugin, KpiScoringPlugin, Loaded, PricingPlugin};
 use crate::sandbox::{self, EpochTicker, Pipes, Sandbox};
@@ -17,6 +17,13 @@ use crate::{PluginLimits, RuleKind};
 
 /// The `kam:rules` version this host implements.
 pub const API_VERSION: &str = "0.2.0";
+
+/// Plugin calls that may run at once on one host (one instance each), e.g. one per
+/// simulation thread. Each slot reserves address space only; pages are committed as used.
+const POOL_SLOTS: u32 = 64;
+
+/// Bytes of a recycled linear memory (and table) cleared in place between calls.
+const KEEP_RESIDENT: usize = 2 << 20;
 
 /// The host could not be set up (engine configuration or the epoch thread).
 #[derive(Debug, thiserror::Error)]
@@ -117,6 +124,22 @@ impl PluginHost {
         config.epoch_interruption(true);
         config.max_wasm_stack(limits.max_wasm_stack);
         config.wasm_component_model(true);
+        // Every call gets a fresh instance (no state survives between calls, so results do
+        // not depend on which thread ran what). The pooling allocator recycles pre-mapped
+        // slots for them: on-demand allocation costs an mmap and munmap of the linear memory
+        // per call, which dominated a simulation calling a growth plugin once per path.
+        let mut pool = PoolingAllocationConfig::default();
+        pool.total_component_instances(POOL_SLOTS)
+            .total_core_instances(POOL_SLOTS)
+            .total_memories(POOL_SLOTS)
+            .total_tables(POOL_SLOTS)
+            .max_memory_size(limits.memory_bytes)
+            // Reset the first pages of a recycled memory in place instead of returning them
+            // to the kernel: madvise, page faults and TLB shootdowns per call cost far more
+            // than clearing what a rule's call typically touches.
+            .linear_memory_keep_resident(KEEP_RESIDENT)
+            .table_keep_resident(KEEP_RESIDENT);
+        config.allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
         let engine = Engine::new(&config).map_err(|e| HostError::Engine(e.to_string()))?;
         let mut linker = Linker::new(&engine);
         sandbox::add_wasi(&mut linker).map_err(|e| HostError::Engine(e.to_string()))?;
