@@ -729,3 +729,21 @@ fn simulate_refuses_a_pricing_plugin_listed_as_growth() {
         "{err}"
     );
 }
+
+#[test]
+fn a_reader_that_closes_the_pipe_early_is_not_an_error() {
+    use std::process::Stdio;
+    // `kam api | head -1` where `head` has already gone: every write hits a closed pipe.
+    // kam must stop writing quietly instead of panicking.
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    let out = Command::new(env!("CARGO_BIN_EXE_kam"))
+        .arg("api")
+        .stdout(writer)
+        .stderr(Stdio::piped())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{:?}: {stderr}", out.status);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}

@@ -20,18 +20,18 @@ pub fn run(args: &ApiArgs) -> Result<(), CliError> {
             .engine()
             .gen_fn_metadata_to_json(false)
             .map_err(|e| CliError::Input(format!("API metadata: {e}")))?;
-        println!("{json}");
+        super::outln!("{json}");
         return Ok(());
     }
     let mut section = "";
     for entry in host.api() {
         if entry.section != section {
             section = entry.section;
-            println!("\n## {section}\n");
+            super::outln!("\n## {section}\n");
         }
-        println!("{}", entry.signature);
+        super::outln!("{}", entry.signature);
         for line in entry.doc.lines() {
-            println!("    {line}");
+            super::outln!("    {line}");
         }
     }
     Ok(())

@@ -77,13 +77,14 @@ pub fn run(args: &DemoArgs) -> Result<(), CliError> {
     let start = Instant::now();
     let demo = build(args.paths, args.seed)?;
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&demo).map_err(input)?);
+        super::outln!("{}", serde_json::to_string_pretty(&demo).map_err(input)?);
         return Ok(());
     }
     let rule = "─".repeat(78);
-    println!(
+    super::outln!(
         "kam demo — {} (fictional sample), as of {}",
-        demo.account, demo.as_of
+        demo.account,
+        demo.as_of
     );
     let sections: [(&str, &dyn std::fmt::Display); 7] = [
         ("1. Account plan integrity", &demo.plan),
@@ -98,11 +99,11 @@ pub fn run(args: &DemoArgs) -> Result<(), CliError> {
         ("7. Growth P10 / P50 / P90 against target", &demo.growth),
     ];
     for (title, body) in sections {
-        println!("{rule}\n{title}\n{rule}");
-        print!("{body}");
+        super::outln!("{rule}\n{title}\n{rule}");
+        super::out!("{body}");
     }
     for n in &demo.plugins {
-        println!("note: {n}");
+        super::outln!("note: {n}");
     }
     eprintln!("done in {} ms", start.elapsed().as_millis());
     Ok(())

@@ -332,7 +332,7 @@ pub fn run(args: &ReportArgs) -> Result<(), CliError> {
     let report = plugins.finish(build(&dir, args.paths, args.seed, &plugins))?;
     let html = render_html(&report).map_err(input)?;
     write(&args.output, &html)?;
-    println!(
+    super::outln!(
         "wrote {} ({} KB, {} KPI trends, {} pipeline deals, {} open actions)",
         args.output.display(),
         html.len() / 1024,

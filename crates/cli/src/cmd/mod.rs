@@ -20,12 +20,45 @@ use crate::account_dir::{AccountDir, Manifest};
 use crate::analysis::input;
 use crate::error::CliError;
 
+/// Writes `text` to stdout. A reader that closes the pipe early (`kam price DIR | head`)
+/// is not an error: the rest of the output is dropped and the command still succeeds.
+///
+/// # Errors
+/// Any other write error.
+pub fn write_out(text: &str) -> Result<(), CliError> {
+    use std::io::Write;
+    let mut stdout = std::io::stdout().lock();
+    match stdout.write_all(text.as_bytes()).and_then(|()| stdout.flush()) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(CliError::Io {
+            path: "standard output".into(),
+            source: e,
+        }),
+        _ => Ok(()),
+    }
+}
+
+/// `print!` to stdout through [`write_out`] (returns early with its error).
+macro_rules! out {
+    ($($arg:tt)*) => {
+        $crate::cmd::write_out(&format!($($arg)*))?
+    };
+}
+
+/// `println!` to stdout through [`write_out`] (returns early with its error).
+macro_rules! outln {
+    ($($arg:tt)*) => {
+        $crate::cmd::write_out(&format!("{}\n", format_args!($($arg)*)))?
+    };
+}
+
+pub(crate) use {out, outln};
+
 /// Prints `value` as pretty JSON (fields in declaration order) or as its table.
 pub fn emit<T: Serialize + std::fmt::Display>(value: &T, json: bool) -> Result<(), CliError> {
     if json {
-        println!("{}", serde_json::to_string_pretty(value).map_err(input)?);
+        outln!("{}", serde_json::to_string_pretty(value).map_err(input)?);
     } else {
-        print!("{value}");
+        out!("{value}");
     }
     Ok(())
 }

@@ -61,11 +61,11 @@ pub fn run(args: &PlanArgs) -> Result<(), CliError> {
             let tb = files::read_text(b).map_err(input)?;
             let diff = analysis::plan_diff(&a.display().to_string(), &ta, &b.display().to_string(), &tb)?;
             if *json {
-                println!("{}", serde_json::to_string_pretty(&diff).map_err(input)?);
+                super::outln!("{}", serde_json::to_string_pretty(&diff).map_err(input)?);
             } else if diff.is_empty() {
-                println!("no changes");
+                super::outln!("no changes");
             } else {
-                print!("{}", render_diff(&diff));
+                super::out!("{}", render_diff(&diff));
             }
             Ok(())
         }

@@ -43,7 +43,7 @@ pub fn run(args: &RunArgs) -> Result<(), CliError> {
         .map_err(|e| CliError::Script(e.render()))?;
     let value = host.run(&script).map_err(|e| CliError::Script(e.render()))?;
     if args.print_result && !value.is_unit() {
-        println!("{value}");
+        super::outln!("{value}");
     }
     Ok(())
 }

@@ -74,9 +74,9 @@ fn parse_shard(s: &str) -> Result<Shard, CliError> {
 fn print(summary: &Summary, json: bool) -> Result<(), CliError> {
     let results = summary.results().map_err(input)?;
     if json {
-        println!("{}", results.to_json().map_err(input)?);
+        super::outln!("{}", results.to_json().map_err(input)?);
     } else {
-        print!("{}", growth_report(&results));
+        super::out!("{}", growth_report(&results));
     }
     Ok(())
 }
@@ -138,7 +138,7 @@ pub fn run(args: &SimulateArgs) -> Result<(), CliError> {
     bar.finish_and_clear();
     let summary = plugins.finish(summary)?;
     if args.shard.is_some() {
-        println!("{}", summary.to_shard_json().map_err(input)?);
+        super::outln!("{}", summary.to_shard_json().map_err(input)?);
         return Ok(());
     }
     print(&summary, args.json)
