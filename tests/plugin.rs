@@ -9,9 +9,9 @@ use std::sync::OnceLock;
 
 use kam::core::Direction;
 use kam::core::rules::{
-    AlertInput, AlertRule, FnPricingRule, GrowthRule, GrowthState, KpiScoringRule, MeasureInput,
-    PeriodFactors, PriceAdjustment, PricingInput, PricingLine, PricingRule, RuleError, RuleErrorKind,
-    RuleHost, ServiceLineRevenue,
+    AlertInput, AlertRule, FnPricingRule, GrowthRule, GrowthState, KpiScoringRule, PeriodFactors,
+    PriceAdjustment, PricingInput, PricingLine, PricingRule, RuleError, RuleErrorKind, RuleHost,
+    ServiceLineRevenue,
 };
 use kam_plugin::{LogStream, PluginHost, PluginLimits, PricingPlugin};
 use proptest::prelude::*;
@@ -19,6 +19,7 @@ use rust_decimal::Decimal;
 use rust_decimal_macros::dec;
 use support::canonical::{native_band_score, native_oem_growth, native_volume_rebate};
 use support::guests::wasm;
+use support::vectors::{measure, qbr_measures};
 
 fn host() -> &'static PluginHost {
     static HOST: OnceLock<PluginHost> = OnceLock::new();
@@ -317,46 +318,6 @@ fn a_batch_over_the_per_call_fuel_is_rerun_month_by_month_with_the_full_budget()
 }
 
 // ---------------------------------------------------------------- KPI scoring
-
-fn measure(
-    name: &str,
-    actual: Decimal,
-    target: Decimal,
-    direction: Direction,
-    red: Option<Decimal>,
-) -> MeasureInput {
-    MeasureInput {
-        name: name.into(),
-        actual,
-        target,
-        direction,
-        red,
-    }
-}
-
-/// Source: shared/vectors/scorecard.toml [qbr] (ratio scores, capped at 1.10).
-fn qbr_measures() -> Vec<(MeasureInput, Decimal)> {
-    use Direction::{HigherIsBetter as H, LowerIsBetter as L};
-    vec![
-        (measure("OTIF %", dec!(97.8), dec!(98.5), H, None), dec!(0.99289)),
-        (
-            measure("Inventory accuracy %", dec!(99.2), dec!(99.5), H, None),
-            dec!(0.99698),
-        ),
-        (
-            measure("Dock-to-stock hours", dec!(20), dec!(24), L, None),
-            dec!(1.10000),
-        ),
-        (
-            measure("Damage ppm", dec!(180), dec!(150), L, None),
-            dec!(0.83333),
-        ),
-        (
-            measure("Cost per line", dec!(0.66), dec!(0.65), L, None),
-            dec!(0.98485),
-        ),
-    ]
-}
 
 #[test]
 fn band_kpi_score_matches_the_qbr_vector_and_native() {

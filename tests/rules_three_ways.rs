@@ -12,8 +12,8 @@ use kam::core::Direction;
 use kam::core::money::Currency;
 use kam::core::pricing::{RateCard, Tier, TierMethod};
 use kam::core::rules::{
-    GrowthRule, GrowthState, KpiScoringRule, MeasureInput, PeriodFactors, PriceAdjustment, PricingInput,
-    PricingRule, ServiceLineRevenue,
+    GrowthRule, GrowthState, KpiScoringRule, PeriodFactors, PriceAdjustment, PricingInput, PricingRule,
+    ServiceLineRevenue,
 };
 use kam_plugin::{PluginHost, PluginLimits};
 use kam_script::{ScriptGrowthRule, ScriptHost, ScriptKpiScoringRule, ScriptPricingRule};
@@ -21,6 +21,7 @@ use rust_decimal::Decimal;
 use rust_decimal_macros::dec;
 use support::canonical::{native_band_score, native_oem_growth, native_volume_rebate};
 use support::guests::wasm;
+use support::vectors::{measure, qbr_measures};
 
 fn script_host() -> Arc<ScriptHost> {
     Arc::new(ScriptHost::default())
@@ -225,75 +226,21 @@ fn band_kpi_score_is_identical_native_rhai_wasm() {
         .load_kpi_scoring("band-kpi-score", &wasm("band-kpi-score"))
         .unwrap();
 
-    // Source: shared/vectors/scorecard.toml [qbr].measures, plus red thresholds.
-    let m = |name: &str, actual, target, direction, red| MeasureInput {
-        name: name.into(),
-        actual,
-        target,
-        direction,
-        red,
-    };
-    let measures = vec![
-        m("OTIF %", dec!(97.8), dec!(98.5), Direction::HigherIsBetter, None),
-        m(
-            "Inventory accuracy %",
-            dec!(99.2),
-            dec!(99.5),
-            Direction::HigherIsBetter,
-            None,
-        ),
-        m(
-            "Dock-to-stock hours",
-            dec!(20),
-            dec!(24),
-            Direction::LowerIsBetter,
-            None,
-        ),
-        m("Damage ppm", dec!(180), dec!(150), Direction::LowerIsBetter, None),
-        m(
-            "Cost per line",
-            dec!(0.66),
-            dec!(0.65),
-            Direction::LowerIsBetter,
-            None,
-        ),
-        m(
-            "OTIF % (band)",
-            dec!(97.8),
-            dec!(98.5),
-            Direction::HigherIsBetter,
-            Some(dec!(95)),
-        ),
-        m(
-            "Damage ppm (band)",
-            dec!(180),
-            dec!(150),
-            Direction::LowerIsBetter,
-            Some(dec!(250)),
-        ),
-        m(
-            "Below red",
-            dec!(90),
-            dec!(98.5),
-            Direction::HigherIsBetter,
-            Some(dec!(95)),
-        ),
-    ];
+    // Source: shared/vectors/scorecard.toml [qbr].measures, plus band-scored measures with
+    // red thresholds.
+    use Direction::{HigherIsBetter as H, LowerIsBetter as L};
+    let (mut measures, vector): (Vec<_>, Vec<_>) = qbr_measures().into_iter().unzip();
+    measures.extend([
+        measure("OTIF % (band)", dec!(97.8), dec!(98.5), H, Some(dec!(95))),
+        measure("Damage ppm (band)", dec!(180), dec!(150), L, Some(dec!(250))),
+        measure("Below red", dec!(90), dec!(98.5), H, Some(dec!(95))),
+    ]);
     let norm = |v: Vec<Decimal>| v.into_iter().map(|d| d.normalize()).collect::<Vec<_>>();
     let n = norm(native.score(&measures).unwrap());
     assert_eq!(n, norm(script.score(&measures).unwrap()), "native vs Rhai");
     assert_eq!(n, norm(plugin.score(&measures).unwrap()), "native vs WASM");
     // Source: shared/vectors/scorecard.toml [qbr] score_5dp.
     let five = |d: Decimal| d.round_dp(5);
-    assert_eq!(
-        n[..5].iter().map(|d| five(*d)).collect::<Vec<_>>(),
-        vec![
-            dec!(0.99289),
-            dec!(0.99698),
-            dec!(1.10000),
-            dec!(0.83333),
-            dec!(0.98485)
-        ]
-    );
+    assert_eq!(n[..5].iter().map(|d| five(*d)).collect::<Vec<_>>(), vector);
     assert_eq!(n[7], Decimal::ZERO);
 }
