@@ -41,7 +41,7 @@ use kam_core::money::Money;
 use kam_core::rules::{
     AlertDecision, AlertInput, AlertRule, GrowthRule, GrowthState, KpiScoringRule, MeasureInput, PeriodError,
     PeriodFactors, PriceAdjustment, PricingInput, PricingRule, RuleError, RuleErrorKind, RuleHost,
-    check_batch_len,
+    check_batch_len, on_periods_one_by_one,
 };
 use rhai::{Dynamic, EvalAltResult, Position};
 use rust_decimal::Decimal;
@@ -312,13 +312,7 @@ impl GrowthRule for ScriptGrowthRule {
 
     fn on_periods(&self, states: &[GrowthState], out: &mut PeriodFactors) -> Result<(), PeriodError> {
         let Some(batch) = &self.batch else {
-            for (index, state) in states.iter().enumerate() {
-                let factors = self
-                    .on_period(state)
-                    .map_err(|error| PeriodError { index, error })?;
-                out.push(&factors);
-            }
-            return Ok(());
+            return on_periods_one_by_one(self, states, out);
         };
         let mut start = 0;
         while start < states.len() {
