@@ -3,11 +3,14 @@
 //! Target: ≤ 200 ms per full run.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
 
+#[path = "support/account.rs"]
+mod support;
+
 use std::hint::black_box;
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use kam::core::Decimal;
-use kam::core::account::{Account, AccountNode, NodeLevel};
+use kam::core::account::{Account, NodeLevel};
 use kam::core::metrics::kpi::{CountBasis, DateBasis, Tolerance};
 use kam::core::metrics::{
     AlertPolicy, AlertRegister, Kpi, KpiLibrary, Observation, ObservationTable, Status, evaluate,
@@ -51,31 +54,8 @@ fn library() -> KpiLibrary {
 }
 
 fn table() -> ObservationTable {
-    let mut nodes = vec![AccountNode::new("global", "Global", NodeLevel::Global, None)];
-    let mut sites = Vec::new();
-    for r in 0..REGIONS {
-        let region = format!("r{r}");
-        nodes.push(AccountNode::new(
-            &region,
-            &region,
-            NodeLevel::Region,
-            Some("global"),
-        ));
-        for c in 0..COUNTRIES_PER_REGION {
-            let country = format!("r{r}c{c}");
-            nodes.push(AccountNode::new(
-                &country,
-                &country,
-                NodeLevel::Country,
-                Some(&region),
-            ));
-            for s in 0..SITES_PER_COUNTRY {
-                let site = format!("r{r}c{c}s{s}");
-                nodes.push(AccountNode::new(&site, &site, NodeLevel::Site, Some(&country)));
-                sites.push(site);
-            }
-        }
-    }
+    let nodes = support::tree(REGIONS, COUNTRIES_PER_REGION, SITES_PER_COUNTRY);
+    let sites = support::ids_at(&nodes, NodeLevel::Site);
     let account = Account {
         id: "bench".into(),
         name: "Bench".into(),

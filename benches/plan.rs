@@ -1,6 +1,9 @@
 //! Plan validation and diff on a generated plan with 5,000 objectives (target ≤ 50 ms each).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
 
+#[path = "support/account.rs"]
+mod support;
+
 use std::hint::black_box;
 
 use chrono::{Days, NaiveDate};
@@ -25,36 +28,16 @@ fn day(n: u64) -> NaiveDate {
 }
 
 fn account() -> Account {
-    let mut nodes = vec![AccountNode::new("global", "Global", NodeLevel::Global, None)];
-    let mut buying_centres = Vec::new();
-    for r in 0..REGIONS {
-        let region = format!("r{r}");
-        nodes.push(AccountNode::new(
-            &region,
-            &region,
-            NodeLevel::Region,
-            Some("global"),
-        ));
-        for c in 0..COUNTRIES_PER_REGION {
-            let country = format!("{region}c{c}");
-            nodes.push(AccountNode::new(
-                &country,
-                &country,
-                NodeLevel::Country,
-                Some(&region),
-            ));
-            for s in 0..SITES_PER_COUNTRY {
-                let site = format!("{country}s{s}");
-                nodes.push(AccountNode::new(&site, &site, NodeLevel::Site, Some(&country)));
-            }
-            buying_centres.push(BuyingCentre {
-                id: format!("bc-{country}"),
-                name: country.clone(),
-                node: country.clone(),
-                service_lines: ServiceLine::STANDARD.to_vec(),
-            });
-        }
-    }
+    let nodes = support::tree(REGIONS, COUNTRIES_PER_REGION, SITES_PER_COUNTRY);
+    let buying_centres = support::ids_at(&nodes, NodeLevel::Country)
+        .into_iter()
+        .map(|country| BuyingCentre {
+            id: format!("bc-{country}"),
+            name: country.clone(),
+            node: country,
+            service_lines: ServiceLine::STANDARD.to_vec(),
+        })
+        .collect();
     Account {
         id: "oem".into(),
         name: "OEM".into(),
