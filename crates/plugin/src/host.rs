@@ -18,9 +18,14 @@ use crate::{PluginLimits, RuleKind};
 /// The `kam:rules` version this host implements.
 pub const API_VERSION: &str = "0.2.0";
 
-/// Plugin calls that may run at once on one host (one instance each), e.g. one per
-/// simulation thread. Each slot reserves address space only; pages are committed as used.
-const POOL_SLOTS: u32 = 64;
+/// Plugin calls that may run at once on one host (one instance each): four per core and
+/// at least 64, so a thread pool sized to the machine (the simulation's) cannot run out —
+/// a call beyond the pool fails rather than waits. Each slot reserves address space only;
+/// pages are committed as used.
+fn pool_slots() -> u32 {
+    let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
+    u32::try_from(cores.saturating_mul(4)).unwrap_or(u32::MAX).max(64)
+}
 
 /// Bytes of a recycled linear memory (and table) cleared in place between calls.
 const KEEP_RESIDENT: usize = 2 << 20;
@@ -128,11 +133,12 @@ impl PluginHost {
         // not depend on which thread ran what). The pooling allocator recycles pre-mapped
         // slots for them: on-demand allocation costs an mmap and munmap of the linear memory
         // per call, which dominated a simulation calling a growth plugin once per path.
+        let slots = pool_slots();
         let mut pool = PoolingAllocationConfig::default();
-        pool.total_component_instances(POOL_SLOTS)
-            .total_core_instances(POOL_SLOTS)
-            .total_memories(POOL_SLOTS)
-            .total_tables(POOL_SLOTS)
+        pool.total_component_instances(slots)
+            .total_core_instances(slots)
+            .total_memories(slots)
+            .total_tables(slots)
             .max_memory_size(limits.memory_bytes)
             // Reset the first pages of a recycled memory in place instead of returning them
             // to the kernel: madvise, page faults and TLB shootdowns per call cost far more
