@@ -55,9 +55,33 @@ fn on_period(state) {
 }
 "#;
 
-fn rhai_rule() -> Arc<dyn GrowthRule> {
+/// A rule of each month's exact revenue (warehousing gains 0.1 % per million of monthly
+/// revenue): every month is new to the memo, so every month runs the script.
+const REVENUE_RHAI: &str = r#"
+fn on_period(state) {
+    let factors = [];
+    for line in state.service_lines {
+        if line.service_line == "warehousing" {
+            factors.push(1 + line.revenue / 1000000000);
+        } else {
+            factors.push(1);
+        }
+    }
+    factors
+}
+"#;
+
+fn rhai_rule_from(name: &str, source: &str, memo: bool) -> Arc<dyn GrowthRule> {
     let host = Arc::new(kam_script::ScriptHost::new(kam_script::Limits::default()));
-    Arc::new(kam_script::ScriptGrowthRule::load(host, "recovery.rhai", RECOVERY_RHAI).unwrap())
+    Arc::new(
+        kam_script::ScriptGrowthRule::load(host, name, source)
+            .unwrap()
+            .with_memo(memo),
+    )
+}
+
+fn rhai_rule() -> Arc<dyn GrowthRule> {
+    rhai_rule_from("recovery.rhai", RECOVERY_RHAI, true)
 }
 
 /// One timed 100,000-path run (run + results), as `kam simulate --paths 100000` does.
@@ -88,6 +112,24 @@ fn bench(c: &mut Criterion) {
             "Rhai rule",
             &s,
             &RunOptions::new(100_000, 42).threads(threads).rule(rhai_rule()),
+        );
+        wall(
+            "Rhai rule, memo off",
+            &s,
+            &RunOptions::new(100_000, 42).threads(threads).rule(rhai_rule_from(
+                "recovery.rhai",
+                RECOVERY_RHAI,
+                false,
+            )),
+        );
+        wall(
+            "Rhai rule of the exact revenue",
+            &s,
+            &RunOptions::new(100_000, 42).threads(threads).rule(rhai_rule_from(
+                "revenue.rhai",
+                REVENUE_RHAI,
+                true,
+            )),
         );
     }
 

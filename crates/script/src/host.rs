@@ -58,6 +58,18 @@ thread_local! {
     static DEADLINE: Cell<Option<Instant>> = const { Cell::new(None) };
     // Where `print` goes on this thread: captured into a buffer, or stdout when `None`.
     static PRINT_SINK: RefCell<Option<String>> = const { RefCell::new(None) };
+    // How many `print`/`debug` lines scripts have written on this thread: a growth rule's
+    // month that wrote one is not memoized (a stored month would not print again).
+    static OUTPUTS: Cell<u64> = const { Cell::new(0) };
+}
+
+/// The number of `print`/`debug` lines scripts have written on this thread so far.
+pub(crate) fn outputs() -> u64 {
+    OUTPUTS.with(Cell::get)
+}
+
+fn count_output() {
+    OUTPUTS.with(|n| n.set(n.get().wrapping_add(1)));
 }
 
 /// Sets this thread's deadline for the duration of a run; restores the outer one on drop
@@ -252,6 +264,7 @@ impl ScriptHost {
             }
         });
         engine.on_print(|s| {
+            count_output();
             let captured = PRINT_SINK.with(|sink| match sink.borrow_mut().as_mut() {
                 Some(buf) => {
                     buf.push_str(s);
@@ -266,6 +279,7 @@ impl ScriptHost {
             }
         });
         engine.on_debug(|s, _src, pos| {
+            count_output();
             let _ = writeln!(std::io::stderr().lock(), "[debug {pos}] {s}");
         });
         // Where a growth rule's batch helper keeps each month's result (`this`): a custom

@@ -30,6 +30,7 @@
 pub mod api;
 pub mod error;
 pub mod host;
+mod memo;
 pub mod rules;
 
 pub use api::ApiEntry;

@@ -46,10 +46,12 @@ use kam_core::rules::{
 use rhai::{Dynamic, EvalAltResult, Position};
 use rust_decimal::Decimal;
 
-use crate::api::rules::{AlertHistory, Measure, PeriodState, QuoteInput};
+use crate::api::rules::{AlertHistory, Measure, PeriodBatch, QuoteInput};
 use crate::api::{to_decimal, type_name};
 use crate::error::{ScriptError, ScriptErrorKind};
-use crate::host::{BatchResults, CompiledScript, ScriptHost, require_entry_point};
+use crate::host::{self, BatchResults, CompiledScript, ScriptHost, require_entry_point};
+pub use crate::memo::MemoStats;
+use crate::memo::{Abstraction, Field, LeafRange, Memo, MemoPool};
 
 impl From<ScriptError> for RuleError {
     fn from(e: ScriptError) -> Self {
@@ -216,12 +218,20 @@ impl PricingRule for ScriptPricingRule {
 /// still gets the full per-call budget, and a month that exceeds it alone fails as with
 /// [`GrowthRule::on_period`] (the helper's loop adds a few operations to the first month
 /// of a call). The helper also adds one call level below `on_period`.
+///
+/// Months are memoized ([`crate::memo`]): a month whose inputs, as far as the script read
+/// them, equal a month already computed gets the same factors without running the script
+/// — the script is a pure function of its state. A rule that depends only on the year
+/// and the service lines runs a few times per thread; one that reads each month's exact
+/// revenue gains nothing. [`ScriptGrowthRule::with_memo`] turns it off.
 #[derive(Debug, Clone)]
 pub struct ScriptGrowthRule {
     loaded: Loaded,
     /// The script with the batch helper, or `None` if the script defines a function of
     /// the helper's name itself (the batch then calls `on_period` month by month).
     batch: Option<Arc<CompiledScript>>,
+    abstraction: Arc<Abstraction>,
+    memo: Arc<MemoPool>,
 }
 
 /// The batch helper's name and source. `this` collects one result per month, so after a
@@ -229,6 +239,10 @@ pub struct ScriptGrowthRule {
 const BATCH_FN: &str = "__kam_on_periods";
 const BATCH_SOURCE: &str =
     "fn __kam_on_periods(states) { for state in states { this.__kam_keep(on_period(state)); } }";
+
+/// What each month of a batch read, for the memo: `None` for a month that must not be
+/// stored (it printed, or was re-run alone).
+type MonthReads = Vec<Option<Vec<Field>>>;
 
 impl ScriptGrowthRule {
     /// Compiles `source` as rule `name` and checks that it defines `fn on_period(state)`.
@@ -244,7 +258,38 @@ impl ScriptGrowthRule {
                 loaded.host.with_functions(&loaded.script, BATCH_SOURCE)?,
             ))
         };
-        Ok(ScriptGrowthRule { loaded, batch })
+        let param = loaded
+            .script
+            .ast()
+            .iter_functions()
+            .find(|f| f.name == "on_period" && f.params.len() == 1)
+            .and_then(|f| f.params.first().map(|p| (*p).to_owned()))
+            .unwrap_or_default();
+        let abstraction = Arc::new(Abstraction::of(&loaded.script, &param));
+        Ok(ScriptGrowthRule {
+            loaded,
+            batch,
+            abstraction,
+            memo: Arc::new(MemoPool::default()),
+        })
+    }
+
+    /// The rule with memoization of months on (the default) or off. Off, every month runs
+    /// the script: for measuring, or for a rule that prints every month it runs.
+    #[must_use]
+    pub fn with_memo(self, on: bool) -> Self {
+        let memo = Arc::new(MemoPool::default());
+        if !on {
+            memo.switch_off();
+        }
+        ScriptGrowthRule { memo, ..self }
+    }
+
+    /// How many months calls to [`GrowthRule::on_periods`] took from the memo so far, and
+    /// how many the script ran for (while memoization is on; calls still running are
+    /// not counted).
+    pub fn memo_stats(&self) -> MemoStats {
+        self.memo.stats()
     }
 
     /// Converts what `on_period` returned for `state` and appends it to `out`.
@@ -292,42 +337,44 @@ impl ScriptGrowthRule {
         };
         RuleError::from(self.loaded.script.error(&err))
     }
-}
 
-impl GrowthRule for ScriptGrowthRule {
-    fn name(&self) -> &str {
-        self.loaded.script.name()
-    }
-
-    fn on_period(&self, state: &GrowthState) -> Result<Vec<Decimal>, RuleError> {
-        let arg = PeriodState::batch(std::slice::from_ref(state))
-            .into_iter()
-            .next()
-            .unwrap_or(Dynamic::UNIT);
-        let out = self.loaded.call("on_period", arg)?;
-        let mut factors = PeriodFactors::new();
-        self.push_factors(state, out, &mut factors)?;
-        Ok(factors.get(0).map(<[Decimal]>::to_vec).unwrap_or_default())
-    }
-
-    fn on_periods(&self, states: &[GrowthState], out: &mut PeriodFactors) -> Result<(), PeriodError> {
-        let Some(batch) = &self.batch else {
-            return on_periods_one_by_one(self, states, out);
-        };
+    /// Runs `states` through the batch helper (see the type's docs), appending each
+    /// month's factors to `out`; with `reads`, also what each month read.
+    fn run_batch(
+        &self,
+        batch: &CompiledScript,
+        states: &[&GrowthState],
+        out: &mut PeriodFactors,
+        mut reads: Option<&mut MonthReads>,
+    ) -> Result<(), PeriodError> {
         let mut start = 0;
         while start < states.len() {
             let rest = states.get(start..).unwrap_or(&[]);
             let mut results = Dynamic::from(BatchResults(Vec::with_capacity(rest.len())));
-            let arg = Dynamic::from_array(PeriodState::batch(rest));
+            let data = PeriodBatch::new(rest, reads.is_some());
+            let arg = Dynamic::from_array(data.states());
+            let printed = host::outputs();
             let call = self
                 .loaded
                 .host
                 .call_method_raw(batch, BATCH_FN, &mut results, (arg,));
+            let quiet = host::outputs() == printed;
             let done = results
                 .try_cast::<BatchResults>()
                 .map(|r| r.0)
                 .unwrap_or_default();
             let n_done = done.len();
+            if let Some(reads) = reads.as_deref_mut() {
+                let mut months: Vec<Vec<Field>> = vec![Vec::new(); n_done];
+                for (m, field) in data.take_reads() {
+                    if let Some(seen) = months.get_mut(m)
+                        && !seen.contains(&field)
+                    {
+                        seen.push(field);
+                    }
+                }
+                reads.extend(months.into_iter().map(|m| quiet.then_some(m)));
+            }
             for (k, (value, state)) in done.into_iter().zip(rest).enumerate() {
                 self.push_factors(state, value, out)
                     .map_err(|error| PeriodError {
@@ -361,9 +408,99 @@ impl GrowthRule for ScriptGrowthRule {
                     out.push(&factors);
                 }
             }
+            if let Some(reads) = reads.as_deref_mut() {
+                reads.push(None);
+            }
             start = index + 1;
         }
         Ok(())
+    }
+
+    /// [`GrowthRule::on_periods`] through `memo`: months found there are not run.
+    fn memoized(
+        &self,
+        batch: &CompiledScript,
+        memo: &mut Memo,
+        states: &[GrowthState],
+        out: &mut PeriodFactors,
+    ) -> Result<(), PeriodError> {
+        let found: Vec<Option<LeafRange>> =
+            states.iter().map(|s| memo.lookup(&self.abstraction, s)).collect();
+        let missing: Vec<usize> = (0..states.len())
+            .filter(|&i| matches!(found.get(i), Some(None)))
+            .collect();
+        memo.stats.run += missing.len() as u64;
+        memo.stats.reused += (states.len() - missing.len()) as u64;
+        let mut computed = PeriodFactors::new();
+        let mut reads = MonthReads::new();
+        let outcome = if missing.is_empty() {
+            Ok(())
+        } else {
+            let run: Vec<&GrowthState> = missing.iter().filter_map(|&i| states.get(i)).collect();
+            self.run_batch(batch, &run, &mut computed, Some(&mut reads))
+        };
+        for (k, factors) in computed.iter().enumerate() {
+            let (Some(Some(read)), Some(state)) = (reads.get(k), missing.get(k).and_then(|&i| states.get(i)))
+            else {
+                continue;
+            };
+            if memo.insert(&self.abstraction, state, read, factors).is_err() {
+                self.memo.switch_off();
+                break;
+            }
+        }
+        let mut next = computed.iter();
+        for range in found {
+            match range {
+                Some(range) => out.push(memo.factors(range)),
+                None => match next.next() {
+                    Some(factors) => out.push(factors),
+                    // The month that failed: its error, at its index in `states`.
+                    None => {
+                        return outcome.map_err(|e| PeriodError {
+                            index: missing.get(e.index).copied().unwrap_or(e.index),
+                            error: e.error,
+                        });
+                    }
+                },
+            }
+        }
+        outcome
+    }
+}
+
+impl GrowthRule for ScriptGrowthRule {
+    fn name(&self) -> &str {
+        self.loaded.script.name()
+    }
+
+    fn on_period(&self, state: &GrowthState) -> Result<Vec<Decimal>, RuleError> {
+        let arg = PeriodBatch::new(&[state], false)
+            .states()
+            .into_iter()
+            .next()
+            .unwrap_or(Dynamic::UNIT);
+        let out = self.loaded.call("on_period", arg)?;
+        let mut factors = PeriodFactors::new();
+        self.push_factors(state, out, &mut factors)?;
+        Ok(factors.get(0).map(<[Decimal]>::to_vec).unwrap_or_default())
+    }
+
+    fn on_periods(&self, states: &[GrowthState], out: &mut PeriodFactors) -> Result<(), PeriodError> {
+        let Some(batch) = &self.batch else {
+            return on_periods_one_by_one(self, states, out);
+        };
+        match self.memo.take() {
+            Some(mut memo) => {
+                let result = self.memoized(batch, &mut memo, states, out);
+                self.memo.give(memo);
+                result
+            }
+            None => {
+                let states: Vec<&GrowthState> = states.iter().collect();
+                self.run_batch(batch, &states, out, None)
+            }
+        }
     }
 }
 

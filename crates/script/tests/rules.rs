@@ -602,3 +602,133 @@ fn script_exit_ends_only_its_own_month() {
     assert_eq!(got, one_by_one(&rule, &states));
     assert_eq!(got[8], [dec!(2), dec!(2), dec!(2), dec!(8)]);
 }
+
+// ---------------------------------------------------------------- memoized months
+
+/// Rules that read the state in different ways; memoized, each must give exactly what it
+/// gives with every month run.
+const MEMO_RULES: &[(&str, &str)] = &[
+    (
+        "recovery.rhai",
+        r#"fn on_period(state) {
+            let out = [];
+            for line in state.service_lines {
+                out.push(if state.year >= 2 && state.volume_index < 1 && line.service_line == "warehousing" { 1.03 } else { 1 });
+            }
+            out
+        }"#,
+    ),
+    ("every_field.rhai", EVERY_FIELD),
+    ("oem.rhai", OEM_GROWTH),
+    (
+        "scale.rhai",
+        r#"fn on_period(state) { let t = `${state.volume_index}`; [if t == "1.000" { 2 } else { 1 }, 1, 1, 1] }"#,
+    ),
+    (
+        "reversed.rhai",
+        "fn on_period(state) { let f = if 1 > state.volume_index && state.month != 3 { 1.1 } else { 1 }; [f, f, 1, 1] }",
+    ),
+    (
+        "helper.rhai",
+        "fn up(s) { s.volume_index * 2 }\nfn on_period(state) { if state.volume_index < 1 { [up(state), 1, 1, 1] } else { [1, 1, 1, 1] } }",
+    ),
+    (
+        "revenue.rhai",
+        "fn on_period(state) { state.service_lines.map(|l| if l.revenue > 10050 { 1.01 } else { 1 }) }",
+    ),
+    (
+        "closure.rhai",
+        "fn on_period(state) { let f = |x| state.volume_index * x; if state.volume_index < 1 { [f.call(2), 1, 1, 1] } else { [1, 1, 1, 1] } }",
+    ),
+];
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(24))]
+
+    #[test]
+    fn memoized_months_equal_months_run(
+        paths in proptest::collection::vec(proptest::collection::vec(990i64..1010, 1..6), 1..6),
+        months in 1u32..40,
+    ) {
+        for (name, src) in MEMO_RULES {
+            let memoized = ScriptGrowthRule::load(host(), name, src).unwrap();
+            let plain = ScriptGrowthRule::load(host(), name, src).unwrap().with_memo(false);
+            for vols in &paths {
+                let states = path_states(months, vols);
+                prop_assert_eq!(batch(&memoized, &states).unwrap(), batch(&plain, &states).unwrap(), "{}", name);
+            }
+        }
+    }
+}
+
+#[test]
+fn memo_runs_a_rule_once_per_distinct_input() {
+    // The OEM rule reads the year and the line names; the recovery rule compares the
+    // index with 1 from year 2. A path's months are looked up before any of them runs, so
+    // the first path runs all 36; every month of the nine others is reused.
+    let oem = ScriptGrowthRule::load(host(), "oem.rhai", OEM_GROWTH).unwrap();
+    let recovery = ScriptGrowthRule::load(host(), MEMO_RULES[0].0, MEMO_RULES[0].1).unwrap();
+    for seed in 0..10 {
+        let states = path_states(36, &[990 + seed, 1000, 1010 - seed]);
+        batch(&oem, &states).unwrap();
+        batch(&recovery, &states).unwrap();
+    }
+    let nine_reused = kam_script::rules::MemoStats {
+        reused: 9 * 36,
+        run: 36,
+    };
+    assert_eq!(oem.memo_stats(), nine_reused);
+    assert_eq!(recovery.memo_stats(), nine_reused);
+    // Months one at a time: one run per distinct input. OEM: the three years (it computes
+    // with the year). Recovery only compares the year with 2 and the index with 1: year 1,
+    // then a later year with the index below 1 or not (1.000 is not below).
+    let oem = ScriptGrowthRule::load(host(), "oem.rhai", OEM_GROWTH).unwrap();
+    let recovery = ScriptGrowthRule::load(host(), MEMO_RULES[0].0, MEMO_RULES[0].1).unwrap();
+    for state in path_states(36, &[990, 1000, 1010, 995]) {
+        batch(&oem, std::slice::from_ref(&state)).unwrap();
+        batch(&recovery, std::slice::from_ref(&state)).unwrap();
+    }
+    assert_eq!(
+        oem.memo_stats(),
+        kam_script::rules::MemoStats { reused: 33, run: 3 }
+    );
+    assert_eq!(
+        recovery.memo_stats(),
+        kam_script::rules::MemoStats { reused: 33, run: 3 }
+    );
+
+    // A rule of the exact revenue gains nothing, and stays correct.
+    let revenue = ScriptGrowthRule::load(
+        host(),
+        "r.rhai",
+        "fn on_period(s) { s.service_lines.map(|l| l.revenue / 10000) }",
+    )
+    .unwrap();
+    let states = path_states(36, &[1000]);
+    assert_eq!(batch(&revenue, &states).unwrap(), one_by_one(&revenue, &states));
+    assert_eq!(revenue.memo_stats().reused, 0);
+
+    let off = ScriptGrowthRule::load(host(), "oem.rhai", OEM_GROWTH)
+        .unwrap()
+        .with_memo(false);
+    batch(&off, &states).unwrap();
+    assert_eq!(off.memo_stats(), kam_script::rules::MemoStats::default());
+}
+
+#[test]
+fn months_that_write_output_are_never_reused() {
+    // A stored month would not write its line again, so months that write are not stored.
+    let rule = ScriptGrowthRule::load(
+        host(),
+        "noisy.rhai",
+        "fn on_period(s) { debug(s.year); [1, 1, 1, 1] }",
+    )
+    .unwrap();
+    let states = path_states(2, &[1000]);
+    batch(&rule, &states).unwrap();
+    batch(&rule, &states).unwrap();
+    assert_eq!(
+        rule.memo_stats(),
+        kam_script::rules::MemoStats { reused: 0, run: 4 }
+    );
+}

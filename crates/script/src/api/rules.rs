@@ -2,13 +2,14 @@
 //! receive. Each wraps the `kam_core::rules` record behind an `Arc`, so passing it to a
 //! script is a pointer copy.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use kam_core::rules::{AlertInput, GrowthState, MeasureInput, PricingInput, PricingLine};
 use rhai::{Array, Dynamic, INT, ImmutableString};
 use rust_decimal::Decimal;
 
 use super::Api;
+use crate::memo::Field;
 
 /// The quote a pricing rule's `adjust(quote)` receives. `lines_loaded` is false when the
 /// rule's source never mentions `lines`: copying a 1,000-line quote for a rule that reads
@@ -35,11 +36,13 @@ pub struct PeriodState {
     index: usize,
 }
 
-/// The months of one growth-rule call, converted once for the script.
+/// The months of one growth-rule call, converted once for the script. When traced, the
+/// getters record which fields each month reads (for [`crate::memo`]).
 #[derive(Debug)]
-struct PeriodBatch {
+pub(crate) struct PeriodBatch {
     months: Vec<Month>,
-    lines: Vec<ServiceLine>,
+    lines: Vec<ServiceLineData>,
+    reads: Option<Mutex<Vec<(usize, Field)>>>,
 }
 
 #[derive(Debug)]
@@ -51,11 +54,17 @@ struct Month {
     lines_end: usize,
 }
 
-impl PeriodState {
-    /// The script values of `states`, in order, sharing one copy of their data. A service
-    /// line name equal to the previous state's name at the same position is shared.
-    pub fn batch(states: &[GrowthState]) -> Vec<Dynamic> {
-        let mut lines: Vec<ServiceLine> =
+#[derive(Debug)]
+struct ServiceLineData {
+    name: ImmutableString,
+    revenue: Decimal,
+}
+
+impl PeriodBatch {
+    /// `states` converted once, in order. A service line name equal to the previous
+    /// state's name at the same position is shared.
+    pub(crate) fn new(states: &[&GrowthState], traced: bool) -> Arc<PeriodBatch> {
+        let mut lines: Vec<ServiceLineData> =
             Vec::with_capacity(states.iter().map(|s| s.service_lines.len()).sum());
         let mut months = Vec::with_capacity(states.len());
         let mut prev_start = 0;
@@ -66,7 +75,7 @@ impl PeriodState {
                     Some(p) if prev_start + j < start && p.name.as_str() == l.service_line => p.name.clone(),
                     _ => ImmutableString::from(l.service_line.as_str()),
                 };
-                lines.push(ServiceLine {
+                lines.push(ServiceLineData {
                     name,
                     revenue: l.revenue,
                 });
@@ -79,36 +88,69 @@ impl PeriodState {
                 lines_end: lines.len(),
             });
         }
-        let batch = Arc::new(PeriodBatch { months, lines });
-        (0..states.len())
+        Arc::new(PeriodBatch {
+            months,
+            lines,
+            reads: traced.then(|| Mutex::new(Vec::new())),
+        })
+    }
+
+    /// The script value of each month, in order.
+    pub(crate) fn states(self: &Arc<Self>) -> Vec<Dynamic> {
+        (0..self.months.len())
             .map(|index| {
                 Dynamic::from(PeriodState {
-                    batch: Arc::clone(&batch),
+                    batch: Arc::clone(self),
                     index,
                 })
             })
             .collect()
     }
 
-    fn month(&self) -> Option<&Month> {
+    /// The fields read so far, as (month index in the batch, field), in reading order;
+    /// empty when the batch is not traced.
+    pub(crate) fn take_reads(&self) -> Vec<(usize, Field)> {
+        self.reads
+            .as_ref()
+            .and_then(|r| r.lock().ok().map(|mut r| std::mem::take(&mut *r)))
+            .unwrap_or_default()
+    }
+
+    fn record(&self, index: usize, field: Field) {
+        if let Some(reads) = &self.reads
+            && let Ok(mut reads) = reads.lock()
+        {
+            reads.push((index, field));
+        }
+    }
+}
+
+impl PeriodState {
+    fn month(&self, field: Field) -> Option<&Month> {
+        self.batch.record(self.index, field);
         self.batch.months.get(self.index)
     }
 
-    fn service_lines(&self) -> &[ServiceLine] {
-        let end = self.month().map_or(0, |m| m.lines_end);
+    fn service_lines(&self) -> &[ServiceLineData] {
+        let end = self.batch.months.get(self.index).map_or(0, |m| m.lines_end);
         let start = match self.index.checked_sub(1) {
             Some(p) => self.batch.months.get(p).map_or(0, |m| m.lines_end),
             None => 0,
         };
         self.batch.lines.get(start..end).unwrap_or(&[])
     }
+
+    fn line(&self, pos: u32, field: Field) -> Option<&ServiceLineData> {
+        self.batch.record(self.index, field);
+        self.service_lines().get(pos as usize)
+    }
 }
 
 /// One service line of a [`PeriodState`].
 #[derive(Debug, Clone)]
 pub struct ServiceLine {
-    name: ImmutableString,
-    revenue: Decimal,
+    state: PeriodState,
+    pos: u32,
 }
 
 /// The measure a scoring rule's `score(measure)` receives.
@@ -191,24 +233,38 @@ pub(crate) fn register(api: &mut Api<'_>) {
         "month",
         "int",
         "Month index from the start, 0-based.",
-        |s| s.month().map_or(0, |m| INT::from(m.month)),
+        |s| s.month(Field::Month).map_or(0, |m| INT::from(m.month)),
     );
     api.getter::<PeriodState, INT>("GrowthState", "year", "int", "Contract year, 1-based.", |s| {
-        s.month().map_or(0, |m| INT::from(m.year))
+        s.month(Field::Year).map_or(0, |m| INT::from(m.year))
     });
     api.getter::<PeriodState, Decimal>(
         "GrowthState",
         "volume_index",
         "decimal",
         "The customer volume index this month (1 = plan).",
-        |s| s.month().map_or(Decimal::ZERO, |m| m.volume_index),
+        |s| {
+            s.month(Field::VolumeIndex)
+                .map_or(Decimal::ZERO, |m| m.volume_index)
+        },
     );
     api.getter::<PeriodState, Array>(
         "GrowthState",
         "service_lines",
         "array",
         "Revenue by service line (ServiceLine values), in a fixed order.",
-        |s| s.service_lines().iter().cloned().map(Dynamic::from).collect(),
+        |s| {
+            s.batch.record(s.index, Field::LineCount);
+            (0..s.service_lines().len())
+                .filter_map(|pos| u32::try_from(pos).ok())
+                .map(|pos| {
+                    Dynamic::from(ServiceLine {
+                        state: s.clone(),
+                        pos,
+                    })
+                })
+                .collect()
+        },
     );
     api.ty::<ServiceLine>("ServiceLine", "One service line's revenue in a GrowthState.");
     api.getter::<ServiceLine, ImmutableString>(
@@ -216,10 +272,16 @@ pub(crate) fn register(api: &mut Api<'_>) {
         "service_line",
         "string",
         "Service line name.",
-        |l| l.name.clone(),
+        |l| {
+            l.state
+                .line(l.pos, Field::LineName(l.pos))
+                .map_or_else(ImmutableString::new, |d| d.name.clone())
+        },
     );
     api.getter::<ServiceLine, Decimal>("ServiceLine", "revenue", "decimal", "Revenue this month.", |l| {
-        l.revenue
+        l.state
+            .line(l.pos, Field::LineRevenue(l.pos))
+            .map_or(Decimal::ZERO, |d| d.revenue)
     });
 
     api.ty::<Measure>(
