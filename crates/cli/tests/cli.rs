@@ -195,6 +195,45 @@ fn simulate_table_and_sharded_runs_merge_to_the_single_run() {
 }
 
 #[test]
+fn simulate_tornado_in_the_table_and_the_json() {
+    let growth = sample().join("growth.toml");
+    let run = |threads: &str, json: bool| {
+        let mut args = vec![
+            "simulate",
+            s(&growth),
+            "--paths",
+            "300",
+            "--seed",
+            "7",
+            "--tornado",
+        ];
+        args.extend(["--threads", threads]);
+        if json {
+            args.push("--json");
+        }
+        ok(&args)
+    };
+    let table = run("2", false);
+    insta::assert_snapshot!("simulate_tornado", table);
+    let json = run("2", true);
+    assert_eq!(
+        json,
+        run("1", true),
+        "the tornado JSON depends on the thread count"
+    );
+    let parsed: serde_json::Value = serde_json::from_str(&json).unwrap();
+    let bars = parsed["tornado"]["bars"].as_array().unwrap();
+    assert_eq!(bars.len(), 8);
+    let swing = |b: &serde_json::Value| b["swing"].as_str().unwrap().parse::<f64>().unwrap();
+    assert!(bars.windows(2).all(|w| swing(&w[0]) >= swing(&w[1])), "{json}");
+    // Without --tornado the JSON has no tornado field at all (the format is unchanged).
+    let plain = ok(&["simulate", s(&growth), "--paths", "300", "--seed", "7", "--json"]);
+    assert!(!plain.contains("\"tornado\""));
+    let err = fails(&["simulate", s(&growth), "--tornado", "--shard", "1/2"]);
+    assert!(err.contains("--tornado") && err.contains("--shard"), "{err}");
+}
+
+#[test]
 fn scorecard_alerts_and_xlsx() {
     let dir = sample();
     insta::assert_snapshot!("scorecard", ok(&["scorecard", s(&dir)]));

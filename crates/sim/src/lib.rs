@@ -78,7 +78,7 @@ pub use scenario::{Scenario, ScenarioError, load_scenario, parse_scenario};
 pub use summary::{
     Contribution, ExactPipeline, MonthBand, PipelineResult, SimResults, Stats, Summary, YearResult,
 };
-pub use tornado::{Tornado, TornadoBar, tornado};
+pub use tornado::{TORNADO_RUNS, Tornado, TornadoBar, tornado};
 
 /// An invalid model: what is wrong, and the field path (`opportunity[3].value`).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -197,6 +197,10 @@ pub struct SimResults {
     pub by_region: Vec<Contribution>,
     /// The pipeline.
     pub pipeline: PipelineResult,
+    /// The tornado sensitivity, when it was asked for ([`crate::tornado`]: 17 further runs
+    /// of the same paths and seed; a summary alone never has one, and a shard cannot).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tornado: Option<crate::Tornado>,
 }
 
 const QUANTILE_CONVENTION: &str =
@@ -512,6 +516,7 @@ impl Summary {
                 won_annual_value: stats(column(2 * years + months))?,
                 exact: self.pipeline.exact.clone(),
             },
+            tornado: None,
         })
     }
 
@@ -671,6 +676,10 @@ impl fmt::Display for SimResults {
                     years.join(" | ")
                 )?;
             }
+        }
+        if let Some(t) = &self.tornado {
+            writeln!(f)?;
+            write!(f, "{t}")?;
         }
         Ok(())
     }

@@ -172,20 +172,37 @@ fn p50(s: &Scenario, options: &RunOptions) -> Result<Decimal, SimError> {
     Ok(run(s, options)?.results()?.horizon_revenue.p50)
 }
 
-/// Runs the base scenario and a low and a high variant per input (17 runs of
-/// `options.paths` paths; the shard and progress options are ignored).
+/// The number of runs a tornado makes: the base and a low and a high variant per input.
+pub const TORNADO_RUNS: u64 = 1 + 2 * INPUTS.len() as u64;
+
+/// Runs the base scenario and a low and a high variant per input ([`TORNADO_RUNS`] runs
+/// of `options.paths` paths; the shard option is ignored). The progress callback, if
+/// any, sees the paths of all runs together: `(done so far, TORNADO_RUNS × paths)`.
 pub fn tornado(scenario: &Scenario, options: &RunOptions) -> Result<Tornado, SimError> {
     let mut opts = options.clone();
     opts.shard = None;
-    opts.progress = None;
-    let base_p50 = p50(scenario, &opts)?;
+    let total = options.paths.saturating_mul(TORNADO_RUNS);
+    let mut runs = 0u64;
+    let mut p50_of = |s: &Scenario| {
+        let mut o = opts.clone();
+        if let Some(progress) = &options.progress {
+            let progress = std::sync::Arc::clone(progress);
+            let before = options.paths.saturating_mul(runs);
+            o.progress = Some(std::sync::Arc::new(move |done, _| {
+                progress(before.saturating_add(done), total);
+            }));
+        }
+        runs += 1;
+        p50(s, &o)
+    };
+    let base_p50 = p50_of(scenario)?;
     let mut bars = Vec::with_capacity(INPUTS.len());
     for (input, low, high, tweak) in INPUTS {
         let mut lo = scenario.clone();
         tweak(&mut lo, false)?;
         let mut hi = scenario.clone();
         tweak(&mut hi, true)?;
-        let (p50_low, p50_high) = (p50(&lo, &opts)?, p50(&hi, &opts)?);
+        let (p50_low, p50_high) = (p50_of(&lo)?, p50_of(&hi)?);
         bars.push(TornadoBar {
             input: input.into(),
             low: low.into(),
@@ -222,8 +239,13 @@ impl fmt::Display for Tornado {
         for b in &self.bars {
             writeln!(
                 f,
-                "  {:<26} swing {:>14.0}   low ({}) {:>14.0}   high ({}) {:>14.0}",
-                b.input, b.swing, b.low, b.p50_low, b.high, b.p50_high
+                "  {:<26} swing {:>12.0}   {:<22} {:>13.0}   {:<22} {:>13.0}",
+                b.input,
+                b.swing,
+                format!("low ({})", b.low),
+                b.p50_low,
+                format!("high ({})", b.high),
+                b.p50_high
             )?;
         }
         Ok(())

@@ -557,6 +557,24 @@ fn tornado_ranks_inputs() {
 }
 
 #[test]
+fn tornado_progress_counts_every_run() {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    let seen = Arc::new(AtomicU64::new(0));
+    let s2 = seen.clone();
+    let opts = RunOptions::new(400, 3).progress(Arc::new(move |done, total| {
+        assert_eq!(total, 400 * kam_sim::TORNADO_RUNS);
+        assert!(done <= total);
+        s2.fetch_max(done, Ordering::Relaxed);
+    }));
+    let with_progress = tornado(&small(), &opts).unwrap();
+    assert_eq!(seen.load(Ordering::Relaxed), 400 * kam_sim::TORNADO_RUNS);
+    assert_eq!(
+        with_progress,
+        tornado(&small(), &RunOptions::new(400, 3)).unwrap()
+    );
+}
+
+#[test]
 fn progress_reports_every_path() {
     use std::sync::atomic::{AtomicU64, Ordering};
     let seen = Arc::new(AtomicU64::new(0));

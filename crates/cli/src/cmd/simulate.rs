@@ -1,11 +1,13 @@
-//! `kam simulate SCENARIO --paths N --seed S [--threads T] [--shard i/n] [--json]` and
-//! `kam simulate merge FILES…`.
+//! `kam simulate SCENARIO --paths N --seed S [--threads T] [--shard i/n] [--tornado] [--json]`
+//! and `kam simulate merge FILES…`.
 //!
 //! SCENARIO is a growth scenario TOML file or an account directory (its `growth.toml`).
 //! Given a directory, the growth plugin its `kam.toml` lists is applied to every month of
 //! every path; a scenario file alone has no manifest, so it runs without user rules.
 //! A sharded run prints the shard's summary JSON (save it, then `merge` the shards); the
 //! merged result is identical to a single run with the same seed and path count.
+//! `--tornado` adds the sensitivity of the horizon P50 to each key input
+//! ([`kam_sim::tornado`]: 17 runs of the same paths and seed, so it takes 17 times as long).
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -13,7 +15,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use kam_sim::{RunOptions, Shard, Summary};
+use kam_sim::{ProgressFn, RunOptions, Shard, SimResults, Summary, TORNADO_RUNS};
 
 use crate::analysis::{growth_report, input};
 use crate::error::CliError;
@@ -41,6 +43,9 @@ pub struct SimulateArgs {
     /// Run only shard i of n (`--shard 2/4`, 1-based) and print its summary JSON.
     #[arg(long)]
     pub shard: Option<String>,
+    /// Also the tornado: which inputs move the horizon P50 most (17 runs of the paths).
+    #[arg(long, conflicts_with = "shard")]
+    pub tornado: bool,
     /// JSON results instead of a table.
     #[arg(long)]
     pub json: bool,
@@ -71,14 +76,40 @@ fn parse_shard(s: &str) -> Result<Shard, CliError> {
     Shard::new(i, n).map_err(input)
 }
 
-fn print(summary: &Summary, json: bool) -> Result<(), CliError> {
-    let results = summary.results().map_err(input)?;
+fn print(results: &SimResults, json: bool) -> Result<(), CliError> {
     if json {
         super::outln!("{}", results.to_json().map_err(input)?);
     } else {
-        super::out!("{}", growth_report(&results));
+        super::out!("{}", growth_report(results));
+        if let Some(t) = &results.tornado {
+            super::out!("\n{t}");
+        }
     }
     Ok(())
+}
+
+/// A progress bar on stderr for `len` paths that appears only once the work has taken
+/// more than a second, and the callback that drives it.
+fn progress_bar(len: u64, what: &str) -> (ProgressBar, ProgressFn) {
+    let bar = ProgressBar::with_draw_target(Some(len), ProgressDrawTarget::hidden());
+    bar.set_style(
+        ProgressStyle::with_template(&format!(
+            "{{spinner}} {what} {{pos}}/{{len}} paths [{{bar:30}}] {{eta}}"
+        ))
+        .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    let shown = Arc::new(AtomicBool::new(false));
+    let start = Instant::now();
+    let driven = bar.clone();
+    let progress: ProgressFn = Arc::new(move |done, total| {
+        if !shown.load(Ordering::Relaxed) && start.elapsed() > Duration::from_secs(1) {
+            shown.store(true, Ordering::Relaxed);
+            driven.set_draw_target(ProgressDrawTarget::stderr());
+        }
+        driven.set_length(total);
+        driven.set_position(done);
+    });
+    (bar, progress)
 }
 
 /// Runs `kam simulate`.
@@ -89,7 +120,8 @@ pub fn run(args: &SimulateArgs) -> Result<(), CliError> {
             let text = files::read_text(p).map_err(input)?;
             parts.push(Summary::from_shard_json(&text).map_err(|e| input(format!("{}: {e}", p.display())))?);
         }
-        return print(&Summary::merge(parts).map_err(input)?, *json);
+        let results = Summary::merge(parts).and_then(|s| s.results()).map_err(input)?;
+        return print(&results, *json);
     }
     let Some(path) = &args.scenario else {
         return Err(input(
@@ -114,32 +146,29 @@ pub fn run(args: &SimulateArgs) -> Result<(), CliError> {
     if let Some(s) = &args.shard {
         options = options.shard(parse_shard(s)?);
     }
-    // The bar appears only once a run has taken more than a second.
-    let bar = ProgressBar::with_draw_target(Some(args.paths), ProgressDrawTarget::hidden());
-    bar.set_style(
-        ProgressStyle::with_template("{spinner} simulating {pos}/{len} paths [{bar:30}] {eta}")
-            .unwrap_or_else(|_| ProgressStyle::default_bar()),
-    );
-    let shown = Arc::new(AtomicBool::new(false));
-    let start = Instant::now();
-    {
-        let bar = bar.clone();
-        let shown = Arc::clone(&shown);
-        options = options.progress(Arc::new(move |done, total| {
-            if !shown.load(Ordering::Relaxed) && start.elapsed() > Duration::from_secs(1) {
-                shown.store(true, Ordering::Relaxed);
-                bar.set_draw_target(ProgressDrawTarget::stderr());
-            }
-            bar.set_length(total);
-            bar.set_position(done);
-        }));
-    }
-    let summary = kam_sim::run(&scenario, &options).map_err(|e| plugins.locate(input(e)));
+    let (bar, progress) = progress_bar(args.paths, "simulating");
+    let summary =
+        kam_sim::run(&scenario, &options.clone().progress(progress)).map_err(|e| plugins.locate(input(e)));
     bar.finish_and_clear();
-    let summary = plugins.finish(summary)?;
-    if args.shard.is_some() {
-        super::outln!("{}", summary.to_shard_json().map_err(input)?);
-        return Ok(());
+    let mut results = match summary {
+        Ok(summary) if args.shard.is_some() => {
+            plugins.finish(Ok(()))?;
+            super::outln!("{}", summary.to_shard_json().map_err(input)?);
+            return Ok(());
+        }
+        Ok(summary) => summary.results().map_err(input)?,
+        Err(e) => return plugins.finish(Err(e)),
+    };
+    if args.tornado {
+        let (bar, progress) = progress_bar(args.paths.saturating_mul(TORNADO_RUNS), "tornado");
+        let tornado =
+            kam_sim::tornado(&scenario, &options.progress(progress)).map_err(|e| plugins.locate(input(e)));
+        bar.finish_and_clear();
+        results.tornado = Some(match tornado {
+            Ok(t) => t,
+            Err(e) => return plugins.finish(Err(e)),
+        });
     }
-    print(&summary, args.json)
+    plugins.finish(Ok(()))?;
+    print(&results, args.json)
 }
