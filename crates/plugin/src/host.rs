@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex};
 use kam_core::rules::{RuleError, RuleErrorKind, RuleHost};
 use sha2::{Digest, Sha256};
 use wasmtime::component::{Component, InstancePre, Linker};
-use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Store};
+use wasmtime::{Config, Enabled, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Store};
 
 use crate::plugin::{AlertPlugin, GrowthPlugin, KpiScoringPlugin, Loaded, PricingPlugin};
 use crate::sandbox::{self, EpochTicker, Pipes, Sandbox};
@@ -144,7 +144,11 @@ impl PluginHost {
             // to the kernel: madvise, page faults and TLB shootdowns per call cost far more
             // than clearing what a rule's call typically touches.
             .linear_memory_keep_resident(KEEP_RESIDENT)
-            .table_keep_resident(KEEP_RESIDENT);
+            .table_keep_resident(KEEP_RESIDENT)
+            // Where the kernel can say which pages a call dirtied (Linux ≥ 6.7,
+            // PAGEMAP_SCAN), reset only those: otherwise the whole kept region is cleared
+            // after every call, and that clearing dominated a growth plugin's calls.
+            .pagemap_scan(Enabled::Auto);
         config.allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
         let engine = Engine::new(&config).map_err(|e| HostError::Engine(e.to_string()))?;
         let mut linker = Linker::new(&engine);
