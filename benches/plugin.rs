@@ -76,6 +76,15 @@ fn benches(c: &mut Criterion) {
     group.throughput(Throughput::Elements(1000));
     group.bench_function("native", |b| b.iter(|| native.adjust(black_box(&quote)).unwrap()));
     group.bench_function("wasm", |b| b.iter(|| plugin.adjust(black_box(&quote)).unwrap()));
+    // The same quote through a plugin that converts it and adjusts nothing: the cost of
+    // crossing the boundary (strings in, SDK parsing, fresh instance) before any rule work.
+    let crossing = host
+        .load_pricing("no-adjustment", &guests::wasm("no-adjustment"))
+        .unwrap();
+    assert!(crossing.adjust(&quote).unwrap().is_empty());
+    group.bench_function("wasm, crossing only", |b| {
+        b.iter(|| crossing.adjust(black_box(&quote)).unwrap())
+    });
     group.finish();
 
     let mut group = c.benchmark_group("plugin_calls");

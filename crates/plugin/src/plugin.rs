@@ -3,13 +3,14 @@
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
 
+use kam_core::canonical;
 use kam_core::rules::{
     AlertDecision, AlertInput, AlertRule, GrowthRule, GrowthState, KpiScoringRule, MeasureInput, PeriodError,
     PeriodFactors, PriceAdjustment, PricingInput, PricingRule, RuleError, RuleErrorKind, RuleHost,
     check_batch_len, on_periods_one_by_one,
 };
 use kam_core::{Decimal, Direction};
-use wasmtime::component::InstancePre;
+use wasmtime::component::{ComponentExportIndex, ComponentType, InstancePre, Lift, Lower, WasmStr};
 use wasmtime::{Store, Trap};
 
 use crate::bindings::{alert, growth, kpi, pricing};
@@ -211,14 +212,59 @@ macro_rules! plugin_common {
 pub struct PricingPlugin {
     loaded: Loaded,
     pre: pricing::PricingRulePre<Sandbox>,
+    /// `kam:rules/pricing#adjust`, called through [`QuoteRef`] rather than the generated
+    /// bindings: those take owned strings, four allocations per quote line.
+    adjust: ComponentExportIndex,
 }
 
 plugin_common!(PricingPlugin);
 
+/// A quote as the guest receives it (`types.pricing-input`), borrowing its text: the
+/// activity names from the quote, every decimal from one buffer of canonical text.
+#[derive(ComponentType, Lower)]
+#[component(record)]
+struct QuoteRef<'a> {
+    currency: &'a str,
+    lines: &'a [LineRef<'a>],
+    total: &'a str,
+}
+
+/// `types.pricing-line`, borrowed.
+#[derive(ComponentType, Lower)]
+#[component(record)]
+struct LineRef<'a> {
+    activity: &'a str,
+    quantity: &'a str,
+    #[component(name = "billed-quantity")]
+    billed_quantity: &'a str,
+    amount: &'a str,
+}
+
+/// `types.price-adjustment` as returned: the amount is parsed straight from guest
+/// memory, never copied into a string of its own.
+#[derive(ComponentType, Lift)]
+#[component(record)]
+struct AdjustmentOut {
+    label: String,
+    amount: WasmStr,
+}
+
+type AdjustResult = (Result<Vec<AdjustmentOut>, String>,);
+
 impl PricingPlugin {
     pub(crate) fn load(loaded: Loaded) -> Result<Self, RuleError> {
         let pre = pricing::PricingRulePre::new(loaded.pre.clone()).map_err(|e| loaded.pre_error(e))?;
-        let plugin = PricingPlugin { loaded, pre };
+        let component = loaded.pre.component();
+        let adjust = component
+            .get_export_index(None, format!("kam:rules/pricing@{API_VERSION}").as_str())
+            .and_then(|pricing| component.get_export_index(Some(&pricing), "adjust"))
+            .ok_or_else(|| {
+                loaded.error(
+                    RuleErrorKind::Load,
+                    format!("exports no `kam:rules/pricing@{API_VERSION}#adjust`"),
+                )
+            })?;
+        let plugin = PricingPlugin { loaded, pre, adjust };
         plugin.loaded.check_api_version(|store| {
             let b = plugin.pre.instantiate(&mut *store)?;
             b.kam_rules_meta().call_api_version(store)
@@ -240,34 +286,67 @@ impl PricingRule for PricingPlugin {
     }
 
     fn adjust(&self, quote: &PricingInput) -> Result<Vec<PriceAdjustment>, RuleError> {
-        use pricing::kam::rules::types as t;
-        let input = t::PricingInput {
-            currency: quote.currency.clone(),
-            lines: quote
-                .lines
-                .iter()
-                .map(|l| t::PricingLine {
-                    activity: l.activity.clone(),
-                    quantity: to_wit(l.quantity),
-                    billed_quantity: to_wit(l.billed_quantity),
-                    amount: to_wit(l.amount),
-                })
-                .collect(),
-            total: to_wit(quote.total),
+        // Every decimal of the quote as canonical text in one buffer, then sliced.
+        let mut text = String::with_capacity(16 * (3 * quote.lines.len() + 1));
+        let mut ends = Vec::with_capacity(3 * quote.lines.len() + 1);
+        for d in quote
+            .lines
+            .iter()
+            .flat_map(|l| [l.quantity, l.billed_quantity, l.amount])
+            .chain([quote.total])
+        {
+            canonical::push(d, &mut text);
+            ends.push(text.len());
+        }
+        let decimal = |i: usize| {
+            let start = i.checked_sub(1).and_then(|p| ends.get(p)).copied().unwrap_or(0);
+            ends.get(i)
+                .and_then(|&end| text.get(start..end))
+                .unwrap_or_default()
+        };
+        let lines: Vec<LineRef<'_>> = quote
+            .lines
+            .iter()
+            .enumerate()
+            .map(|(i, l)| LineRef {
+                activity: &l.activity,
+                quantity: decimal(3 * i),
+                billed_quantity: decimal(3 * i + 1),
+                amount: decimal(3 * i + 2),
+            })
+            .collect();
+        let input = QuoteRef {
+            currency: &quote.currency,
+            lines: &lines,
+            total: decimal(3 * quote.lines.len()),
         };
         let out = self.loaded.call("adjust", |store| {
-            let b = self.pre.instantiate(&mut *store)?;
-            b.kam_rules_pricing().call_adjust(store, &input)
+            let instance = self.loaded.pre.instantiate(&mut *store)?;
+            let adjust =
+                instance.get_typed_func::<(QuoteRef<'_>,), AdjustResult>(&mut *store, &self.adjust)?;
+            let (result,) = adjust.call(&mut *store, (input,))?;
+            let Ok(adjustments) = result else {
+                return Ok(result.map(|_| Vec::new()));
+            };
+            // Parsed here, while the amounts are still in guest memory.
+            let parsed = adjustments
+                .into_iter()
+                .enumerate()
+                .map(|(i, a)| {
+                    let amount = a
+                        .amount
+                        .to_str(&*store)
+                        .map_err(|e| format!("adjustments[{i}].amount: {e}"))
+                        .and_then(|t| from_wit(&t, || format!("adjustments[{i}].amount")));
+                    (a.label, amount)
+                })
+                .collect::<Vec<_>>();
+            Ok(Ok(parsed))
         })?;
         out.into_iter()
-            .enumerate()
-            .map(|(i, a)| {
-                let amount = from_wit(&a.amount, || format!("adjustments[{i}].amount"))
-                    .map_err(|e| bad_return(&self.loaded, "adjust", e))?;
-                Ok(PriceAdjustment {
-                    label: a.label,
-                    amount,
-                })
+            .map(|(label, amount)| {
+                let amount = amount.map_err(|e| bad_return(&self.loaded, "adjust", e))?;
+                Ok(PriceAdjustment { label, amount })
             })
             .collect()
     }
