@@ -104,6 +104,10 @@ pub struct RuleFiles {
     /// Pricing rules (`fn adjust(quote)`), applied to the proposal.
     #[serde(default)]
     pub pricing: Vec<String>,
+    /// Growth rules (`fn on_period(state)`), applied to every month of every simulated
+    /// path together with the growth plugin (factors multiply).
+    #[serde(default)]
+    pub growth: Vec<String>,
 }
 
 /// A WASM plugin reference.

@@ -16,10 +16,10 @@ use kam_core::metrics::{
 use kam_core::negotiation::{MarginFloor, PackageGrid, frontier, zone};
 use kam_core::plan::{Finding, Plan, PlanDiff, Severity as PlanSeverity, ValidationContext};
 use kam_core::pricing::{self, Volumes};
-use kam_core::rules::{AlertRule, PricingRule};
+use kam_core::rules::{AlertRule, GrowthRule, GrowthRules, PricingRule};
 use kam_core::scorecard::{ScoreSheet, Template, trend};
 use kam_core::stakeholders::StakeholderMap;
-use kam_script::{Limits, ScriptAlertRule, ScriptHost, ScriptPricingRule};
+use kam_script::{Limits, ScriptAlertRule, ScriptGrowthRule, ScriptHost, ScriptPricingRule};
 use rust_decimal::Decimal;
 use serde::Serialize;
 
@@ -1260,9 +1260,30 @@ pub fn growth_report(r: &kam_sim::SimResults) -> GrowthReport {
     }
 }
 
-/// Runs `growth.toml` with `paths` and `seed`, and the manifest's growth plugin.
+/// The manifest's growth rules — its Rhai growth rules, then its growth plugin — as one
+/// rule (a line's factors multiply), or `None` when it has none.
+pub fn growth_rule(
+    dir: &AccountDir,
+    manifest: &Manifest,
+    plugins: &Plugins,
+) -> Result<Option<Arc<dyn GrowthRule>>, CliError> {
+    let mut rules: Vec<Arc<dyn GrowthRule>> = Vec::new();
+    for r in &manifest.rules.growth {
+        let src = load_rhai(dir, r)?;
+        let rule = ScriptGrowthRule::load(host(), r, &src).map_err(|e| CliError::Script(e.render()))?;
+        rules.push(Arc::new(rule));
+    }
+    rules.extend(plugins.growth());
+    Ok(match rules.len() {
+        0 | 1 => rules.pop(),
+        _ => Some(Arc::new(GrowthRules::new(rules))),
+    })
+}
+
+/// Runs `growth.toml` with `paths` and `seed`, and the manifest's growth rules.
 pub fn growth(
     dir: &AccountDir,
+    manifest: &Manifest,
     paths: u64,
     seed: u64,
     plugins: &Plugins,
@@ -1271,7 +1292,7 @@ pub fn growth(
     let scenario =
         kam_sim::parse_scenario(&dir.text(name).map_err(input)?, &dir.display(name)).map_err(input)?;
     let mut options = kam_sim::RunOptions::new(paths, seed);
-    if let Some(rule) = plugins.growth() {
+    if let Some(rule) = growth_rule(dir, manifest, plugins)? {
         options = options.rule(rule);
     }
     let summary = kam_sim::run(&scenario, &options).map_err(|e| plugins.locate(input(e)))?;

@@ -589,6 +589,51 @@ fn sample_growth_plugin_lifts_the_forecast_of_the_account_directory() {
 }
 
 #[test]
+fn rhai_growth_rule_in_kam_toml_gives_the_forecast_of_its_wasm_twin() {
+    let json = |dir: &Path| ok(&["simulate", s(dir), "--paths", "300", "--seed", "7", "--json"]);
+    let without_rule = |text: &str| {
+        let mut v: serde_json::Value = serde_json::from_str(text).unwrap();
+        let rule = v["rule"].take();
+        (v, rule)
+    };
+    // The sample's growth plugin (built by `sample()`).
+    let (plugged, plugin_name) = without_rule(&json(&sample()));
+    assert_eq!(plugin_name, "oem_volume_growth");
+
+    // The same rule as a Rhai script listed under [rules]; the copy cannot reach the
+    // plugin by its relative path, so only the script runs.
+    let tmp = copy_sample("rhai-growth");
+    std::fs::write(
+        tmp.join("rules/oem_volume_growth.rhai"),
+        include_str!("../../../scripts/oem_volume_growth.rhai"),
+    )
+    .unwrap();
+    edit(
+        &tmp,
+        "kam.toml",
+        "pricing = [\"rules/volume_rebate.rhai\"]",
+        "pricing = [\"rules/volume_rebate.rhai\"]\ngrowth = [\"rules/oem_volume_growth.rhai\"]",
+    );
+    let (scripted, script_name) = without_rule(&json(&tmp));
+    assert_eq!(script_name, "rules/oem_volume_growth.rhai");
+    assert_eq!(scripted, plugged, "the Rhai rule and its WASM twin disagree");
+
+    // Both at once: each sees the month as the model made it, and the factors multiply.
+    add_plugin(&tmp, "oem_growth_built", "growth", "oem-volume-growth");
+    let both = json(&tmp);
+    let (_, both_name) = without_rule(&both);
+    assert_eq!(both_name, "rules/oem_volume_growth.rhai × oem_growth_built");
+    let (once, twice) = (p50s(&json(&sample())), p50s(&both));
+    assert_eq!(once[0], twice[0], "year 1: both factors are 1");
+    assert!(twice[1].1 > once[1].1 && twice[2].1 > once[2].1, "{twice:?} vs {once:?}");
+
+    // A broken growth script stops the run, named at its line.
+    std::fs::write(tmp.join("rules/oem_volume_growth.rhai"), "fn on_period(state) {\n  [1,\n}\n").unwrap();
+    let err = fails(&["simulate", s(&tmp), "--paths", "10"]);
+    assert!(err.contains("rules/oem_volume_growth.rhai:3:"), "{err}");
+}
+
+#[test]
 fn pricing_plugin_gives_the_rebate_of_its_rhai_twin_and_says_so() {
     let rhai = ok(&["price", s(&sample()), "--json"]);
     let tmp = copy_sample("plugin-price");

@@ -29,6 +29,8 @@
 //! # Ok::<(), kam_core::rules::RuleError>(())
 //! ```
 
+use std::sync::Arc;
+
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
@@ -425,6 +427,112 @@ where
     }
 }
 
+/// Several growth rules applied together (say, an analyst's Rhai rule and the platform
+/// team's plugin). Each rule sees the month as the model made it, never another rule's
+/// factors, and a line's factors multiply: two rules of +3 % give 1.03 × 1.03. A product
+/// that overflows is an error naming the month and line, never a rounded factor.
+///
+/// ```
+/// use std::sync::Arc;
+/// use kam_core::rules::{FnGrowthRule, GrowthRule, GrowthRules, GrowthState, ServiceLineRevenue};
+/// use rust_decimal::Decimal;
+///
+/// let up = |name: &str, f: Decimal| -> Arc<dyn GrowthRule> {
+///     Arc::new(FnGrowthRule::new(name, move |s: &GrowthState| Ok(vec![f; s.service_lines.len()])))
+/// };
+/// let both = GrowthRules::new(vec![up("a", Decimal::new(103, 2)), up("b", Decimal::new(103, 2))]);
+/// let line = ServiceLineRevenue { service_line: "warehousing".into(), revenue: Decimal::ONE_HUNDRED };
+/// let state = GrowthState { month: 0, year: 1, volume_index: Decimal::ONE, service_lines: vec![line] };
+/// assert_eq!(both.on_period(&state)?, [Decimal::new(10609, 4)]);
+/// assert_eq!(both.name(), "a × b");
+/// # Ok::<(), kam_core::rules::RuleError>(())
+/// ```
+pub struct GrowthRules {
+    name: String,
+    rules: Vec<Arc<dyn GrowthRule>>,
+}
+
+impl GrowthRules {
+    /// The rules, applied in this order (the order changes nothing but error messages).
+    pub fn new(rules: Vec<Arc<dyn GrowthRule>>) -> Self {
+        let name = rules.iter().map(|r| r.name()).collect::<Vec<_>>().join(" × ");
+        GrowthRules { name, rules }
+    }
+
+    /// `a × b` line by line for `month`; `rule` gave `b`.
+    fn product(
+        &self,
+        month: &GrowthState,
+        a: &[Decimal],
+        b: &[Decimal],
+        rule: &str,
+    ) -> Result<Vec<Decimal>, RuleError> {
+        check_batch_len(rule, RuleHost::Native, b, a.len())?;
+        a.iter()
+            .zip(b)
+            .zip(&month.service_lines)
+            .map(|((x, y), line)| {
+                crate::num::mul(*x, *y, &line.service_line).map_err(|e| {
+                    RuleError::new(
+                        &self.name,
+                        RuleHost::Native,
+                        RuleErrorKind::Failed,
+                        format!(
+                            "month {}: the rules' factors multiplied overflow: {e}",
+                            month.month
+                        ),
+                    )
+                })
+            })
+            .collect()
+    }
+}
+
+impl std::fmt::Debug for GrowthRules {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("GrowthRules")
+            .field("name", &self.name)
+            .finish_non_exhaustive()
+    }
+}
+
+impl GrowthRule for GrowthRules {
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn on_period(&self, state: &GrowthState) -> Result<Vec<Decimal>, RuleError> {
+        let mut factors = vec![Decimal::ONE; state.service_lines.len()];
+        for rule in &self.rules {
+            let next = rule.on_period(state)?;
+            factors = self.product(state, &factors, &next, rule.name())?;
+        }
+        Ok(factors)
+    }
+
+    fn on_periods(&self, states: &[GrowthState], out: &mut PeriodFactors) -> Result<(), PeriodError> {
+        let mut acc: Vec<Vec<Decimal>> = states
+            .iter()
+            .map(|s| vec![Decimal::ONE; s.service_lines.len()])
+            .collect();
+        let mut next = PeriodFactors::new();
+        for rule in &self.rules {
+            next.clear();
+            rule.on_periods(states, &mut next)?;
+            for (index, (state, factors)) in states.iter().zip(acc.iter_mut()).enumerate() {
+                let theirs = next.get(index).unwrap_or(&[]);
+                *factors = self
+                    .product(state, factors, theirs, rule.name())
+                    .map_err(|error| PeriodError { index, error })?;
+            }
+        }
+        for factors in &acc {
+            out.push(factors);
+        }
+        Ok(())
+    }
+}
+
 /// A native KPI scoring rule from a closure scoring one measure.
 pub struct FnKpiScoringRule<F> {
     name: String,
@@ -572,5 +680,51 @@ mod tests {
         assert_eq!(e.index, 5);
         assert_eq!(e.error.message, "no");
         assert_eq!(out.len(), 5, "the months before the failure keep their factors");
+    }
+
+    fn by_month(name: &str, f: impl Fn(u32) -> Decimal + Send + Sync + 'static) -> Arc<dyn GrowthRule> {
+        Arc::new(FnGrowthRule::new(name, move |s: &GrowthState| {
+            Ok(vec![f(s.month); s.service_lines.len()])
+        }))
+    }
+
+    #[test]
+    fn growth_rules_multiply_and_batch_like_month_by_month() {
+        let a = by_month("a", |m| Decimal::new(100 + i64::from(m), 2));
+        let b = by_month("b", |m| if m % 2 == 0 { Decimal::TWO } else { Decimal::new(5, 1) });
+        let both = GrowthRules::new(vec![Arc::clone(&a), b]);
+        let all = states(24, 3);
+        let mut out = PeriodFactors::new();
+        both.on_periods(&all, &mut out).unwrap();
+        assert_eq!(out.len(), 24);
+        for (s, f) in all.iter().zip(out.iter()) {
+            assert_eq!(f, both.on_period(s).unwrap().as_slice());
+        }
+        assert_eq!(out.get(3), Some(&[Decimal::new(515, 3); 3][..])); // 1.03 × 0.5
+        // One rule: its own factors; none: ones.
+        let mut alone = PeriodFactors::new();
+        GrowthRules::new(vec![Arc::clone(&a)]).on_periods(&all, &mut alone).unwrap();
+        assert_eq!(alone.get(5), a.on_period(&all[5]).unwrap().get(..));
+        let mut none = PeriodFactors::new();
+        GrowthRules::new(vec![]).on_periods(&all, &mut none).unwrap();
+        assert!(none.iter().all(|f| f.iter().all(|x| *x == Decimal::ONE)));
+    }
+
+    #[test]
+    fn growth_rules_refuse_overflow_and_short_answers() {
+        let huge = by_month("huge", |_| Decimal::MAX);
+        let both = GrowthRules::new(vec![Arc::clone(&huge), huge]);
+        let e = both.on_periods(&states(3, 1), &mut PeriodFactors::new()).unwrap_err();
+        assert_eq!((e.index, &e.error.kind), (0, &RuleErrorKind::Failed));
+        assert!(e.error.message.contains("overflow"), "{}", e.error);
+
+        let short: Arc<dyn GrowthRule> = Arc::new(FnGrowthRule::new("short", |s: &GrowthState| {
+            Ok(vec![Decimal::ONE; s.service_lines.len().saturating_sub(usize::from(s.month == 4))])
+        }));
+        let e = GrowthRules::new(vec![short])
+            .on_periods(&states(6, 2), &mut PeriodFactors::new())
+            .unwrap_err();
+        assert_eq!((e.index, &e.error.kind), (4, &RuleErrorKind::BadReturn));
+        assert_eq!(e.error.rule, "short");
     }
 }

@@ -57,7 +57,7 @@ pub fn build(paths: u64, seed: u64) -> Result<Demo, CliError> {
     // with a note: the demo's output never depends on which plugins were built.
     let plugins = Plugins::load(&dir, &manifest, &Kind::ALL)?;
     let data = analysis::kpi_data(&dir)?;
-    let (_, results) = analysis::growth(&dir, paths, seed, &plugins)?;
+    let (_, results) = analysis::growth(&dir, &manifest, paths, seed, &plugins)?;
     Ok(Demo {
         account: account.name,
         as_of: manifest.as_of,

@@ -75,7 +75,7 @@ pub fn build(dir: &AccountDir, paths: u64, seed: u64, plugins: &Plugins) -> Resu
     let score = analysis::scorecard(dir, &data, plugins)?;
     let alerts = analysis::alerts(dir, &data, &manifest, plugins)?;
     let sh = analysis::stakeholders(dir)?;
-    let (scenario, results) = analysis::growth(dir, paths, seed, plugins)?;
+    let (scenario, results) = analysis::growth(dir, &manifest, paths, seed, plugins)?;
 
     let kpi_trends = score
         .sheet

@@ -2,8 +2,9 @@
 //! and `kam simulate merge FILES…`.
 //!
 //! SCENARIO is a growth scenario TOML file or an account directory (its `growth.toml`).
-//! Given a directory, the growth plugin its `kam.toml` lists is applied to every month of
-//! every path; a scenario file alone has no manifest, so it runs without user rules.
+//! Given a directory, the growth rules its `kam.toml` lists (`[rules] growth` scripts and
+//! a growth plugin; factors multiply) apply to every month of every path; a scenario
+//! file alone has no manifest, so it runs without user rules.
 //! A sharded run prints the shard's summary JSON (save it, then `merge` the shards); the
 //! merged result is identical to a single run with the same seed and path count.
 //! `--tornado` adds the sensitivity of the horizon P50 to each key input
@@ -17,7 +18,7 @@ use std::time::{Duration, Instant};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use kam_sim::{ProgressFn, RunOptions, Shard, SimResults, Summary, TORNADO_RUNS};
 
-use crate::analysis::{growth_report, input};
+use crate::analysis::{growth_report, growth_rule, input};
 use crate::error::CliError;
 use crate::files;
 use crate::plugins::{Kind, Plugins};
@@ -128,16 +129,17 @@ pub fn run(args: &SimulateArgs) -> Result<(), CliError> {
             "kam simulate: give a SCENARIO file or account directory (or `merge FILES…`)",
         ));
     };
-    let (file, plugins) = if path.is_dir() {
+    let (file, plugins, rule) = if path.is_dir() {
         let (dir, manifest) = super::open(path)?;
         let plugins = Plugins::load(&dir, &manifest, &[Kind::Growth])?;
-        (path.join("growth.toml"), plugins)
+        let rule = growth_rule(&dir, &manifest, &plugins)?;
+        (path.join("growth.toml"), plugins, rule)
     } else {
-        (path.clone(), Plugins::none())
+        (path.clone(), Plugins::none(), None)
     };
     let scenario = kam_sim::load_scenario(&file).map_err(input)?;
     let mut options = RunOptions::new(args.paths, args.seed);
-    if let Some(rule) = plugins.growth() {
+    if let Some(rule) = rule {
         options = options.rule(rule);
     }
     if let Some(t) = args.threads {
