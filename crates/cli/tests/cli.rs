@@ -625,10 +625,17 @@ fn rhai_growth_rule_in_kam_toml_gives_the_forecast_of_its_wasm_twin() {
     assert_eq!(both_name, "rules/oem_volume_growth.rhai × oem_growth_built");
     let (once, twice) = (p50s(&json(&sample())), p50s(&both));
     assert_eq!(once[0], twice[0], "year 1: both factors are 1");
-    assert!(twice[1].1 > once[1].1 && twice[2].1 > once[2].1, "{twice:?} vs {once:?}");
+    assert!(
+        twice[1].1 > once[1].1 && twice[2].1 > once[2].1,
+        "{twice:?} vs {once:?}"
+    );
 
     // A broken growth script stops the run, named at its line.
-    std::fs::write(tmp.join("rules/oem_volume_growth.rhai"), "fn on_period(state) {\n  [1,\n}\n").unwrap();
+    std::fs::write(
+        tmp.join("rules/oem_volume_growth.rhai"),
+        "fn on_period(state) {\n  [1,\n}\n",
+    )
+    .unwrap();
     let err = fails(&["simulate", s(&tmp), "--paths", "10"]);
     assert!(err.contains("rules/oem_volume_growth.rhai:3:"), "{err}");
 }

@@ -691,7 +691,13 @@ mod tests {
     #[test]
     fn growth_rules_multiply_and_batch_like_month_by_month() {
         let a = by_month("a", |m| Decimal::new(100 + i64::from(m), 2));
-        let b = by_month("b", |m| if m % 2 == 0 { Decimal::TWO } else { Decimal::new(5, 1) });
+        let b = by_month("b", |m| {
+            if m % 2 == 0 {
+                Decimal::TWO
+            } else {
+                Decimal::new(5, 1)
+            }
+        });
         let both = GrowthRules::new(vec![Arc::clone(&a), b]);
         let all = states(24, 3);
         let mut out = PeriodFactors::new();
@@ -703,7 +709,9 @@ mod tests {
         assert_eq!(out.get(3), Some(&[Decimal::new(515, 3); 3][..])); // 1.03 × 0.5
         // One rule: its own factors; none: ones.
         let mut alone = PeriodFactors::new();
-        GrowthRules::new(vec![Arc::clone(&a)]).on_periods(&all, &mut alone).unwrap();
+        GrowthRules::new(vec![Arc::clone(&a)])
+            .on_periods(&all, &mut alone)
+            .unwrap();
         assert_eq!(alone.get(5), a.on_period(&all[5]).unwrap().get(..));
         let mut none = PeriodFactors::new();
         GrowthRules::new(vec![]).on_periods(&all, &mut none).unwrap();
@@ -714,12 +722,19 @@ mod tests {
     fn growth_rules_refuse_overflow_and_short_answers() {
         let huge = by_month("huge", |_| Decimal::MAX);
         let both = GrowthRules::new(vec![Arc::clone(&huge), huge]);
-        let e = both.on_periods(&states(3, 1), &mut PeriodFactors::new()).unwrap_err();
+        let e = both
+            .on_periods(&states(3, 1), &mut PeriodFactors::new())
+            .unwrap_err();
         assert_eq!((e.index, &e.error.kind), (0, &RuleErrorKind::Failed));
         assert!(e.error.message.contains("overflow"), "{}", e.error);
 
         let short: Arc<dyn GrowthRule> = Arc::new(FnGrowthRule::new("short", |s: &GrowthState| {
-            Ok(vec![Decimal::ONE; s.service_lines.len().saturating_sub(usize::from(s.month == 4))])
+            Ok(vec![
+                Decimal::ONE;
+                s.service_lines
+                    .len()
+                    .saturating_sub(usize::from(s.month == 4))
+            ])
         }));
         let e = GrowthRules::new(vec![short])
             .on_periods(&states(6, 2), &mut PeriodFactors::new())
