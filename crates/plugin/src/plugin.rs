@@ -251,19 +251,48 @@ struct AdjustmentOut {
 
 type AdjustResult = (Result<Vec<AdjustmentOut>, String>,);
 
+/// Decimals as canonical text in one buffer, so a batch lowers `&str` slices instead of
+/// allocating a string per decimal.
+struct CanonicalText {
+    text: String,
+    /// End of each decimal's text.
+    ends: Vec<usize>,
+}
+
+impl CanonicalText {
+    fn of(decimals: impl Iterator<Item = Decimal>) -> Self {
+        let mut text = String::with_capacity(16 * decimals.size_hint().0);
+        let mut ends = Vec::with_capacity(decimals.size_hint().0);
+        for d in decimals {
+            canonical::push(d, &mut text);
+            ends.push(text.len());
+        }
+        CanonicalText { text, ends }
+    }
+
+    /// How many decimals there are.
+    fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    /// The text of decimal `i` (empty past the end).
+    fn get(&self, i: usize) -> &str {
+        let start = i
+            .checked_sub(1)
+            .and_then(|p| self.ends.get(p))
+            .copied()
+            .unwrap_or(0);
+        self.ends
+            .get(i)
+            .and_then(|&end| self.text.get(start..end))
+            .unwrap_or_default()
+    }
+}
+
 impl PricingPlugin {
     pub(crate) fn load(loaded: Loaded) -> Result<Self, RuleError> {
         let pre = pricing::PricingRulePre::new(loaded.pre.clone()).map_err(|e| loaded.pre_error(e))?;
-        let component = loaded.pre.component();
-        let adjust = component
-            .get_export_index(None, format!("kam:rules/pricing@{API_VERSION}").as_str())
-            .and_then(|pricing| component.get_export_index(Some(&pricing), "adjust"))
-            .ok_or_else(|| {
-                loaded.error(
-                    RuleErrorKind::Load,
-                    format!("exports no `kam:rules/pricing@{API_VERSION}#adjust`"),
-                )
-            })?;
+        let adjust = export_index(&loaded, "pricing", "adjust")?;
         let plugin = PricingPlugin { loaded, pre, adjust };
         plugin.loaded.check_api_version(|store| {
             let b = plugin.pre.instantiate(&mut *store)?;
@@ -286,24 +315,14 @@ impl PricingRule for PricingPlugin {
     }
 
     fn adjust(&self, quote: &PricingInput) -> Result<Vec<PriceAdjustment>, RuleError> {
-        // Every decimal of the quote as canonical text in one buffer, then sliced.
-        let mut text = String::with_capacity(16 * (3 * quote.lines.len() + 1));
-        let mut ends = Vec::with_capacity(3 * quote.lines.len() + 1);
-        for d in quote
-            .lines
-            .iter()
-            .flat_map(|l| [l.quantity, l.billed_quantity, l.amount])
-            .chain([quote.total])
-        {
-            canonical::push(d, &mut text);
-            ends.push(text.len());
-        }
-        let decimal = |i: usize| {
-            let start = i.checked_sub(1).and_then(|p| ends.get(p)).copied().unwrap_or(0);
-            ends.get(i)
-                .and_then(|&end| text.get(start..end))
-                .unwrap_or_default()
-        };
+        let text = CanonicalText::of(
+            quote
+                .lines
+                .iter()
+                .flat_map(|l| [l.quantity, l.billed_quantity, l.amount])
+                .chain([quote.total]),
+        );
+        let decimal = |i| text.get(i);
         let lines: Vec<LineRef<'_>> = quote
             .lines
             .iter()
@@ -358,14 +377,72 @@ impl PricingRule for PricingPlugin {
 pub struct GrowthPlugin {
     loaded: Loaded,
     pre: growth::GrowthRulePre<Sandbox>,
+    /// `kam:rules/growth#on-periods`, called through [`StateRef`] (see [`QuoteRef`]).
+    on_periods: ComponentExportIndex,
 }
 
 plugin_common!(GrowthPlugin);
 
+/// `types.growth-state`, borrowing its text (see [`QuoteRef`]).
+#[derive(ComponentType, Lower)]
+#[component(record)]
+struct StateRef<'a> {
+    month: u32,
+    year: u32,
+    #[component(name = "volume-index")]
+    volume_index: &'a str,
+    #[component(name = "service-lines")]
+    service_lines: &'a [LineRevenueRef<'a>],
+}
+
+/// `types.service-line-revenue`, borrowed.
+#[derive(ComponentType, Lower)]
+#[component(record)]
+struct LineRevenueRef<'a> {
+    #[component(name = "service-line")]
+    service_line: &'a str,
+    revenue: &'a str,
+}
+
+/// `growth.period-error` as returned.
+#[derive(ComponentType, Lift)]
+#[component(record)]
+struct PeriodRefusal {
+    index: u32,
+    message: String,
+}
+
+type OnPeriodsResult = (Result<Vec<Vec<WasmStr>>, PeriodRefusal>,);
+
+/// What an `on-periods` call gave: a refusal, or each month's factors parsed (when
+/// there is one list per month; `lists` says how many there were).
+enum PeriodsOutcome {
+    Refused(PeriodRefusal),
+    Factors {
+        lists: usize,
+        parsed: Vec<Result<Vec<Decimal>, RuleError>>,
+    },
+}
+
+/// `name` of `interface` in `loaded`'s component, or a load error.
+fn export_index(loaded: &Loaded, interface: &str, name: &str) -> Result<ComponentExportIndex, RuleError> {
+    let component = loaded.pre.component();
+    let qualified = format!("kam:rules/{interface}@{API_VERSION}");
+    component
+        .get_export_index(None, qualified.as_str())
+        .and_then(|i| component.get_export_index(Some(&i), name))
+        .ok_or_else(|| loaded.error(RuleErrorKind::Load, format!("exports no `{qualified}#{name}`")))
+}
+
 impl GrowthPlugin {
     pub(crate) fn load(loaded: Loaded) -> Result<Self, RuleError> {
         let pre = growth::GrowthRulePre::new(loaded.pre.clone()).map_err(|e| loaded.pre_error(e))?;
-        let plugin = GrowthPlugin { loaded, pre };
+        let on_periods = export_index(&loaded, "growth", "on-periods")?;
+        let plugin = GrowthPlugin {
+            loaded,
+            pre,
+            on_periods,
+        };
         plugin.loaded.check_api_version(|store| {
             let b = plugin.pre.instantiate(&mut *store)?;
             b.kam_rules_meta().call_api_version(store)
@@ -393,15 +470,65 @@ impl GrowthRule for GrowthPlugin {
     /// call each, so every month keeps the full per-call budget and a failure names its
     /// month — the same outcome as calling `on-period` month by month.
     fn on_periods(&self, states: &[GrowthState], out: &mut PeriodFactors) -> Result<(), PeriodError> {
-        let inputs: Vec<_> = states.iter().map(growth_state).collect();
+        let text =
+            CanonicalText::of(states.iter().flat_map(|s| {
+                std::iter::once(s.volume_index).chain(s.service_lines.iter().map(|l| l.revenue))
+            }));
+        let decimal = |i| text.get(i);
+        let mut lines = Vec::with_capacity(text.len());
+        let mut at = 0;
+        for s in states {
+            at += 1; // the volume index
+            for l in &s.service_lines {
+                lines.push(LineRevenueRef {
+                    service_line: &l.service_line,
+                    revenue: decimal(at),
+                });
+                at += 1;
+            }
+        }
+        let mut inputs = Vec::with_capacity(states.len());
+        let (mut first_text, mut first_line) = (0, 0);
+        for s in states {
+            let n = s.service_lines.len();
+            inputs.push(StateRef {
+                month: s.month,
+                year: s.year,
+                volume_index: decimal(first_text),
+                service_lines: lines.get(first_line..first_line + n).unwrap_or_default(),
+            });
+            first_text += 1 + n;
+            first_line += n;
+        }
         let batch = self.loaded.call("on-periods", |store| {
-            let b = self.pre.instantiate(&mut *store)?;
-            // A refusal carries the failing month's index: pass it through untouched.
-            b.kam_rules_growth().call_on_periods(store, &inputs).map(Ok)
+            let instance = self.loaded.pre.instantiate(&mut *store)?;
+            let call = instance
+                .get_typed_func::<(&[StateRef<'_>],), OnPeriodsResult>(&mut *store, &self.on_periods)?;
+            let (result,) = call.call(&mut *store, (&inputs,))?;
+            let lists = match result {
+                // A refusal carries the failing month's index: pass it through untouched.
+                Err(refusal) => return Ok(Ok(PeriodsOutcome::Refused(refusal))),
+                Ok(lists) => lists,
+            };
+            // Parsed here, while the factors are still in guest memory.
+            let mut parsed = Vec::new();
+            if lists.len() == states.len() {
+                for (state, list) in states.iter().zip(&lists) {
+                    let texts = list
+                        .iter()
+                        .map(|w| w.to_str(&*store))
+                        .collect::<wasmtime::Result<Vec<_>>>()?;
+                    parsed.push(self.factors(state, &texts, "on-periods"));
+                }
+            }
+            Ok(Ok(PeriodsOutcome::Factors {
+                lists: lists.len(),
+                parsed,
+            }))
         });
-        let lists = match batch {
-            Ok(Ok(lists)) => lists,
-            Ok(Err(refusal)) => {
+        let (lists, parsed) = match batch {
+            Ok(PeriodsOutcome::Factors { lists, parsed }) => (lists, parsed),
+            Ok(PeriodsOutcome::Refused(refusal)) => {
                 let index = usize::try_from(refusal.index).unwrap_or(usize::MAX);
                 if index >= states.len() {
                     return Err(PeriodError {
@@ -427,20 +554,18 @@ impl GrowthRule for GrowthPlugin {
             }
             Err(_) => return on_periods_one_by_one(self, states, out),
         };
-        if lists.len() != states.len() {
+        if lists != states.len() {
             return Err(PeriodError {
-                index: lists.len().min(states.len().saturating_sub(1)),
+                index: lists.min(states.len().saturating_sub(1)),
                 error: bad_return(
                     &self.loaded,
                     "on-periods",
-                    format!("{} lists of factors for {} states", lists.len(), states.len()),
+                    format!("{lists} lists of factors for {} states", states.len()),
                 ),
             });
         }
-        for (index, (state, list)) in states.iter().zip(&lists).enumerate() {
-            let factors = self
-                .factors(state, list, "on-periods")
-                .map_err(|error| PeriodError { index, error })?;
+        for (index, factors) in parsed.into_iter().enumerate() {
+            let factors = factors.map_err(|error| PeriodError { index, error })?;
             out.push(&factors);
         }
         Ok(())
@@ -449,7 +574,12 @@ impl GrowthRule for GrowthPlugin {
 
 impl GrowthPlugin {
     /// Checks and parses one state's factors.
-    fn factors(&self, state: &GrowthState, out: &[String], what: &str) -> Result<Vec<Decimal>, RuleError> {
+    fn factors<S: AsRef<str>>(
+        &self,
+        state: &GrowthState,
+        out: &[S],
+        what: &str,
+    ) -> Result<Vec<Decimal>, RuleError> {
         check_batch_len(
             &self.loaded.name,
             RuleHost::Plugin,
@@ -465,7 +595,7 @@ impl GrowthPlugin {
                         state.service_lines.get(i).map_or("?", |s| &s.service_line)
                     )
                 };
-                from_wit(f, field).map_err(|e| bad_return(&self.loaded, what, e))
+                from_wit(f.as_ref(), field).map_err(|e| bad_return(&self.loaded, what, e))
             })
             .collect()
     }
