@@ -13,6 +13,10 @@
 //! (total and currency only), so a 1,000-line quote costs no copy; reaching `.lines` by a
 //! computed name is then an error, never an empty list.
 //!
+//! A growth rule's months are memoized: a month whose inputs, as far as the script read
+//! them, match a month already run gets that month's factors without running the script
+//! (scripts are pure functions of their state; see [`ScriptGrowthRule`]).
+//!
 //! Numbers may be integers or decimals. Entry points are called with `eval_ast(false)`:
 //! the script's top level runs never, so keep setup inside the functions (constants are
 //! cheap). A missing entry point is a load error; a wrong return shape is a
