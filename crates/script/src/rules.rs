@@ -223,7 +223,7 @@ impl PricingRule for ScriptPricingRule {
 /// [`GrowthRule::on_period`] (the helper's loop adds a few operations to the first month
 /// of a call). The helper also adds one call level below `on_period`.
 ///
-/// Months are memoized ([`crate::memo`]): a month whose inputs, as far as the script read
+/// Months are memoized: a month whose inputs, as far as the script read
 /// them, equal a month already computed gets the same factors without running the script
 /// — the script is a pure function of its state. A rule that depends only on the year
 /// and the service lines runs a few times per thread; one that reads each month's exact

@@ -37,7 +37,7 @@ pub struct PeriodState {
 }
 
 /// The months of one growth-rule call, converted once for the script. When traced, the
-/// getters record which fields each month reads (for [`crate::memo`]).
+/// getters record which fields each month reads (for the growth-month memo).
 #[derive(Debug)]
 pub(crate) struct PeriodBatch {
     months: Vec<Month>,
