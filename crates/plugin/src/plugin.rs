@@ -260,9 +260,10 @@ struct CanonicalText {
 }
 
 impl CanonicalText {
-    fn of(decimals: impl Iterator<Item = Decimal>) -> Self {
-        let mut text = String::with_capacity(16 * decimals.size_hint().0);
-        let mut ends = Vec::with_capacity(decimals.size_hint().0);
+    /// The text of `decimals`, of which there are about `count`.
+    fn of(count: usize, decimals: impl Iterator<Item = Decimal>) -> Self {
+        let mut text = String::with_capacity(count.saturating_mul(16));
+        let mut ends = Vec::with_capacity(count);
         for d in decimals {
             canonical::push(d, &mut text);
             ends.push(text.len());
@@ -316,6 +317,7 @@ impl PricingRule for PricingPlugin {
 
     fn adjust(&self, quote: &PricingInput) -> Result<Vec<PriceAdjustment>, RuleError> {
         let text = CanonicalText::of(
+            3 * quote.lines.len() + 1,
             quote
                 .lines
                 .iter()
@@ -470,10 +472,12 @@ impl GrowthRule for GrowthPlugin {
     /// call each, so every month keeps the full per-call budget and a failure names its
     /// month — the same outcome as calling `on-period` month by month.
     fn on_periods(&self, states: &[GrowthState], out: &mut PeriodFactors) -> Result<(), PeriodError> {
-        let text =
-            CanonicalText::of(states.iter().flat_map(|s| {
+        let text = CanonicalText::of(
+            states.iter().map(|s| 1 + s.service_lines.len()).sum(),
+            states.iter().flat_map(|s| {
                 std::iter::once(s.volume_index).chain(s.service_lines.iter().map(|l| l.revenue))
-            }));
+            }),
+        );
         let decimal = |i| text.get(i);
         let mut lines = Vec::with_capacity(text.len());
         let mut at = 0;
