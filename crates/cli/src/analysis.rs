@@ -1300,6 +1300,41 @@ pub fn growth(
     Ok((scenario, results))
 }
 
+/// A tornado in the growth table's units (millions), for the `kam simulate` table.
+pub struct TornadoReport<'a>(pub &'a kam_sim::Tornado);
+
+impl Display for TornadoReport<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let t = self.0;
+        let m = |v: Decimal| format!("{:.1}", (v / Decimal::from(1_000_000)).round_dp(1));
+        writeln!(
+            f,
+            "Tornado: what moves the horizon revenue P50 most, in millions (base {}; {} paths a run, seed {})",
+            m(t.base_p50),
+            t.paths,
+            t.seed
+        )?;
+        writeln!(
+            f,
+            "  {:<26} {:>7}   {:<16} {:>9}   {:<16} {:>9}",
+            "input", "swing", "low", "P50", "high", "P50"
+        )?;
+        for b in &t.bars {
+            writeln!(
+                f,
+                "  {:<26} {:>7}   {:<16} {:>9}   {:<16} {:>9}",
+                b.input,
+                m(b.swing),
+                b.low,
+                m(b.p50_low),
+                b.high,
+                m(b.p50_high)
+            )?;
+        }
+        Ok(())
+    }
+}
+
 impl Display for GrowthReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(

@@ -18,7 +18,7 @@ use std::time::{Duration, Instant};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use kam_sim::{ProgressFn, RunOptions, Shard, SimResults, Summary, TORNADO_RUNS};
 
-use crate::analysis::{growth_report, growth_rule, input};
+use crate::analysis::{TornadoReport, growth_report, growth_rule, input};
 use crate::error::CliError;
 use crate::files;
 use crate::plugins::{Kind, Plugins};
@@ -83,7 +83,7 @@ fn print(results: &SimResults, json: bool) -> Result<(), CliError> {
     } else {
         super::out!("{}", growth_report(results));
         if let Some(t) = &results.tornado {
-            super::out!("\n{t}");
+            super::out!("\n{}", TornadoReport(t));
         }
     }
     Ok(())
