@@ -1300,17 +1300,21 @@ pub fn growth(
     Ok((scenario, results))
 }
 
+/// An amount in millions with one decimal, the unit of the growth and tornado tables.
+fn millions(v: Decimal) -> String {
+    format!("{:.1}", (v / Decimal::from(1_000_000)).round_dp(1))
+}
+
 /// A tornado in the growth table's units (millions), for the `kam simulate` table.
 pub struct TornadoReport<'a>(pub &'a kam_sim::Tornado);
 
 impl Display for TornadoReport<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let t = self.0;
-        let m = |v: Decimal| format!("{:.1}", (v / Decimal::from(1_000_000)).round_dp(1));
         writeln!(
             f,
             "Tornado: what moves the horizon revenue P50 most, in millions (base {}; {} paths a run, seed {})",
-            m(t.base_p50),
+            millions(t.base_p50),
             t.paths,
             t.seed
         )?;
@@ -1324,11 +1328,11 @@ impl Display for TornadoReport<'_> {
                 f,
                 "  {:<26} {:>7}   {:<16} {:>9}   {:<16} {:>9}",
                 b.input,
-                m(b.swing),
+                millions(b.swing),
                 b.low,
-                m(b.p50_low),
+                millions(b.p50_low),
                 b.high,
-                m(b.p50_high)
+                millions(b.p50_high)
             )?;
         }
         Ok(())
@@ -1347,16 +1351,15 @@ impl Display for GrowthReport {
             "  {:<5} {:>9} {:>9} {:>9} {:>9} {:>10}",
             "year", "P10", "P50", "P90", "target", "P(target)"
         )?;
-        let m = |v: Decimal| format!("{:.1}", (v / Decimal::from(1_000_000)).round_dp(1));
         for y in &self.years {
             writeln!(
                 f,
                 "  {:<5} {:>9} {:>9} {:>9} {:>9} {:>10}",
                 y.year,
-                m(y.p10),
-                m(y.p50),
-                m(y.p90),
-                y.target.map_or("-".into(), m),
+                millions(y.p10),
+                millions(y.p50),
+                millions(y.p90),
+                y.target.map_or("-".into(), millions),
                 y.prob_reach_target.map_or("-".into(), pct_of_fraction)
             )?;
         }
