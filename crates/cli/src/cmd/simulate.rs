@@ -148,29 +148,44 @@ pub fn run(args: &SimulateArgs) -> Result<(), CliError> {
     if let Some(s) = &args.shard {
         options = options.shard(parse_shard(s)?);
     }
-    let (bar, progress) = progress_bar(args.paths, "simulating");
-    let summary =
-        kam_sim::run(&scenario, &options.clone().progress(progress)).map_err(|e| plugins.locate(input(e)));
-    bar.finish_and_clear();
-    let mut results = match summary {
-        Ok(summary) if args.shard.is_some() => {
-            plugins.finish(Ok(()))?;
-            super::outln!("{}", summary.to_shard_json().map_err(input)?);
-            return Ok(());
+    let simulated = simulate(&scenario, options, args, &plugins);
+    // The plugins' notes and log lines, once, whatever happened.
+    match plugins.finish(simulated)? {
+        Simulated::Shard(json) => {
+            super::outln!("{json}");
+            Ok(())
         }
-        Ok(summary) => summary.results().map_err(input)?,
-        Err(e) => return plugins.finish(Err(e)),
-    };
+        Simulated::Results(results) => print(&results, args.json),
+    }
+}
+
+/// What a run prints: a shard's summary JSON, or the results.
+enum Simulated {
+    Shard(String),
+    Results(Box<SimResults>),
+}
+
+/// The run (and with `--tornado`, its tornado), each with a progress bar; a failure of a
+/// plugin is located at its `kam.toml` entry.
+fn simulate(
+    scenario: &kam_sim::Scenario,
+    options: RunOptions,
+    args: &SimulateArgs,
+    plugins: &Plugins,
+) -> Result<Simulated, CliError> {
+    let (bar, progress) = progress_bar(args.paths, "simulating");
+    let summary = kam_sim::run(scenario, &options.clone().progress(progress));
+    bar.finish_and_clear();
+    let summary = summary.map_err(|e| plugins.locate(input(e)))?;
+    if args.shard.is_some() {
+        return summary.to_shard_json().map(Simulated::Shard).map_err(input);
+    }
+    let mut results = summary.results().map_err(input)?;
     if args.tornado {
         let (bar, progress) = progress_bar(args.paths.saturating_mul(TORNADO_RUNS), "tornado");
-        let tornado =
-            kam_sim::tornado(&scenario, &options.progress(progress)).map_err(|e| plugins.locate(input(e)));
+        let tornado = kam_sim::tornado(scenario, &options.progress(progress));
         bar.finish_and_clear();
-        results.tornado = Some(match tornado {
-            Ok(t) => t,
-            Err(e) => return plugins.finish(Err(e)),
-        });
+        results.tornado = Some(tornado.map_err(|e| plugins.locate(input(e)))?);
     }
-    plugins.finish(Ok(()))?;
-    print(&results, args.json)
+    Ok(Simulated::Results(Box::new(results)))
 }
