@@ -13,7 +13,7 @@ use kam::core::rules::{
     PriceAdjustment, PricingInput, PricingLine, PricingRule, RuleError, RuleErrorKind, RuleHost,
     ServiceLineRevenue,
 };
-use kam_plugin::{LogStream, PluginHost, PluginLimits, PricingPlugin};
+use kam_plugin::{CacheStats, HostError, LogStream, PluginHost, PluginLimits, PricingPlugin};
 use proptest::prelude::*;
 use rust_decimal::Decimal;
 use rust_decimal_macros::dec;
@@ -488,6 +488,115 @@ fn compiled_components_are_cached_by_content_and_engine() {
     // A second host has its own engine, hence its own cache.
     let other = PluginHost::new(PluginLimits::default()).unwrap();
     assert_eq!(other.cached_components(), 0);
+}
+
+/// The one `.cwasm` file in a cache directory.
+fn cache_file(dir: &std::path::Path) -> std::path::PathBuf {
+    let files: Vec<_> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "cwasm"))
+        .collect();
+    assert_eq!(files.len(), 1, "{files:?}");
+    files[0].clone()
+}
+
+#[test]
+fn a_disk_cache_serves_the_next_host_without_compiling() {
+    let dir = tempfile::tempdir().unwrap();
+    let cache = dir.path().join("kam/plugins");
+    let bytes = wasm("volume-rebate");
+    let q = rate_card_month();
+
+    let first = PluginHost::with_disk_cache(PluginLimits::default(), &cache).unwrap();
+    assert_eq!(first.cache_dir(), Some(cache.as_path()));
+    let expected = first.load_pricing("rebate", &bytes).unwrap().adjust(&q).unwrap();
+    first.load_pricing("again", &bytes).unwrap();
+    let stats = |compiled, from_memory, from_disk| CacheStats {
+        compiled,
+        from_memory,
+        from_disk,
+    };
+    assert_eq!(first.cache_stats(), stats(1, 1, 0));
+    let file = cache_file(&cache);
+    let key = first.cache_key(&bytes).to_string();
+    assert_eq!(
+        file.file_name().unwrap().to_string_lossy(),
+        format!("{key}.cwasm")
+    );
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&cache).unwrap().permissions().mode();
+        assert_eq!(mode & 0o077, 0, "cache directory readable by others: {mode:o}");
+    }
+
+    // A new host (another process, as far as caching goes) reads it back.
+    let second = PluginHost::with_disk_cache(PluginLimits::default(), &cache).unwrap();
+    let plugin = second.load_pricing("rebate", &bytes).unwrap();
+    assert_eq!(second.cache_stats(), stats(0, 0, 1));
+    assert_eq!(plugin.adjust(&q).unwrap(), expected);
+    // A host without the directory compiles.
+    let plain = PluginHost::new(PluginLimits::default()).unwrap();
+    plain.load_pricing("rebate", &bytes).unwrap();
+    assert_eq!(plain.cache_stats(), stats(1, 0, 0));
+    assert_eq!(plain.cache_dir(), None);
+}
+
+#[test]
+fn a_damaged_cache_file_is_compiled_again_and_replaced() {
+    let dir = tempfile::tempdir().unwrap();
+    let bytes = wasm("volume-rebate");
+    let q = rate_card_month();
+    let expected = PluginHost::with_disk_cache(PluginLimits::default(), dir.path())
+        .unwrap()
+        .load_pricing("rebate", &bytes)
+        .unwrap()
+        .adjust(&q)
+        .unwrap();
+    let file = cache_file(dir.path());
+    let good = std::fs::read(&file).unwrap();
+    let mut flipped = good.clone();
+    let last = flipped.len() - 1;
+    flipped[last] ^= 0x40;
+    let damaged: [(&str, Vec<u8>); 5] = [
+        ("empty", Vec::new()),
+        ("truncated", good[..good.len() / 2].to_vec()),
+        ("one bit flipped in the code", flipped),
+        ("not ours", b"\x7fELF and anything else".to_vec()),
+        ("a bare wasmtime artifact", good[48..].to_vec()),
+    ];
+    for (what, bytes_on_disk) in damaged {
+        std::fs::write(&file, &bytes_on_disk).unwrap();
+        let host = PluginHost::with_disk_cache(PluginLimits::default(), dir.path()).unwrap();
+        let plugin = host.load_pricing("rebate", &bytes).unwrap();
+        assert_eq!(host.cache_stats().compiled, 1, "{what}");
+        assert_eq!(plugin.adjust(&q).unwrap(), expected, "{what}");
+        assert_eq!(std::fs::read(&file).unwrap(), good, "{what}: not rewritten");
+    }
+    // No temporary files are left behind.
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+}
+
+#[test]
+fn a_cache_directory_that_cannot_be_created_is_a_host_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("a-file");
+    std::fs::write(&file, "").unwrap();
+    let err = PluginHost::with_disk_cache(PluginLimits::default(), file.join("plugins")).unwrap_err();
+    assert!(matches!(err, HostError::CacheDir { .. }), "{err:?}");
+    assert!(err.to_string().contains("a-file/plugins"), "{err}");
+}
+
+#[test]
+fn a_cache_directory_that_cannot_be_written_only_costs_compilation() {
+    let dir = tempfile::tempdir().unwrap();
+    let host = PluginHost::with_disk_cache(PluginLimits::default(), dir.path()).unwrap();
+    // The directory disappears after the host was made: nothing can be written.
+    std::fs::remove_dir(dir.path()).unwrap();
+    let plugin = host.load_pricing("rebate", &wasm("volume-rebate")).unwrap();
+    assert_eq!(host.cache_stats().compiled, 1);
+    assert!(!plugin.adjust(&rate_card_month()).unwrap().is_empty());
 }
 
 #[test]

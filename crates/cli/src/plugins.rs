@@ -17,7 +17,7 @@
 //! out of fuel or time, or returns garbage is an error naming `kam.toml`, the line, the
 //! field (`kind` or `path`) and the plugin; the plugin's log lines come with it.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 use kam_core::rules::{
@@ -25,7 +25,8 @@ use kam_core::rules::{
     PriceAdjustment, PricingInput, PricingRule, RuleError,
 };
 use kam_plugin::{
-    AlertPlugin, GrowthPlugin, KpiScoringPlugin, LogLine, LogStream, PluginHost, PluginLimits, PricingPlugin,
+    AlertPlugin, GrowthPlugin, HostError, KpiScoringPlugin, LogLine, LogStream, PluginHost, PluginLimits,
+    PricingPlugin,
 };
 use rust_decimal::Decimal;
 
@@ -268,6 +269,43 @@ impl std::fmt::Debug for Plugins {
     }
 }
 
+/// The environment variable naming the directory kam caches compiled plugins under.
+pub const CACHE_DIR_VAR: &str = "KAM_CACHE_DIR";
+
+/// Where compiled plugins persist between runs: `$KAM_CACHE_DIR/plugins`, else
+/// `$XDG_CACHE_HOME/kam/plugins`, else `$HOME/.cache/kam/plugins`; nowhere when
+/// `KAM_CACHE_DIR` is set but empty.
+fn plugin_cache_dir() -> Option<PathBuf> {
+    let set = |name: &str| {
+        std::env::var_os(name)
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from)
+    };
+    let base = match std::env::var_os(CACHE_DIR_VAR) {
+        Some(dir) if dir.is_empty() => return None,
+        Some(dir) => PathBuf::from(dir),
+        None => set("XDG_CACHE_HOME")
+            .or_else(|| set("HOME").map(|home| home.join(".cache")))?
+            .join("kam"),
+    };
+    Some(base.join("plugins"))
+}
+
+/// The plugin host, caching compiled plugins on disk when it can: a cache directory that
+/// cannot be created costs a note and the compilation, never the run.
+fn new_host(notes: &mut Vec<String>) -> Result<PluginHost, CliError> {
+    if let Some(dir) = plugin_cache_dir() {
+        match PluginHost::with_disk_cache(PluginLimits::default(), dir) {
+            Ok(host) => return Ok(host),
+            Err(e @ HostError::CacheDir { .. }) => {
+                notes.push(format!("{e}; plugins are compiled for this run only"));
+            }
+            Err(e) => return Err(input(e)),
+        }
+    }
+    PluginHost::new(PluginLimits::default()).map_err(input)
+}
+
 impl Plugins {
     /// No plugins (a scenario file given without its account directory).
     pub fn none() -> Self {
@@ -342,7 +380,7 @@ impl Plugins {
             }
             let host = match &host {
                 Some(h) => h,
-                None => host.insert(PluginHost::new(PluginLimits::default()).map_err(input)?),
+                None => host.insert(new_host(&mut out.notes)?),
             };
             let rule = load_one(host, p, kind, &path, &place)?;
             out.notes.push(format!(

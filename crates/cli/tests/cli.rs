@@ -22,9 +22,15 @@ fn sample() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scenarios/sample")
 }
 
+/// Compiled plugins are cached here, not in the user's cache directory.
+fn plugin_cache() -> PathBuf {
+    Path::new(env!("CARGO_TARGET_TMPDIR")).join("kam-cache")
+}
+
 fn kam(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_kam"))
         .args(args)
+        .env("KAM_CACHE_DIR", plugin_cache())
         .current_dir(std::env::temp_dir())
         .output()
         .expect("run kam")
@@ -688,6 +694,53 @@ fn pricing_plugin_gives_the_rebate_of_its_rhai_twin_and_says_so() {
             "volume rebate (volume_rebate_wasm)"
         ]
     );
+}
+
+#[test]
+fn compiled_plugins_are_kept_where_kam_cache_dir_says() {
+    let tmp = copy_sample("plugin-cache");
+    add_plugin(&tmp, "volume_rebate_wasm", "pricing", "volume-rebate");
+    let cache = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("cache-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&cache);
+    let price = |cache_dir: &Path| {
+        let out = Command::new(env!("CARGO_BIN_EXE_kam"))
+            .args(["price", s(&tmp)])
+            .env("KAM_CACHE_DIR", cache_dir)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8(out.stderr).unwrap();
+        assert!(out.status.success(), "{stderr}");
+        (String::from_utf8(out.stdout).unwrap(), stderr)
+    };
+    let cached = |dir: &Path| -> Vec<String> {
+        std::fs::read_dir(dir.join("plugins"))
+            .map(|d| {
+                d.map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let (compiled, _) = price(&cache);
+    let files = cached(&cache);
+    assert_eq!(files.len(), 1, "{files:?}");
+    assert!(files[0].ends_with(".cwasm"), "{files:?}");
+    let (from_cache, _) = price(&cache);
+    assert_eq!(from_cache, compiled);
+    assert_eq!(cached(&cache), files);
+
+    // Set empty: nothing is kept.
+    let (uncached, _) = price(Path::new(""));
+    assert_eq!(uncached, compiled);
+    // A directory that cannot be made costs a note, not the run.
+    // (Under a file: the cached plugin itself.)
+    let (same, notes) = price(&cache.join("plugins").join(&files[0]));
+    assert_eq!(same, compiled);
+    assert!(
+        notes.contains("cannot create the plugin cache directory")
+            && notes.contains("compiled for this run only"),
+        "{notes}"
+    );
+    let _ = std::fs::remove_dir_all(&cache);
 }
 
 #[test]

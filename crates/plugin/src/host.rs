@@ -1,16 +1,16 @@
 //! The plugin host: one engine, linker, component cache and epoch ticker, shared by
 //! every plugin it loads.
 
-use std::collections::HashMap;
 use std::hash::{Hash, Hasher};
-use std::path::Path;
-use std::sync::{Arc, Mutex};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use kam_core::rules::{RuleError, RuleErrorKind, RuleHost};
 use sha2::{Digest, Sha256};
 use wasmtime::component::{Component, InstancePre, Linker};
 use wasmtime::{Config, Enabled, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Store};
 
+use crate::cache::{self, CacheKey, CacheStats, ComponentCache};
 use crate::plugin::{AlertPlugin, GrowthPlugin, KpiScoringPlugin, Loaded, PricingPlugin};
 use crate::sandbox::{self, EpochTicker, Pipes, Sandbox};
 use crate::{PluginLimits, RuleKind};
@@ -39,26 +39,14 @@ pub enum HostError {
     /// The epoch ticker thread could not be started.
     #[error("plugin host: cannot start the epoch ticker thread: {0}")]
     Ticker(#[from] std::io::Error),
-}
-
-/// Identifies a compiled component: the SHA-256 of its bytes and a hash of everything
-/// in the engine configuration that affects compiled code
-/// ([`Engine::precompile_compatibility_hash`]).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct CacheKey {
-    /// SHA-256 of the component bytes.
-    pub content: [u8; 32],
-    /// Hash of the engine's compilation settings and wasmtime version.
-    pub engine: u64,
-}
-
-impl std::fmt::Display for CacheKey {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        for b in self.content {
-            write!(f, "{b:02x}")?;
-        }
-        write!(f, "-{:016x}", self.engine)
-    }
+    /// The compiled-component cache directory could not be created.
+    #[error("plugin host: cannot create the plugin cache directory {}: {source}", path.display())]
+    CacheDir {
+        /// The directory.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
 }
 
 /// State shared by a host and all plugins loaded from it (the ticker stops when the last
@@ -68,7 +56,7 @@ pub(crate) struct Shared {
     linker: Linker<Sandbox>,
     pub(crate) limits: PluginLimits,
     engine_hash: u64,
-    cache: Mutex<HashMap<CacheKey, Component>>,
+    cache: ComponentCache,
     _ticker: EpochTicker,
 }
 
@@ -90,8 +78,9 @@ impl Shared {
 /// Runs `kam:rules` plugins under hard limits.
 ///
 /// A host owns one wasmtime engine (fuel metering and epoch interruption on), a linker
-/// that offers plugins nothing but an empty deterministic WASI 0.2 context, an in-memory
-/// cache of compiled components, and a thread that ticks the epoch for wall-clock
+/// that offers plugins nothing but an empty deterministic WASI 0.2 context, a cache of
+/// compiled components (in memory, and on disk with [`PluginHost::with_disk_cache`]), and
+/// a thread that ticks the epoch for wall-clock
 /// deadlines. Loading checks the plugin's world and API version and prepares an
 /// [`InstancePre`], so each call only instantiates (microseconds) in a fresh store:
 /// whatever a hostile call does, the next call starts clean.
@@ -122,8 +111,34 @@ impl std::fmt::Debug for PluginHost {
 }
 
 impl PluginHost {
-    /// A host whose plugin calls are bounded by `limits`.
+    /// A host whose plugin calls are bounded by `limits`, caching compiled components in
+    /// memory only.
     pub fn new(limits: PluginLimits) -> Result<Self, HostError> {
+        Self::build(limits, None)
+    }
+
+    /// A host that also keeps compiled components in `dir` (created if missing, private to
+    /// the user), so another process with the same engine settings loads them in
+    /// milliseconds instead of compiling them again. A file in `dir` that is damaged or
+    /// was written for another engine is compiled again and replaced; failing to write
+    /// one only costs the next process the compilation.
+    ///
+    /// The directory holds native code the host will run: keep it writable by its user
+    /// only (as it is when created here).
+    ///
+    /// # Errors
+    /// [`HostError::CacheDir`] when `dir` cannot be created; the engine errors of
+    /// [`PluginHost::new`].
+    pub fn with_disk_cache(limits: PluginLimits, dir: impl Into<PathBuf>) -> Result<Self, HostError> {
+        let dir = dir.into();
+        cache::create_dir(&dir).map_err(|source| HostError::CacheDir {
+            path: dir.clone(),
+            source,
+        })?;
+        Self::build(limits, Some(dir))
+    }
+
+    fn build(limits: PluginLimits, cache_dir: Option<PathBuf>) -> Result<Self, HostError> {
         let mut config = Config::new();
         config.consume_fuel(true);
         config.epoch_interruption(true);
@@ -170,7 +185,7 @@ impl PluginHost {
                 linker,
                 limits,
                 engine_hash,
-                cache: Mutex::new(HashMap::new()),
+                cache: ComponentCache::new(cache_dir),
                 _ticker: ticker,
             }),
         })
@@ -189,9 +204,20 @@ impl PluginHost {
         }
     }
 
-    /// How many compiled components the cache holds.
+    /// How many compiled components the host holds in memory.
     pub fn cached_components(&self) -> usize {
-        self.shared.cache.lock().map(|c| c.len()).unwrap_or(0)
+        self.shared.cache.len()
+    }
+
+    /// Where this host's loads found their compiled components so far.
+    pub fn cache_stats(&self) -> CacheStats {
+        self.shared.cache.stats()
+    }
+
+    /// The directory compiled components persist in, if any
+    /// ([`PluginHost::with_disk_cache`]).
+    pub fn cache_dir(&self) -> Option<&Path> {
+        self.shared.cache.dir()
     }
 
     /// Loads a pricing rule plugin (world `pricing-rule`) named `name` from component
@@ -257,19 +283,9 @@ impl PluginHost {
     }
 
     fn compile(&self, wasm: &[u8]) -> Result<Component, String> {
-        let key = self.cache_key(wasm);
-        if let Ok(cache) = self.shared.cache.lock()
-            && let Some(component) = cache.get(&key)
-        {
-            return Ok(component.clone());
-        }
-        // Compile outside the lock: compiling takes tens of milliseconds.
-        let component = Component::from_binary(&self.shared.engine, wasm)
-            .map_err(|e| format!("not a valid WebAssembly component: {e:#}"))?;
-        if let Ok(mut cache) = self.shared.cache.lock() {
-            cache.entry(key).or_insert_with(|| component.clone());
-        }
-        Ok(component)
+        self.shared
+            .cache
+            .get_or_compile(&self.shared.engine, self.cache_key(wasm), wasm)
     }
 }
 

@@ -24,12 +24,12 @@
 //!   `Failed` when the rule refused its input, `BadReturn`, `Load`).
 //!
 //! Loading compiles a component once per host (cached in memory by content hash and
-//! engine configuration, [`CacheKey`]), checks its world and declared API version (a
+//! engine configuration, [`CacheKey`], and with [`PluginHost::with_disk_cache`] also on
+//! disk, checksummed, for the next process), checks its world and declared API version (a
 //! plugin for another rule kind, another `kam:rules` version or with a missing export is
 //! a `Load` error at load time), and prepares an `InstancePre`.
 //!
-//! It is **not** a general WASI runtime (no files, sockets, clocks), not an async host,
-//! and does not persist compiled code to disk. Guests are written with the
+//! It is **not** a general WASI runtime (no files, sockets, clocks) and not an async host. Guests are written with the
 //! `kam-plugin-sdk` crate; examples are in the repository's `plugins/`.
 //!
 //! ```no_run
@@ -56,13 +56,15 @@
 // Generated code: wasmtime's bindgen! emits unsafe blocks and unsafe impls.
 #[allow(unsafe_code)]
 mod bindings;
+mod cache;
 mod decimal;
 mod host;
 mod limits;
 mod plugin;
 mod sandbox;
 
-pub use host::{API_VERSION, CacheKey, HostError, PluginHost};
+pub use cache::{CacheKey, CacheStats};
+pub use host::{API_VERSION, HostError, PluginHost};
 pub use limits::PluginLimits;
 pub use plugin::{AlertPlugin, GrowthPlugin, KpiScoringPlugin, PricingPlugin};
 
