@@ -528,7 +528,9 @@ fn a_disk_cache_serves_the_next_host_without_compiling() {
     {
         use std::os::unix::fs::PermissionsExt;
         let mode = std::fs::metadata(&cache).unwrap().permissions().mode();
-        assert_eq!(mode & 0o077, 0, "cache directory readable by others: {mode:o}");
+        assert_eq!(mode & 0o077, 0, "cache directory open to others: {mode:o}");
+        let mode = std::fs::metadata(&file).unwrap().permissions().mode();
+        assert_eq!(mode & 0o077, 0, "cache file open to others: {mode:o}");
     }
 
     // A new host (another process, as far as caching goes) reads it back.

@@ -183,9 +183,10 @@ fn tempfile_in(dir: &Path, file: &Path) -> std::io::Result<(PathBuf, std::fs::Fi
     let stem = file.file_name().map(|n| n.to_string_lossy()).unwrap_or_default();
     let n = COUNTER.fetch_add(1, Ordering::Relaxed);
     let path = dir.join(format!(".{stem}.{}.{n}.tmp", std::process::id()));
-    let handle = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .open(&path)?;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let handle = options.open(&path)?;
     Ok((path, handle))
 }
