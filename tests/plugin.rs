@@ -256,7 +256,11 @@ fn oem_growth_batch_is_one_call_with_the_factors_of_each_month() {
         .unwrap();
     let states = path_states();
     let mut batch = PeriodFactors::new();
+    let before = plugin.calls();
     plugin.on_periods(&states, &mut batch).unwrap();
+    // One call: not a batch that failed and was re-run month by month (which gives the
+    // same factors, 36 times slower).
+    assert_eq!(plugin.calls() - before, 1);
     assert_eq!(batch.len(), states.len());
     for (state, got) in states.iter().zip(batch.iter()) {
         assert_eq!(
@@ -311,7 +315,9 @@ fn a_batch_over_the_per_call_fuel_is_rerun_month_by_month_with_the_full_budget()
         fuel *= 2;
     };
     let mut batch = PeriodFactors::new();
+    let before = plugin.calls();
     plugin.on_periods(&states, &mut batch).unwrap();
+    assert_eq!(plugin.calls() - before, 1 + 400, "the batch, then each month");
     assert_eq!(batch.len(), 400);
     let one = plugin.on_period(&states[0]).unwrap();
     assert!(batch.iter().all(|f| f == one.as_slice()));

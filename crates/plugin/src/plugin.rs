@@ -1,6 +1,7 @@
 //! Loaded plugins: one type per rule kind, each implementing its `kam_core` rule trait.
 
 use std::collections::VecDeque;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use kam_core::canonical;
@@ -10,7 +11,7 @@ use kam_core::rules::{
     check_batch_len, on_periods_one_by_one,
 };
 use kam_core::{Decimal, Direction};
-use wasmtime::component::{ComponentExportIndex, ComponentType, InstancePre, Lift, Lower, WasmStr};
+use wasmtime::component::{ComponentExportIndex, ComponentType, InstancePre, Lift, Lower};
 use wasmtime::{Store, Trap};
 
 use crate::bindings::{alert, growth, kpi, pricing};
@@ -26,6 +27,7 @@ pub(crate) struct Loaded {
     shared: Arc<Shared>,
     pre: InstancePre<Sandbox>,
     log: Mutex<VecDeque<LogLine>>,
+    calls: AtomicU64,
 }
 
 impl Loaded {
@@ -36,6 +38,7 @@ impl Loaded {
             shared,
             pre,
             log: Mutex::new(VecDeque::new()),
+            calls: AtomicU64::new(0),
         }
     }
 
@@ -50,6 +53,7 @@ impl Loaded {
         function: &str,
         f: impl FnOnce(&mut Store<Sandbox>) -> wasmtime::Result<Result<R, String>>,
     ) -> Result<R, RuleError> {
+        self.calls.fetch_add(1, Ordering::Relaxed);
         let what = format!("{}.{function}", self.kind.interface());
         let (mut store, pipes) = self
             .shared
@@ -194,6 +198,13 @@ macro_rules! plugin_common {
             pub fn take_log(&self) -> Vec<LogLine> {
                 self.loaded.drain_log()
             }
+
+            /// How many component calls the plugin has made, each in a fresh instance
+            /// (loading makes one, to read the API version). A batch is one call unless
+            /// it failed as a whole and was re-run an item a call.
+            pub fn calls(&self) -> u64 {
+                self.loaded.calls.load(std::sync::atomic::Ordering::Relaxed)
+            }
         }
 
         impl std::fmt::Debug for $ty {
@@ -240,13 +251,14 @@ struct LineRef<'a> {
     amount: &'a str,
 }
 
-/// `types.price-adjustment` as returned: the amount is parsed straight from guest
-/// memory, never copied into a string of its own.
+/// `types.price-adjustment` as returned. Results are lifted into owned strings, not
+/// borrowed as `WasmStr`: wasmtime runs the guest's post-return (which frees them) before
+/// `TypedFunc::call` returns, so guest memory no longer holds them afterwards.
 #[derive(ComponentType, Lift)]
 #[component(record)]
 struct AdjustmentOut {
     label: String,
-    amount: WasmStr,
+    amount: String,
 }
 
 type AdjustResult = (Result<Vec<AdjustmentOut>, String>,);
@@ -346,28 +358,17 @@ impl PricingRule for PricingPlugin {
             let adjust =
                 instance.get_typed_func::<(QuoteRef<'_>,), AdjustResult>(&mut *store, &self.adjust)?;
             let (result,) = adjust.call(&mut *store, (input,))?;
-            let Ok(adjustments) = result else {
-                return Ok(result.map(|_| Vec::new()));
-            };
-            // Parsed here, while the amounts are still in guest memory.
-            let parsed = adjustments
-                .into_iter()
-                .enumerate()
-                .map(|(i, a)| {
-                    let amount = a
-                        .amount
-                        .to_str(&*store)
-                        .map_err(|e| format!("adjustments[{i}].amount: {e}"))
-                        .and_then(|t| from_wit(&t, || format!("adjustments[{i}].amount")));
-                    (a.label, amount)
-                })
-                .collect::<Vec<_>>();
-            Ok(Ok(parsed))
+            Ok(result)
         })?;
         out.into_iter()
-            .map(|(label, amount)| {
-                let amount = amount.map_err(|e| bad_return(&self.loaded, "adjust", e))?;
-                Ok(PriceAdjustment { label, amount })
+            .enumerate()
+            .map(|(i, a)| {
+                let amount = from_wit(&a.amount, || format!("adjustments[{i}].amount"))
+                    .map_err(|e| bad_return(&self.loaded, "adjust", e))?;
+                Ok(PriceAdjustment {
+                    label: a.label,
+                    amount,
+                })
             })
             .collect()
     }
@@ -414,7 +415,8 @@ struct PeriodRefusal {
     message: String,
 }
 
-type OnPeriodsResult = (Result<Vec<Vec<WasmStr>>, PeriodRefusal>,);
+/// Owned strings, for the reason given at [`AdjustmentOut`].
+type OnPeriodsResult = (Result<Vec<Vec<String>>, PeriodRefusal>,);
 
 /// What an `on-periods` call gave: a refusal, or each month's factors parsed (when
 /// there is one list per month; `lists` says how many there were).
@@ -514,15 +516,10 @@ impl GrowthRule for GrowthPlugin {
                 Err(refusal) => return Ok(Ok(PeriodsOutcome::Refused(refusal))),
                 Ok(lists) => lists,
             };
-            // Parsed here, while the factors are still in guest memory.
             let mut parsed = Vec::new();
             if lists.len() == states.len() {
                 for (state, list) in states.iter().zip(&lists) {
-                    let texts = list
-                        .iter()
-                        .map(|w| w.to_str(&*store))
-                        .collect::<wasmtime::Result<Vec<_>>>()?;
-                    parsed.push(self.factors(state, &texts, "on-periods"));
+                    parsed.push(self.factors(state, list, "on-periods"));
                 }
             }
             Ok(Ok(PeriodsOutcome::Factors {
