@@ -21,8 +21,8 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 use kam_core::rules::{
-    AlertDecision, AlertInput, AlertRule, GrowthRule, GrowthState, KpiScoringRule, MeasureInput,
-    PriceAdjustment, PricingInput, PricingRule, RuleError,
+    AlertDecision, AlertInput, AlertRule, GrowthRule, GrowthState, KpiScoringRule, MeasureInput, PeriodError,
+    PeriodFactors, PriceAdjustment, PricingInput, PricingRule, RuleError,
 };
 use kam_plugin::{
     AlertPlugin, GrowthPlugin, HostError, KpiScoringPlugin, LogLine, LogStream, PluginHost, PluginLimits,
@@ -149,6 +149,15 @@ impl GrowthRule for Watched<GrowthPlugin> {
     }
     fn on_period(&self, state: &GrowthState) -> Result<Vec<Decimal>, RuleError> {
         self.watch(self.plugin.on_period(state))
+    }
+    // Forwarded, not left to the trait's month-by-month default: the plugin's batch call
+    // is one instantiation per path instead of one per month.
+    fn on_periods(&self, states: &[GrowthState], out: &mut PeriodFactors) -> Result<(), PeriodError> {
+        let result = self.plugin.on_periods(states, out);
+        if let Err(e) = &result {
+            let _ = self.watch::<()>(Err(e.error.clone()));
+        }
+        result
     }
 }
 
@@ -550,8 +559,13 @@ fn load_as(host: &PluginHost, name: &str, wasm: &[u8], kind: Kind) -> Result<Rul
 }
 
 #[cfg(test)]
+#[path = "../../../tests/support/guests.rs"]
+mod guests;
+
+#[cfg(test)]
 mod tests {
-    use super::field_position;
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+    use super::*;
 
     #[test]
     fn field_position_finds_the_entry_and_the_value() {
@@ -563,5 +577,47 @@ mod tests {
         // Not written out: the entry's header.
         assert_eq!(field_position(text, 0, "path"), (3, 1));
         assert_eq!(field_position(text, 5, "path"), (1, 1));
+    }
+
+    fn months(year: u32) -> Vec<GrowthState> {
+        (0..36)
+            .map(|month| GrowthState {
+                month,
+                year,
+                volume_index: Decimal::new(102, 2),
+                service_lines: ["warehousing", "transport"]
+                    .iter()
+                    .map(|l| kam_core::rules::ServiceLineRevenue {
+                        service_line: (*l).into(),
+                        revenue: Decimal::new(12_500_000, 2),
+                    })
+                    .collect(),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_watched_growth_plugin_keeps_the_batch_call_and_remembers_its_failure() {
+        let host = PluginHost::new(PluginLimits::default()).unwrap();
+        let plugin = host
+            .load_growth("oem", &guests::wasm("oem-volume-growth"))
+            .unwrap();
+        let watched = Watched::new(plugin);
+        let before = watched.plugin.calls();
+        let mut out = PeriodFactors::new();
+        GrowthRule::on_periods(&watched, &months(2), &mut out).unwrap();
+        assert_eq!(out.len(), 36);
+        assert_eq!(
+            watched.plugin.calls() - before,
+            1,
+            "one call per path, not per month"
+        );
+        assert!(watched.failure().is_none());
+
+        // The rule refuses year 5,000 (1.03^4999 overflows): the error keeps its month
+        // and is remembered for the kam.toml entry.
+        let err = GrowthRule::on_periods(&watched, &months(5_000), &mut PeriodFactors::new()).unwrap_err();
+        assert_eq!(err.index, 0);
+        assert_eq!(watched.failure(), Some(err.error));
     }
 }
