@@ -2,7 +2,8 @@
 //! quote against the same rule in native Rust (target ≤ 3× native per line), a call's
 //! instantiation from the pre-linked component (target ≤ 50 µs), and loading a component
 //! that is already in the host's compiled-component cache (target ≤ 10 ms): in memory, and
-//! from the cache directory a new process reads.
+//! from the cache directory a new process reads. Also a growth plugin's simulated path as
+//! one batch call against a call a month.
 //!
 //! `cargo bench --bench plugin` (builds the guest plugins first).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
@@ -14,7 +15,10 @@ use std::hint::black_box;
 use std::time::Duration;
 
 use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
-use kam::core::rules::{FnPricingRule, PriceAdjustment, PricingInput, PricingLine, PricingRule};
+use kam::core::rules::{
+    FnPricingRule, GrowthRule, GrowthState, PeriodFactors, PriceAdjustment, PricingInput, PricingLine,
+    PricingRule, ServiceLineRevenue, on_periods_one_by_one,
+};
 use kam_plugin::{PluginHost, PluginLimits};
 use rust_decimal::Decimal;
 use rust_decimal_macros::dec;
@@ -39,6 +43,30 @@ fn quote_1000() -> PricingInput {
         lines,
         total,
     }
+}
+
+/// One simulated path: contract years 1 to 3, four service lines.
+fn growth_path() -> Vec<GrowthState> {
+    (0..36u32)
+        .map(|month| GrowthState {
+            month,
+            year: month / 12 + 1,
+            volume_index: Decimal::new(1_000_000 + i64::from(month) * 1_234, 6),
+            service_lines: [
+                "warehousing",
+                "inbound_to_manufacturing",
+                "transport",
+                "aftermarket",
+            ]
+            .iter()
+            .enumerate()
+            .map(|(i, l)| ServiceLineRevenue {
+                service_line: (*l).into(),
+                revenue: Decimal::new(12_500_000 + i64::from(month) * 7_919 + i as i64 * 311, 2),
+            })
+            .collect(),
+        })
+        .collect()
 }
 
 /// The benchmark rule natively (same as plugins/line-volume-discount).
@@ -125,6 +153,31 @@ fn benches(c: &mut Criterion) {
     });
     group.finish();
     let _ = std::fs::remove_dir_all(&cache);
+
+    // A simulated path through a growth plugin: 36 months of 4 service lines as one batch
+    // call, against the same months one call each (what a wrapper that does not forward
+    // `on_periods` silently costs).
+    let growth = host
+        .load_growth("oem-volume-growth", &guests::wasm("oem-volume-growth"))
+        .unwrap();
+    let path = growth_path();
+    let mut group = c.benchmark_group("plugin_growth_36_months");
+    group.throughput(Throughput::Elements(36));
+    group.bench_function("on_periods, one call", |b| {
+        b.iter(|| {
+            let mut out = PeriodFactors::new();
+            growth.on_periods(black_box(&path), &mut out).unwrap();
+            out
+        })
+    });
+    group.bench_function("on_period, a call a month", |b| {
+        b.iter(|| {
+            let mut out = PeriodFactors::new();
+            on_periods_one_by_one(&growth, black_box(&path), &mut out).unwrap();
+            out
+        })
+    });
+    group.finish();
 
     let mut group = c.benchmark_group("plugin_compile");
     group.sample_size(10);
