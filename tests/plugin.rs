@@ -587,6 +587,51 @@ fn a_damaged_cache_file_is_compiled_again_and_replaced() {
 }
 
 #[test]
+fn a_compilation_sweeps_cache_files_unused_for_thirty_days() {
+    use std::time::{Duration, SystemTime};
+    let dir = tempfile::tempdir().unwrap();
+    let day = Duration::from_secs(24 * 60 * 60);
+    let aged = |name: &str, age: Duration| {
+        let path = dir.path().join(name);
+        std::fs::write(&path, b"old").unwrap();
+        let file = std::fs::OpenOptions::new().write(true).open(&path).unwrap();
+        file.set_modified(SystemTime::now() - age).unwrap();
+        path
+    };
+    let stale = aged("0000-old.cwasm", 31 * day);
+    let recent = aged("1111-recent.cwasm", 29 * day);
+    let crashed = aged(".2222.cwasm.99.0.tmp", day);
+    let in_flight = aged(".3333.cwasm.99.1.tmp", Duration::from_secs(60));
+    let not_ours = aged("notes.txt", 400 * day);
+
+    let bytes = wasm("volume-rebate");
+    let host = PluginHost::with_disk_cache(PluginLimits::default(), dir.path()).unwrap();
+    host.load_pricing("rebate", &bytes).unwrap();
+    assert!(!stale.exists() && !crashed.exists());
+    assert!(recent.exists() && in_flight.exists() && not_ours.exists());
+
+    // Reading a file back renews it, so a plugin in use is never swept.
+    let file = dir.path().join(format!("{}.cwasm", host.cache_key(&bytes)));
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open(&file)
+        .unwrap()
+        .set_modified(SystemTime::now() - 40 * day)
+        .unwrap();
+    let next = PluginHost::with_disk_cache(PluginLimits::default(), dir.path()).unwrap();
+    next.load_pricing("rebate", &bytes).unwrap();
+    assert_eq!(next.cache_stats().from_disk, 1);
+    let age = SystemTime::now()
+        .duration_since(std::fs::metadata(&file).unwrap().modified().unwrap())
+        .unwrap_or_default();
+    assert!(age < day, "{age:?}");
+    // The next compilation (another plugin) sweeps, and keeps it.
+    next.load_pricing("discount", &wasm("line-volume-discount"))
+        .unwrap();
+    assert!(file.exists());
+}
+
+#[test]
 fn a_cache_directory_that_cannot_be_created_is_a_host_error() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("a-file");

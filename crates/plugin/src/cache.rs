@@ -9,12 +9,18 @@
 //! file is a miss (compiled again and rewritten), never an error. The directory is
 //! created private to the user: whoever can write it could plant native code, and so
 //! could already run code as that user.
+//!
+//! Every plugin build leaves a file of a few hundred kilobytes, so the directory is swept
+//! whenever a file is written (that is, after a compilation): files not used for
+//! [`UNUSED_FOR`] go, and so do temporary files a crashed writer left. A file read back
+//! has its modification time renewed, which is what "used" means here.
 
 use std::collections::HashMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, SystemTime};
 
 use sha2::{Digest, Sha256};
 use wasmtime::Engine;
@@ -50,6 +56,12 @@ pub struct CacheStats {
     /// Loads served from the cache directory.
     pub from_disk: u64,
 }
+
+/// How long a cache file may go unused before a sweep removes it.
+pub(crate) const UNUSED_FOR: Duration = Duration::from_secs(30 * 24 * 60 * 60);
+
+/// How old a temporary file must be before a sweep takes it for a crashed writer's.
+const STALE_TEMPORARY: Duration = Duration::from_secs(60 * 60);
 
 /// First bytes of a cache file; the version changes whenever the layout does.
 const MAGIC: &[u8; 16] = b"kam-component-1\n";
@@ -108,6 +120,9 @@ impl ComponentCache {
         let component = match file.as_deref().and_then(|f| read(engine, f)) {
             Some(component) => {
                 self.from_disk.fetch_add(1, Ordering::Relaxed);
+                if let Some(file) = &file {
+                    mark_used(file);
+                }
                 component
             }
             None => {
@@ -116,8 +131,10 @@ impl ComponentCache {
                 self.compiled.fetch_add(1, Ordering::Relaxed);
                 // The cache only saves time: a full disk or a read-only directory must
                 // not stop a plugin from loading.
-                if let Some(file) = &file {
-                    let _ = write(file, &component);
+                if let Some(file) = &file
+                    && write(file, &component).is_ok()
+                {
+                    sweep(file);
                 }
                 component
             }
@@ -155,6 +172,44 @@ fn read(engine: &Engine, file: &Path) -> Option<Component> {
     #[allow(unsafe_code)]
     let component = unsafe { Component::deserialize(engine, payload) };
     component.ok()
+}
+
+/// Renews `file`'s modification time (best effort), so sweeps keep it.
+fn mark_used(file: &Path) {
+    if let Ok(handle) = std::fs::OpenOptions::new().write(true).open(file) {
+        let _ = handle.set_modified(SystemTime::now());
+    }
+}
+
+/// Removes the cache files in `kept`'s directory unused for [`UNUSED_FOR`] and stale
+/// temporary files, sparing `kept` itself. Best effort: whatever cannot be read or
+/// removed stays.
+fn sweep(kept: &Path) {
+    let Some(dir) = kept.parent() else { return };
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    let now = SystemTime::now();
+    for entry in entries.flatten() {
+        let path = entry.path();
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        let limit = if name.ends_with(".cwasm") && !name.starts_with('.') {
+            UNUSED_FOR
+        } else if name.starts_with('.') && name.ends_with(".tmp") {
+            STALE_TEMPORARY
+        } else {
+            continue;
+        };
+        let age = entry
+            .metadata()
+            .and_then(|m| m.modified())
+            .ok()
+            .and_then(|t| now.duration_since(t).ok());
+        if path != kept && age.is_some_and(|a| a > limit) {
+            let _ = std::fs::remove_file(&path);
+        }
+    }
 }
 
 /// Stores `component` in `file`: written beside it and renamed into place, so a reader
