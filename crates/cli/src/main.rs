@@ -15,7 +15,14 @@ use clap::{Parser, Subcommand};
 
 /// Global key account management for contract logistics.
 #[derive(Debug, Parser)]
-#[command(name = "kam", version, about, long_about = None)]
+#[command(
+    name = "kam",
+    version,
+    about,
+    long_about = None,
+    after_help = "Environment:\n  KAM_CACHE_DIR  where compiled WASM plugins are kept, under plugins/ \
+                  (default: $XDG_CACHE_HOME/kam or ~/.cache/kam; set empty to keep none)"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,

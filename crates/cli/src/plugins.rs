@@ -279,7 +279,7 @@ impl std::fmt::Debug for Plugins {
 }
 
 /// The environment variable naming the directory kam caches compiled plugins under.
-pub const CACHE_DIR_VAR: &str = "KAM_CACHE_DIR";
+const CACHE_DIR_VAR: &str = "KAM_CACHE_DIR";
 
 /// Where compiled plugins persist between runs: `$KAM_CACHE_DIR/plugins`, else
 /// `$XDG_CACHE_HOME/kam/plugins`, else `$HOME/.cache/kam/plugins`; nowhere when

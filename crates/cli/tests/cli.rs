@@ -741,6 +741,8 @@ fn compiled_plugins_are_kept_where_kam_cache_dir_says() {
         "{notes}"
     );
     let _ = std::fs::remove_dir_all(&cache);
+    // Where users learn of it.
+    assert!(ok(&["--help"]).contains("KAM_CACHE_DIR  where compiled WASM plugins are kept"));
 }
 
 #[test]
