@@ -418,16 +418,6 @@ struct PeriodRefusal {
 /// Owned strings, for the reason given at [`AdjustmentOut`].
 type OnPeriodsResult = (Result<Vec<Vec<String>>, PeriodRefusal>,);
 
-/// What an `on-periods` call gave: a refusal, or each month's factors parsed (when
-/// there is one list per month; `lists` says how many there were).
-enum PeriodsOutcome {
-    Refused(PeriodRefusal),
-    Factors {
-        lists: usize,
-        parsed: Vec<Result<Vec<Decimal>, RuleError>>,
-    },
-}
-
 /// `name` of `interface` in `loaded`'s component, or a load error.
 fn export_index(loaded: &Loaded, interface: &str, name: &str) -> Result<ComponentExportIndex, RuleError> {
     let component = loaded.pre.component();
@@ -510,26 +500,13 @@ impl GrowthRule for GrowthPlugin {
             let instance = self.loaded.pre.instantiate(&mut *store)?;
             let call = instance
                 .get_typed_func::<(&[StateRef<'_>],), OnPeriodsResult>(&mut *store, &self.on_periods)?;
+            // A refusal carries the failing month's index: pass it through untouched.
             let (result,) = call.call(&mut *store, (&inputs,))?;
-            let lists = match result {
-                // A refusal carries the failing month's index: pass it through untouched.
-                Err(refusal) => return Ok(Ok(PeriodsOutcome::Refused(refusal))),
-                Ok(lists) => lists,
-            };
-            let mut parsed = Vec::new();
-            if lists.len() == states.len() {
-                for (state, list) in states.iter().zip(&lists) {
-                    parsed.push(self.factors(state, list, "on-periods"));
-                }
-            }
-            Ok(Ok(PeriodsOutcome::Factors {
-                lists: lists.len(),
-                parsed,
-            }))
+            Ok(Ok(result))
         });
-        let (lists, parsed) = match batch {
-            Ok(PeriodsOutcome::Factors { lists, parsed }) => (lists, parsed),
-            Ok(PeriodsOutcome::Refused(refusal)) => {
+        let lists = match batch {
+            Ok(Ok(lists)) => lists,
+            Ok(Err(refusal)) => {
                 let index = usize::try_from(refusal.index).unwrap_or(usize::MAX);
                 if index >= states.len() {
                     return Err(PeriodError {
@@ -555,18 +532,20 @@ impl GrowthRule for GrowthPlugin {
             }
             Err(_) => return on_periods_one_by_one(self, states, out),
         };
-        if lists != states.len() {
+        if lists.len() != states.len() {
             return Err(PeriodError {
-                index: lists.min(states.len().saturating_sub(1)),
+                index: lists.len().min(states.len().saturating_sub(1)),
                 error: bad_return(
                     &self.loaded,
                     "on-periods",
-                    format!("{lists} lists of factors for {} states", states.len()),
+                    format!("{} lists of factors for {} states", lists.len(), states.len()),
                 ),
             });
         }
-        for (index, factors) in parsed.into_iter().enumerate() {
-            let factors = factors.map_err(|error| PeriodError { index, error })?;
+        for (index, (state, list)) in states.iter().zip(&lists).enumerate() {
+            let factors = self
+                .factors(state, list, "on-periods")
+                .map_err(|error| PeriodError { index, error })?;
             out.push(&factors);
         }
         Ok(())
@@ -575,12 +554,7 @@ impl GrowthRule for GrowthPlugin {
 
 impl GrowthPlugin {
     /// Checks and parses one state's factors.
-    fn factors<S: AsRef<str>>(
-        &self,
-        state: &GrowthState,
-        out: &[S],
-        what: &str,
-    ) -> Result<Vec<Decimal>, RuleError> {
+    fn factors(&self, state: &GrowthState, out: &[String], what: &str) -> Result<Vec<Decimal>, RuleError> {
         check_batch_len(
             &self.loaded.name,
             RuleHost::Plugin,
@@ -596,7 +570,7 @@ impl GrowthPlugin {
                         state.service_lines.get(i).map_or("?", |s| &s.service_line)
                     )
                 };
-                from_wit(f.as_ref(), field).map_err(|e| bad_return(&self.loaded, what, e))
+                from_wit(f, field).map_err(|e| bad_return(&self.loaded, what, e))
             })
             .collect()
     }
