@@ -212,36 +212,21 @@ fn sweep(kept: &Path) {
     }
 }
 
-/// Stores `component` in `file`: written beside it and renamed into place, so a reader
-/// sees the old file or the whole new one.
+/// Stores `component` in `file`: written to a temporary file beside it (private to the
+/// user, removed if anything fails) and renamed into place, so a reader sees the old file
+/// or the whole new one.
 fn write(file: &Path, component: &Component) -> std::io::Result<()> {
     let payload = component.serialize().map_err(std::io::Error::other)?;
     let dir = file.parent().unwrap_or(Path::new("."));
-    let mut tmp = tempfile_in(dir, file)?;
-    let result = (|| {
-        tmp.1.write_all(MAGIC)?;
-        tmp.1.write_all(&Sha256::digest(&payload))?;
-        tmp.1.write_all(&payload)?;
-        tmp.1.flush()?;
-        std::fs::rename(&tmp.0, file)
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp.0);
-    }
-    result
-}
-
-/// A new file in `dir` named after `file`, this process and a counter, so concurrent
-/// writers (threads or processes) never share one.
-fn tempfile_in(dir: &Path, file: &Path) -> std::io::Result<(PathBuf, std::fs::File)> {
-    static COUNTER: AtomicU64 = AtomicU64::new(0);
-    let stem = file.file_name().map(|n| n.to_string_lossy()).unwrap_or_default();
-    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
-    let path = dir.join(format!(".{stem}.{}.{n}.tmp", std::process::id()));
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    let handle = options.open(&path)?;
-    Ok((path, handle))
+    let name = file.file_name().map(|n| n.to_string_lossy()).unwrap_or_default();
+    // Named so a sweep recognises one a crashed writer left (see `sweep`).
+    let mut tmp = tempfile::Builder::new()
+        .prefix(&format!(".{name}."))
+        .suffix(".tmp")
+        .tempfile_in(dir)?;
+    tmp.write_all(MAGIC)?;
+    tmp.write_all(&Sha256::digest(&payload))?;
+    tmp.write_all(&payload)?;
+    tmp.persist(file).map_err(|e| e.error)?;
+    Ok(())
 }
