@@ -48,6 +48,11 @@ pub fn parse(text: &str) -> Result<Decimal, CanonicalError> {
         Some((b'-', rest)) => (true, rest),
         _ => (false, bytes),
     };
+    // Almost every decimal on the boundary has at most 19 digits: a u64 cannot overflow,
+    // the scale is below 28, and no 128-bit arithmetic (emulated in WebAssembly) is needed.
+    if digits.len() <= 19 {
+        return parse_short(negative, digits);
+    }
     let mut int_digits = 0u32;
     let mut frac_digits: Option<u32> = None;
     // 64-bit while the mantissa stays below 10^18, 128-bit after (rare: long numbers).
@@ -94,6 +99,31 @@ pub fn parse(text: &str) -> Result<Decimal, CanonicalError> {
     Ok(value)
 }
 
+/// [`parse`] of at most 19 characters after the sign.
+fn parse_short(negative: bool, digits: &[u8]) -> Result<Decimal, CanonicalError> {
+    let mut mantissa: u64 = 0;
+    let mut point = None;
+    for (i, &b) in digits.iter().enumerate() {
+        let digit = b.wrapping_sub(b'0');
+        if digit < 10 {
+            mantissa = mantissa * 10 + u64::from(digit);
+        } else if b == b'.' && point.is_none() {
+            point = Some(i);
+        } else {
+            return Err(CanonicalError::Syntax);
+        }
+    }
+    let scale = match point {
+        None if !digits.is_empty() => 0,
+        Some(p) if p > 0 && p + 1 < digits.len() => digits.len() - p - 1,
+        _ => return Err(CanonicalError::Syntax),
+    };
+    // Below 19 digits after the point, so within MAX_SCALE.
+    let mut value = Decimal::from_parts(mantissa as u32, (mantissa >> 32) as u32, 0, false, scale as u32);
+    value.set_sign_negative(negative);
+    Ok(value)
+}
+
 /// The canonical text of `value` (the same bytes as its `Display`).
 pub fn format(value: Decimal) -> String {
     let mut out = String::with_capacity(24);
@@ -128,15 +158,23 @@ pub fn push(value: Decimal, out: &mut String) {
         buf[len] = b'0';
         len += 1;
     }
+    // Then the text in reading order, appended at once.
+    let mut text = [0u8; 42];
+    let mut n = 0;
     if value.is_sign_negative() {
-        out.push('-');
+        text[n] = b'-';
+        n += 1;
     }
     for i in (0..len).rev() {
         if i + 1 == scale {
-            out.push('.');
+            text[n] = b'.';
+            n += 1;
         }
-        out.push(char::from(buf[i]));
+        text[n] = buf[i];
+        n += 1;
     }
+    // ASCII digits, sign and point only, so always UTF-8.
+    out.push_str(std::str::from_utf8(&text[..n]).unwrap_or_default());
 }
 
 #[cfg(test)]
@@ -205,6 +243,27 @@ mod tests {
             let d = Decimal::new(m, scale);
             prop_assert_eq!(parse(&d.to_string()).unwrap(), d);
             prop_assert_eq!(format(d), d.to_string());
+        }
+
+        /// Texts around the 19-character fast-path boundary, well formed or not.
+        #[test]
+        fn short_texts_follow_the_grammar(text in "-?[0-9.]{0,22}") {
+            let body = text.strip_prefix('-').unwrap_or(&text);
+            let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+            let well_formed = match body.split_once('.') {
+                None => digits(body),
+                Some((int, frac)) => digits(int) && digits(frac),
+            };
+            match parse(&text) {
+                Ok(d) => {
+                    prop_assert!(well_formed, "{text:?} accepted");
+                    let exact = Decimal::from_str_exact(&text).unwrap();
+                    prop_assert_eq!(d, exact);
+                    prop_assert_eq!(d.scale(), exact.scale());
+                    prop_assert_eq!(d.is_sign_negative(), text.starts_with('-'));
+                }
+                Err(e) => prop_assert!(!well_formed && e == CanonicalError::Syntax, "{text:?}: {e:?}"),
+            }
         }
     }
 }
