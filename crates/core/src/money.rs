@@ -69,29 +69,86 @@ pub enum MoneyError {
 
 /// ISO 4217 alphabetic code → minor units (decimal places of the currency's subunit).
 ///
-/// Covers the currencies of the 40+ largest economies, the three-decimal currencies and
-/// common others in contract logistics. Source: ISO 4217 list one (SIX Group), 2024.
+/// Every code of ISO 4217 list one (SIX Group, as published 2026-01-01, i.e. through
+/// amendment 179 of 2025) that has a numeric minor unit: national currencies and the funds
+/// and special codes with defined minor units (BOV, CHE, CHW, CLF, COU, MXV, USN, UYI,
+/// UYW, XAD, the CFA/CFP francs XAF, XOF, XPF, XCD, XCG).
+///
+/// Deliberately left out:
+/// - codes whose minor unit is "N.A." in list one (precious metals XAU, XAG, XPD, XPT; the
+///   units of account XDR, XSU, XUA; the bond-market units XBA–XBD; XTS and XXX): an
+///   amount in them cannot be rounded to a minor unit, so kam cannot bill in them;
+/// - withdrawn codes (list three), e.g. HRK (euro since 2023), SLL (redenominated to SLE),
+///   CUC, ZWL (replaced by ZWG), VEF, MRO, STD.
+///
+/// Kept during their changeover although list one no longer carries them, so contracts and
+/// stored quotes in them still load: ANG (replaced 1:1 by XCG on 2025-03-31) and BGN
+/// (Bulgaria adopted the euro on 2026-01-01).
+///
+/// Sorted by code, without duplicates (a unit test checks this): [`Currency::all`] yields
+/// codes in table order.
 const ISO_4217: &[(&str, u8)] = &[
     ("AED", 2),
+    ("AFN", 2),
+    ("ALL", 2),
+    ("AMD", 2),
+    ("ANG", 2),
+    ("AOA", 2),
     ("ARS", 2),
     ("AUD", 2),
+    ("AWG", 2),
+    ("AZN", 2),
+    ("BAM", 2),
+    ("BBD", 2),
     ("BDT", 2),
     ("BGN", 2),
     ("BHD", 3),
+    ("BIF", 0),
+    ("BMD", 2),
+    ("BND", 2),
+    ("BOB", 2),
+    ("BOV", 2),
     ("BRL", 2),
+    ("BSD", 2),
+    ("BTN", 2),
+    ("BWP", 2),
+    ("BYN", 2),
+    ("BZD", 2),
     ("CAD", 2),
+    ("CDF", 2),
+    ("CHE", 2),
     ("CHF", 2),
+    ("CHW", 2),
     ("CLF", 4),
     ("CLP", 0),
     ("CNY", 2),
     ("COP", 2),
+    ("COU", 2),
+    ("CRC", 2),
+    ("CUP", 2),
+    ("CVE", 2),
     ("CZK", 2),
+    ("DJF", 0),
     ("DKK", 2),
+    ("DOP", 2),
     ("DZD", 2),
     ("EGP", 2),
+    ("ERN", 2),
+    ("ETB", 2),
     ("EUR", 2),
+    ("FJD", 2),
+    ("FKP", 2),
     ("GBP", 2),
+    ("GEL", 2),
+    ("GHS", 2),
+    ("GIP", 2),
+    ("GMD", 2),
+    ("GNF", 0),
+    ("GTQ", 2),
+    ("GYD", 2),
     ("HKD", 2),
+    ("HNL", 2),
+    ("HTG", 2),
     ("HUF", 2),
     ("IDR", 2),
     ("ILS", 2),
@@ -99,21 +156,49 @@ const ISO_4217: &[(&str, u8)] = &[
     ("IQD", 3),
     ("IRR", 2),
     ("ISK", 0),
+    ("JMD", 2),
     ("JOD", 3),
     ("JPY", 0),
     ("KES", 2),
+    ("KGS", 2),
+    ("KHR", 2),
+    ("KMF", 0),
+    ("KPW", 2),
     ("KRW", 0),
     ("KWD", 3),
+    ("KYD", 2),
     ("KZT", 2),
+    ("LAK", 2),
+    ("LBP", 2),
+    ("LKR", 2),
+    ("LRD", 2),
+    ("LSL", 2),
     ("LYD", 3),
     ("MAD", 2),
+    ("MDL", 2),
+    ("MGA", 2),
+    ("MKD", 2),
+    ("MMK", 2),
+    ("MNT", 2),
+    ("MOP", 2),
+    ("MRU", 2),
+    ("MUR", 2),
+    ("MVR", 2),
+    ("MWK", 2),
     ("MXN", 2),
+    ("MXV", 2),
     ("MYR", 2),
+    ("MZN", 2),
+    ("NAD", 2),
     ("NGN", 2),
+    ("NIO", 2),
     ("NOK", 2),
+    ("NPR", 2),
     ("NZD", 2),
     ("OMR", 3),
+    ("PAB", 2),
     ("PEN", 2),
+    ("PGK", 2),
     ("PHP", 2),
     ("PKR", 2),
     ("PLN", 2),
@@ -122,21 +207,54 @@ const ISO_4217: &[(&str, u8)] = &[
     ("RON", 2),
     ("RSD", 2),
     ("RUB", 2),
+    ("RWF", 0),
     ("SAR", 2),
+    ("SBD", 2),
+    ("SCR", 2),
+    ("SDG", 2),
     ("SEK", 2),
     ("SGD", 2),
+    ("SHP", 2),
+    ("SLE", 2),
+    ("SOS", 2),
+    ("SRD", 2),
+    ("SSP", 2),
+    ("STN", 2),
+    ("SVC", 2),
+    ("SYP", 2),
+    ("SZL", 2),
     ("THB", 2),
+    ("TJS", 2),
+    ("TMT", 2),
     ("TND", 3),
+    ("TOP", 2),
     ("TRY", 2),
+    ("TTD", 2),
     ("TWD", 2),
+    ("TZS", 2),
     ("UAH", 2),
     ("UGX", 0),
     ("USD", 2),
+    ("USN", 2),
+    ("UYI", 0),
     ("UYU", 2),
+    ("UYW", 4),
+    ("UZS", 2),
+    ("VED", 2),
+    ("VES", 2),
     ("VND", 0),
+    ("VUV", 0),
+    ("WST", 2),
+    ("XAD", 2),
     ("XAF", 0),
+    ("XCD", 2),
+    ("XCG", 2),
     ("XOF", 0),
+    ("XPF", 0),
+    ("YER", 2),
     ("ZAR", 2),
+    ("ZMW", 2),
+    ("ZWG", 2),
 ];
 
 /// An ISO 4217 currency. `Copy`, compared by code; serialized as its code (`"EUR"`).
@@ -501,7 +619,68 @@ mod tests {
                 "{code}"
             );
         }
-        assert!(Currency::all().count() >= 60);
+        assert_eq!(Currency::all().count(), ISO_4217.len());
+    }
+
+    #[test]
+    fn full_list_one_including_recent_amendments() {
+        // Source: ISO 4217 list one (SIX Group, published 2026-01-01).
+        for (code, units) in [
+            ("XPF", 0),
+            ("RWF", 0),
+            ("VUV", 0),
+            ("UYI", 0),
+            ("UYW", 4),
+            ("CLF", 4),
+            ("GHS", 2),
+            ("XCG", 2),
+            ("ANG", 2),
+            ("SLE", 2),
+            ("VES", 2),
+            ("VED", 2),
+            ("ZWG", 2),
+            ("STN", 2),
+            ("MRU", 2),
+            ("XAD", 2),
+            ("BOV", 2),
+            ("USN", 2),
+            ("LYD", 3),
+        ] {
+            assert_eq!(
+                Currency::from_code(code).map(|c| c.minor_units()),
+                Ok(units),
+                "{code}"
+            );
+        }
+        // Withdrawn codes and codes without a minor unit ("N.A.") are not billable.
+        for code in [
+            "HRK", "SLL", "CUC", "ZWL", "VEF", "XAU", "XDR", "XSU", "XUA", "XTS", "XXX",
+        ] {
+            assert!(Currency::from_code(code).is_err(), "{code}");
+        }
+        assert_eq!(ISO_4217.len(), 167);
+    }
+
+    #[test]
+    fn table_is_sorted_unique_and_well_formed() {
+        for pair in ISO_4217.windows(2) {
+            assert!(
+                pair[0].0 < pair[1].0,
+                "{} must sort before {}",
+                pair[0].0,
+                pair[1].0
+            );
+        }
+        for (code, units) in ISO_4217 {
+            assert!(
+                code.len() == 3 && code.bytes().all(|b| b.is_ascii_uppercase()),
+                "{code}"
+            );
+            assert!(matches!(units, 0 | 2 | 3 | 4), "{code}: {units}");
+        }
+        let codes: Vec<String> = Currency::all().map(|c| c.code().to_owned()).collect();
+        let table: Vec<&str> = ISO_4217.iter().map(|(c, _)| *c).collect();
+        assert_eq!(codes, table);
     }
 
     #[test]
