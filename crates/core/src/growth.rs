@@ -430,6 +430,10 @@ pub struct Outcome {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ExactDistribution {
     outcomes: Vec<Outcome>,
+    /// `Σ value × probability`, carried through [`ExactDistribution::convolve`] as the sum
+    /// of the parts' means (the mean of a sum): exact even where the outcome probabilities
+    /// of many deals had to be rounded.
+    mean: Decimal,
     /// False when some probability product needed more than the 28 significant digits a
     /// `Decimal` holds and was rounded (many deals with many-digit probabilities).
     exact: bool,
@@ -443,6 +447,7 @@ impl ExactDistribution {
                 value,
                 probability: Decimal::ONE,
             }],
+            mean: value,
             exact: true,
         }
     }
@@ -499,9 +504,11 @@ impl ExactDistribution {
     pub fn from_outcomes(item: &str, outcomes: Vec<Outcome>) -> Result<Self, GrowthError> {
         let mut map: BTreeMap<Decimal, Decimal> = BTreeMap::new();
         let mut sum = Decimal::ZERO;
+        let mut mean = Decimal::ZERO;
         for o in outcomes {
             check_probability(item, "probability", o.probability)?;
             sum = num::add(sum, o.probability, item)?;
+            mean = num::add(mean, num::mul(o.value, o.probability, item)?, item)?;
             if o.probability.is_zero() {
                 continue;
             }
@@ -519,6 +526,7 @@ impl ExactDistribution {
                 .into_iter()
                 .map(|(value, probability)| Outcome { value, probability })
                 .collect(),
+            mean,
             exact: true,
         })
     }
@@ -547,6 +555,7 @@ impl ExactDistribution {
                 .into_iter()
                 .map(|(value, probability)| Outcome { value, probability })
                 .collect(),
+            mean: num::add(self.mean, other.mean, "convolution")?,
             exact,
         })
     }
@@ -561,13 +570,10 @@ impl ExactDistribution {
         self.exact
     }
 
-    /// `Σ value × probability`.
+    /// `Σ value × probability`, exact: for a pipeline `Σ pᵢ·vᵢ` over its deals, even where
+    /// the outcome probabilities were rounded (see [`ExactDistribution::is_exact`]).
     pub fn mean(&self) -> Result<Decimal, GrowthError> {
-        let mut m = Decimal::ZERO;
-        for o in &self.outcomes {
-            m = num::add(m, num::mul(o.value, o.probability, "mean")?, "mean")?;
-        }
-        Ok(m.normalize())
+        Ok(self.mean.normalize())
     }
 
     /// `P(X ≥ x)`.
@@ -847,6 +853,29 @@ mod tests {
         assert_eq!(serde_json::from_str::<TargetGap>(&json).unwrap(), g);
         let toml_s = toml::to_string(&t).unwrap();
         assert_eq!(toml::from_str::<PeriodTarget>(&toml_s).unwrap(), t);
+    }
+
+    #[test]
+    fn exact_mean_stays_exact_when_outcome_probabilities_are_rounded() {
+        // 40 deals at p = 0.5, values 1000 + 37i + i²: Σ values 89,400, mean 44,700. The
+        // outcome probabilities (multiples of 2⁻⁴⁰) are rounded to 28 digits; summed over
+        // the outcomes the mean came to 44699.999999999999999999983933.
+        let mut p = Pipeline::new();
+        for i in 0..40i64 {
+            p.deal(format!("d{i}"), Decimal::from(1000 + 37 * i + i * i), dec!(0.5))
+                .unwrap();
+        }
+        let x = p.exact().unwrap();
+        assert!(!x.is_exact());
+        assert_eq!(x.mean().unwrap().to_string(), "44700");
+        // 15 deals at p = 0.37, values 1000 + 37i: 0.37 × 18,885 = 6,987.45 (was
+        // 6987.4500000000000000000000009).
+        let mut p = Pipeline::new();
+        for i in 0..15i64 {
+            p.deal(format!("d{i}"), Decimal::from(1000 + 37 * i), dec!(0.37))
+                .unwrap();
+        }
+        assert_eq!(p.exact().unwrap().mean().unwrap().to_string(), "6987.45");
     }
 
     proptest! {

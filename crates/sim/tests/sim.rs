@@ -183,6 +183,27 @@ start_month = 0
 }
 
 #[test]
+fn scenario_exact_pipeline_mean_is_exact() {
+    // 15 deals at p = 0.37, values 1000 + 37i: mean 0.37 × 18,885 = 6,987.45 exactly (the
+    // sum over outcomes with rounded probabilities gave 6987.4500000000000000000000009).
+    let mut toml = String::from(
+        "name = \"fifteen\"\nhorizon_months = 12\nservice_lines = [\"w\"]\nregions = [\"emea\"]\n",
+    );
+    for i in 0..15 {
+        toml.push_str(&format!(
+            "[[opportunity]]\nname = \"d{i}\"\nservice_line = \"w\"\nregion = \"emea\"\n\
+             win_probability = \"0.37\"\nvalue = {{ kind = \"fixed\", value = \"{}\" }}\nstart_month = 0\n",
+            1000 + 37 * i
+        ));
+    }
+    let s = parse_scenario(&toml, "fifteen.toml").unwrap();
+    let r = run(&s, &RunOptions::new(100, 1)).unwrap().results().unwrap();
+    let exact = r.pipeline.exact.clone().unwrap();
+    assert_eq!(exact.mean.to_string(), "6987.45");
+    assert_eq!(r.pipeline.weighted_annual_value, exact.mean);
+}
+
+#[test]
 fn base_book_vector_and_roll_forward_in_the_simulation() {
     // Source: shared/vectors/growth.toml [base_book]
     assert_eq!(
@@ -329,7 +350,7 @@ fn results_are_consistent() {
     // The grouped deals win together with a shared draw: P(both) = min(p) = 0.6,
     // and the exact pipeline reflects it.
     let exact = r.pipeline.exact.clone().unwrap();
-    assert!((exact.mean - r.pipeline.weighted_annual_value).abs() < dec!(0.00000000001));
+    assert_eq!(exact.mean, r.pipeline.weighted_annual_value);
     let text = r.to_string();
     assert!(
         text.contains("P(reach)") && text.contains("warehousing"),
