@@ -7,7 +7,8 @@
 //! and `sigma` need special functions, computed in `f64` (regularized incomplete beta,
 //! normal CDF through the incomplete gamma function, inverted by bisection to full double
 //! precision) and converted to `Decimal` at the boundary, rounded to
-//! [`QUANTILE_DP`] decimal places. Sampling (inside the simulation) is `f64` too.
+//! [`F64_SIGNIFICANT_DIGITS`] significant digits (not decimal places, so small values keep
+//! their relative precision). Sampling (inside the simulation) is `f64` too.
 //!
 //! ```
 //! use kam_sim::dist::ValueDistribution;
@@ -29,8 +30,19 @@ use serde::{Deserialize, Serialize};
 
 use crate::{ModelError, SimError};
 
-/// Decimal places of quantiles and of `mu`/`sigma` (they come from `f64` numerics).
-pub const QUANTILE_DP: u32 = 6;
+/// Significant digits kept when an `f64` result (a quantile, the lognormal's `mu` or
+/// `sigma`) becomes a `Decimal`.
+///
+/// A double carries 15–17 significant digits; the bisections run to the last bit, but the
+/// functions they invert are themselves accurate to about 1e-15 (Lanczos `ln Γ`, continued
+/// fractions stopped at a relative change of 1e-16, `exp`/`ln` from the platform's libm),
+/// and inverting a CDF divides that error by the density. Twelve digits leave three
+/// digits of margin: they are the true value's digits, and platform differences in the
+/// last bits of `exp`/`ln` do not show (except, rarely, at a rounding midpoint).
+/// Significant digits rather than decimal places keep small values (a median of
+/// 0.0098…) as precise as large ones; `Decimal`'s 28 decimal places limit values below
+/// 1e-16 to fewer digits.
+pub const F64_SIGNIFICANT_DIGITS: u32 = 12;
 
 /// A distribution of a non-negative value (a deal's annual revenue).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -74,10 +86,12 @@ fn to_f64(x: Decimal) -> f64 {
     x.to_f64().unwrap_or(f64::NAN)
 }
 
-/// `f64` → `Decimal` rounded to [`QUANTILE_DP`] places; non-finite is an error.
+/// `f64` → `Decimal` rounded to [`F64_SIGNIFICANT_DIGITS`] significant digits (ties to
+/// even) and normalized; non-finite, or beyond `Decimal`'s range, is an error.
 pub(crate) fn from_f64(x: f64, what: &str) -> Result<Decimal, SimError> {
     Decimal::from_f64(x)
-        .map(|d| d.round_dp(QUANTILE_DP).normalize())
+        .and_then(|d| d.round_sf(F64_SIGNIFICANT_DIGITS))
+        .map(|d| d.normalize())
         .ok_or_else(|| SimError::Numeric(format!("{what}: {x} has no decimal value")))
 }
 
@@ -171,14 +185,17 @@ impl ValueDistribution {
         match *self {
             ValueDistribution::Lognormal { mean, sd } => {
                 let (m, s) = (to_f64(mean), to_f64(sd));
-                let var_log = (1.0 + (s / m) * (s / m)).ln();
+                // ln_1p: `1 + cv²` would drop cv²'s digits for a small coefficient of
+                // variation (cv = 1e-5 leaves σ with about 7 correct digits).
+                let var_log = ((s / m) * (s / m)).ln_1p();
                 Some((m.ln() - var_log / 2.0, var_log.sqrt()))
             }
             _ => None,
         }
     }
 
-    /// The lognormal's `μ` (mean of the log), rounded to [`QUANTILE_DP`] places.
+    /// The lognormal's `μ` (mean of the log), rounded to
+    /// [`F64_SIGNIFICANT_DIGITS`] significant digits.
     pub fn mu(&self) -> Result<Decimal, SimError> {
         self.validate("lognormal")?;
         let (mu, _) = self
@@ -187,7 +204,8 @@ impl ValueDistribution {
         from_f64(mu, "lognormal mu")
     }
 
-    /// The lognormal's `σ` (standard deviation of the log), rounded to [`QUANTILE_DP`] places.
+    /// The lognormal's `σ` (standard deviation of the log), rounded to
+    /// [`F64_SIGNIFICANT_DIGITS`] significant digits.
     pub fn sigma(&self) -> Result<Decimal, SimError> {
         self.validate("lognormal")?;
         let (_, sigma) = self
@@ -270,8 +288,9 @@ impl ValueDistribution {
         }
     }
 
-    /// Inverse-CDF quantile as a `Decimal` rounded to [`QUANTILE_DP`] places: the smallest
-    /// `x` with `F(x) ≥ q`. `q` outside `[0, 1]`, or `q = 1` of a lognormal, is an error.
+    /// Inverse-CDF quantile as a `Decimal` rounded to [`F64_SIGNIFICANT_DIGITS`]
+    /// significant digits: the smallest `x` with `F(x) ≥ q`. `q` outside `[0, 1]`, or
+    /// `q = 1` of a lognormal, is an error.
     pub fn quantile(&self, q: Decimal) -> Result<Decimal, SimError> {
         self.validate("distribution")?;
         if q < Decimal::ZERO || q > Decimal::ONE {
@@ -725,7 +744,7 @@ mod tests {
             // Median exp(μ); quantiles increasing and inverting the CDF.
             if cv > 0 {
                 let med = f(dist.quantile(Decimal::new(5, 1)).unwrap());
-                prop_assert!((med / mu.exp() - 1.0).abs() < 1e-6);
+                prop_assert!((med / mu.exp() - 1.0).abs() < 1e-11);
                 prop_assert_eq!(dist.mu().unwrap(), from_f64(mu, "mu").unwrap());
                 prop_assert_eq!(dist.sigma().unwrap(), from_f64(sigma, "sigma").unwrap());
                 let mut last = 0.0;
@@ -739,6 +758,40 @@ mod tests {
                 prop_assert!(dist.quantile(Decimal::ONE).is_err());
             }
         }
+    }
+
+    /// Small values keep [`F64_SIGNIFICANT_DIGITS`] significant digits (decimal places
+    /// would leave a median of 0.0098… with four). Expected values from 40-digit
+    /// arithmetic (mpmath), rounded to 12 significant digits, compared exactly.
+    #[test]
+    fn results_keep_twelve_significant_digits() {
+        use rust_decimal_macros::dec;
+        assert_eq!(F64_SIGNIFICANT_DIGITS, 12);
+        // Lognormal median e^μ = mean / √(1 + cv²) = 0.01 / √1.04 = 0.0098058067569092016…
+        let ln = ValueDistribution::lognormal(dec!(0.01), dec!(0.002)).unwrap();
+        assert_eq!(ln.quantile(dec!(0.5)).unwrap(), dec!(0.00980580675691));
+        // Triangular above the mode: max − √((1 − q)(max − min)(max − mode))
+        // = 0.001 − √(4.5e-7) = 0.00032917960675006309…
+        let tri = ValueDistribution::triangular(dec!(0), dec!(0.0001), dec!(0.001)).unwrap();
+        assert_eq!(tri.quantile(dec!(0.5)).unwrap(), dec!(0.00032917960675));
+        // μ = ln 100 − ln(1.25)/2 = 4.4935984103309864…, σ = √ln 1.25 = 0.47238072707743883…
+        let ln = ValueDistribution::lognormal(dec!(100), dec!(50)).unwrap();
+        assert_eq!(ln.mu().unwrap(), dec!(4.49359841033));
+        assert_eq!(ln.sigma().unwrap(), dec!(0.472380727077));
+        // A tiny coefficient of variation (1e-5): σ = √ln(1 + 1e-10) = 9.99999999975e-6
+        // (ln(1 + cv²) without ln_1p gave 1.0000000413e-5), μ = 4.6051701859380913680…
+        let narrow = ValueDistribution::lognormal(dec!(100), dec!(0.001)).unwrap();
+        assert_eq!(narrow.sigma().unwrap(), dec!(0.00000999999999975));
+        assert_eq!(narrow.mu().unwrap(), dec!(4.60517018594));
+        // Exact short values stay short (normalized), and large values round too.
+        assert_eq!(from_f64(0.5, "x").unwrap(), dec!(0.5));
+        assert_eq!(
+            from_f64(123_456_789.123_456_78, "x").unwrap(),
+            dec!(123456789.123)
+        );
+        assert_eq!(from_f64(0.0, "x").unwrap(), Decimal::ZERO);
+        assert!(matches!(from_f64(f64::NAN, "x"), Err(SimError::Numeric(_))));
+        assert!(matches!(from_f64(f64::INFINITY, "x"), Err(SimError::Numeric(_))));
     }
 
     #[test]
