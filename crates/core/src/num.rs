@@ -53,6 +53,25 @@ pub fn div(a: Decimal, b: Decimal, operation: &str) -> Result<Decimal, Arithmeti
     a.checked_div(b).ok_or_else(|| overflow(operation))
 }
 
+/// `part` as a percentage of `whole`: `part × 100 ÷ whole`. Multiplying first keeps the
+/// quotient's 28 significant digits (`2 ÷ 3 × 100` would end in a rounded `…6670`); only
+/// when the product overflows is the quotient taken first. A zero `whole` or an overflow
+/// is an error naming `operation`.
+///
+/// ```
+/// use kam_core::num::percent;
+/// use rust_decimal_macros::dec;
+///
+/// assert_eq!(percent(dec!(2), dec!(3), "margin %")?.to_string(), "66.666666666666666666666666667");
+/// # Ok::<(), kam_core::num::ArithmeticError>(())
+/// ```
+pub fn percent(part: Decimal, whole: Decimal, operation: &str) -> Result<Decimal, ArithmeticError> {
+    match part.checked_mul(Decimal::ONE_HUNDRED) {
+        Some(hundredfold) => div(hundredfold, whole, operation),
+        None => mul(div(part, whole, operation)?, Decimal::ONE_HUNDRED, operation),
+    }
+}
+
 /// The sum of `values`, or an overflow error naming `operation`.
 pub fn sum<I>(values: I, operation: &str) -> Result<Decimal, ArithmeticError>
 where

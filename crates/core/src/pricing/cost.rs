@@ -110,11 +110,7 @@ pub fn contribution(revenue: Decimal, costs: &[Decimal]) -> Result<Vec<Contribut
         let margin_pct = if revenue.is_zero() {
             None
         } else {
-            Some(num::mul(
-                num::div(margin, revenue, op)?,
-                Decimal::ONE_HUNDRED,
-                op,
-            )?)
+            Some(num::percent(margin, revenue, op)?)
         };
         out.push(ContributionLayer {
             cost,
@@ -162,11 +158,7 @@ impl Contribution {
             if revenue.is_zero() {
                 Ok(None)
             } else {
-                Ok(Some(num::mul(
-                    num::div(margin, revenue, op)?,
-                    Decimal::ONE_HUNDRED,
-                    op,
-                )?))
+                Ok(Some(num::percent(margin, revenue, op)?))
             }
         };
         let [variable, fixed, overhead] = costs;

@@ -52,11 +52,7 @@ fn pct_of(delta: Decimal, base: Decimal, op: &str) -> Result<Option<Decimal>, Pr
     if base.is_zero() {
         return Ok(None);
     }
-    Ok(Some(num::mul(
-        num::div(delta, base, op)?,
-        Decimal::ONE_HUNDRED,
-        op,
-    )?))
+    Ok(Some(num::percent(delta, base, op)?))
 }
 
 fn in_card(card: &str) -> impl Fn(PricingError) -> PricingError + '_ {
