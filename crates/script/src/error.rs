@@ -59,6 +59,8 @@ impl ScriptError {
         let message = err.err_type().to_string();
         let message = if message.contains("eval") {
             format!("{message} (eval is disabled in kam scripts)")
+        } else if message.contains("'/='") {
+            format!("{message} (kam scripts divide exactly with `/`; write `x = x / y`)")
         } else {
             message
         };

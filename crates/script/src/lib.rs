@@ -9,7 +9,8 @@
 //! Numbers in scripts are exact: Rhai is built with `decimal` + `no_float`, so `4.50` is
 //! the `Decimal` 4.50 and `1200` an integer; API functions accept either wherever a
 //! number is expected. Division is exact too: unlike plain Rhai, integer ÷ integer gives
-//! the exact decimal (`7 / 2 == 3.5`, `3 / 4 == 0.75`), never a truncated integer.
+//! the exact decimal (`7 / 2 == 3.5`, `3 / 4 == 0.75`), never a truncated integer; `x /= y`,
+//! which Rhai would truncate on integers, is a compile error asking for `x = x / y`.
 //!
 //! It is **not** the domain: every computation is delegated to `kam-core` (and `kam-sim`);
 //! this layer converts and validates arguments and reports errors at the script's line
