@@ -72,6 +72,9 @@ fn money_arithmetic_and_rounding() {
         );
     }
     assert_eq!(d(r#"round_dp(7, 0, "half_up")"#), dec!(7));
+    // A whole decimal is a number like any other where places are expected.
+    assert_eq!(d(r#"round_dp(2.55, 1.0, "half_up")"#), dec!(2.6));
+    assert_eq!(d(r#"round_dp(2.55, 1.00, "half_even")"#), dec!(2.6));
     // Source: shared/vectors/pricing.toml [rounding].minor_units
     assert_eq!(
         s(r#"round_money(money(2.3455, "BHD"), "half_up").amount"#),
@@ -106,6 +109,12 @@ fn money_errors_name_the_problem() {
     );
     let e = err(r#"round_dp(1.5, -1, "half_up")"#);
     assert!(e.message.contains("round_dp: argument `dp`"), "{e}");
+    let e = err(r#"round_dp(1.5, 1.5, "half_up")"#);
+    assert!(
+        e.message
+            .contains("round_dp: argument `dp`: must be an integer from 0 to 28, got 1.5"),
+        "{e}"
+    );
     let e = err(r#"round_dp(1.5, 1, "up")"#);
     assert!(
         e.message
@@ -297,6 +306,12 @@ fn commercial_models() {
         assert_eq!(d(&format!("{c}[{i}].margin")), margin);
         assert_eq!(d(&format!(r#"round_dp({c}[{i}].margin_pct, 2, "half_up")"#)), pct);
     }
+    // Unrounded percentages keep 28 significant digits: 2 × 100 ÷ 3, not (2 ÷ 3) × 100
+    // (which ends …6670).
+    assert_eq!(
+        d("contribution(3, [1])[0].margin_pct").to_string(),
+        "66.666666666666666666666666667"
+    );
 }
 
 #[test]
@@ -473,6 +488,18 @@ fn pipeline_exact() {
     assert_eq!(d(&format!("{PIPELINE} p.exact().quantile(0.484)")), dec!(1300000));
     assert_eq!(d(&format!("{PIPELINE} p.exact().quantile(0)")), dec!(0));
     assert_eq!(d(&format!("{PIPELINE} p.weighted")), dec!(1360000));
+    // The mean is Σ p·v exactly, even where the outcome probabilities (2⁻⁴⁰, 0.37¹⁵ …)
+    // were rounded to 28 digits.
+    assert_eq!(
+        d(r#"let p = pipeline(); for i in 0..40 { p.deal("d" + i, 1000 + 37 * i + i * i, 0.5); } p.exact().mean"#)
+            .to_string(),
+        "44700"
+    );
+    assert_eq!(
+        d(r#"let p = pipeline(); for i in 0..15 { p.deal("d" + i, 1000 + 37 * i, 0.37); } p.exact().mean"#)
+            .to_string(),
+        "6987.45"
+    );
     let e = err(r#"let p = pipeline(); p.deal("x", 100, 1.5);"#);
     assert!(e.message.starts_with("pipeline.deal:"), "{e}");
 }
@@ -491,6 +518,16 @@ fn pipeline_simulated() {
         err(&format!("{PIPELINE} p.simulate(-1, 42)"))
             .message
             .contains("argument `paths`")
+    );
+    // Whole decimals count as the integers they are; a fraction of a path does not.
+    assert_eq!(
+        d(&format!("{PIPELINE} p.simulate(2000.0, 42.00).mean")),
+        d(&format!("{PIPELINE} p.simulate(2000, 42).mean"))
+    );
+    assert!(
+        err(&format!("{PIPELINE} p.simulate(2000.5, 42)"))
+            .message
+            .contains("argument `paths`: must be a non-negative integer, got 2000.5")
     );
 }
 
@@ -516,6 +553,14 @@ fn distributions_and_percentiles() {
     assert_eq!(
         d(r#"round_dp(lognormal(100, 50).mu, 6, "half_up")"#),
         dec!(4.493598)
+    );
+    // 12 significant digits, not 6 decimal places (40-digit references: 4.4935984103309864…,
+    // 0.01/√1.04 = 0.0098058067569092016…, 0.001 − √4.5e-7 = 0.00032917960675006309…).
+    assert_eq!(d("lognormal(100, 50).mu"), dec!(4.49359841033));
+    assert_eq!(d("lognormal(0.01, 0.002).quantile(0.5)"), dec!(0.00980580675691));
+    assert_eq!(
+        d("triangular(0, 0.0001, 0.001).quantile(0.5)"),
+        dec!(0.00032917960675)
     );
     assert!(err("pert(10, 5, 0)").message.starts_with("pert:"));
     assert!(err("pert(0, 5, 10).mu").message.starts_with("mu:"));
@@ -639,6 +684,14 @@ fn integer_division_is_exact() {
         .unwrap_err();
     assert_eq!(err.line, Some(2));
     assert!(err.message.contains("division by zero"), "{}", err.message);
+    // Rhai would run `x /= 4` on two integers as truncating division (2, not 2.5), before
+    // any overload: the operator is refused at compile time with the exact spelling.
+    for src in ["let x = 10;\nx /= 4;\nx", "let x = 7.0;\nx /= 2;\nx"] {
+        let err = host.eval_source("div.rhai", src).unwrap_err();
+        assert_eq!(err.kind, kam_script::ScriptErrorKind::Syntax, "{src}");
+        assert_eq!((err.line, err.column), (Some(2), Some(3)), "{src}");
+        assert!(err.message.contains("write `x = x / y`"), "{}", err.message);
+    }
 }
 
 /// `/` is a registered operator (so that the other operators can take Rhai's fast path):
@@ -672,7 +725,7 @@ fn division_parses_and_divides_as_before() {
         ("!(1 / 2 > 0)", "false"),
         ("[8, 4].map(|v| v / 16)", "[0.5, 0.25]"),
         ("let r = 0.94 < 1 && 2 / 4 < 1; r", "true"),
-        ("let x = 7.0; x /= 2; x", "3.5"),
+        ("let x = 7.0; x = x / 2; x", "3.5"),
         ("(money(10, \"EUR\") / 4).amount", "2.50"),
     ] {
         assert_eq!(eval(src).unwrap(), want, "{src}");
@@ -691,4 +744,61 @@ fn division_parses_and_divides_as_before() {
         assert!(e.message.contains(msg), "{src}: {}", e.message);
         assert_eq!((e.line, e.column), (Some(1), Some(col)), "{src}");
     }
+}
+
+/// Range errors name the argument as `ANALYST_API.md` spells it, and a domain message is
+/// prefixed with its function once.
+#[test]
+fn range_errors_name_the_documented_argument() {
+    for (src, want) in [
+        (
+            "nash_price(100, 200, 1.5)",
+            "nash_price: argument `seller_power`: must be between 0 and 1, got 1.5",
+        ),
+        (
+            "gainshare(2.5, 2.3, 100, 120)",
+            "gainshare: argument `provider_share_pct`: must be between 0 and 100, got 120",
+        ),
+        (
+            "otif(1, 0)",
+            "otif: argument `total`: must be greater than 0, got 0",
+        ),
+        (
+            "otif(5, 3)",
+            "otif: argument `on_time_in_full`: must not exceed total 3, got 5",
+        ),
+        (
+            "otif(-1, 3)",
+            "otif: argument `on_time_in_full`: must not be negative, got -1",
+        ),
+        (
+            r#"percentile([1, 2], 1.5, "linear")"#,
+            "percentile: argument `q`: must be between 0 and 1, got 1.5",
+        ),
+        (
+            r#"percentile([], 0.5, "linear")"#,
+            "percentile: argument `values`: must not be empty",
+        ),
+        (
+            "pert(0, 5, 10).quantile(2)",
+            "quantile: argument `q`: must be between 0 and 1, got 2",
+        ),
+        (
+            "pipeline().exact().quantile(-0.1)",
+            "quantile: argument `q`: must be between 0 and 1, got -0.1",
+        ),
+        (
+            r#"let p = pipeline(); p.deal("a", 10, 1.2)"#,
+            "pipeline.deal: argument `win_probability`: must be between 0 and 1, got 1.2",
+        ),
+    ] {
+        let e = err(src);
+        assert_eq!(e.message, want, "{src}");
+        assert_eq!(e.line, Some(1), "{src}");
+    }
+    let e = err("grade(101, [#{ name: \"A\", up_to: 100 }])");
+    assert!(
+        e.message.starts_with("grade: ") && !e.message.contains("grade: grade:"),
+        "{e}"
+    );
 }

@@ -7,12 +7,11 @@ use kam_sim::pipeline::{EmpiricalDistribution, simulate_pipeline};
 use rhai::{Dynamic, INT};
 use rust_decimal::Decimal;
 
-use super::{Api, R, arg_err, array, fn_err, num, string};
+use super::{Api, R, arg_err, array, fn_err, num, probability, string, whole};
 
-/// A non-negative integer argument (paths, seed).
+/// A non-negative whole-number argument (paths, seed).
 fn count(func: &str, arg: &str, v: &Dynamic) -> R<u64> {
-    v.as_int()
-        .ok()
+    whole(v)
         .and_then(|i: INT| u64::try_from(i).ok())
         .ok_or_else(|| arg_err(func, arg, format!("must be a non-negative integer, got {v}")))
 }
@@ -45,7 +44,7 @@ pub(crate) fn register(api: &mut Api<'_>) {
             let f = "pipeline.deal";
             let n = string(f, "name", &name)?;
             let v = num(f, "value", &value)?;
-            let pr = num(f, "win_probability", &prob)?;
+            let pr = probability(f, "win_probability", &prob)?;
             p.deal(n, v, pr).map(|_| ()).map_err(|e| fn_err(f, e))
         },
     );
@@ -108,7 +107,7 @@ pub(crate) fn register(api: &mut Api<'_>) {
         "x.quantile(q) -> decimal",
         "Inverse CDF: the smallest x with P(X ≤ x) ≥ q, q in [0, 1].",
         |d: &mut ExactDistribution, q: Dynamic| -> R<Decimal> {
-            let v = num("quantile", "q", &q)?;
+            let v = probability("quantile", "q", &q)?;
             d.quantile(v).map_err(|e| fn_err("quantile", e))
         },
     );
@@ -140,7 +139,7 @@ pub(crate) fn register(api: &mut Api<'_>) {
         "r.quantile(q) -> decimal",
         "Inverse CDF of the sample: the smallest outcome x with F(x) ≥ q.",
         |d: &mut EmpiricalDistribution, q: Dynamic| -> R<Decimal> {
-            let v = num("quantile", "q", &q)?;
+            let v = probability("quantile", "q", &q)?;
             d.quantile(v).map_err(|e| fn_err("quantile", e))
         },
     );
@@ -208,7 +207,7 @@ pub(crate) fn register(api: &mut Api<'_>) {
         "d.quantile(q) -> decimal",
         "Inverse CDF: the smallest x with F(x) ≥ q.",
         |d: &mut ValueDistribution, q: Dynamic| -> R<Decimal> {
-            let v = num("quantile", "q", &q)?;
+            let v = probability("quantile", "q", &q)?;
             d.quantile(v).map_err(|e| fn_err("quantile", e))
         },
     );
@@ -225,7 +224,10 @@ pub(crate) fn register(api: &mut Api<'_>) {
                 .enumerate()
                 .map(|(i, v)| num(f, &format!("values[{i}]"), v))
                 .collect::<R<Vec<_>>>()?;
-            let qv = num(f, "q", &q)?;
+            if vs.is_empty() {
+                return Err(arg_err(f, "values", "must not be empty"));
+            }
+            let qv = probability(f, "q", &q)?;
             let m = string(f, "method", &method)?
                 .parse::<PercentileMethod>()
                 .map_err(|e| arg_err(f, "method", e))?;

@@ -5,7 +5,7 @@
 //! domain arithmetic of its own. A bad argument is a script error naming the function,
 //! the argument and the problem; Rhai adds the caller's line and column.
 
-use rhai::{Dynamic, Engine, EvalAltResult, FuncRegistration, Position, RhaiNativeFunc};
+use rhai::{Dynamic, Engine, EvalAltResult, FuncRegistration, INT, Position, RhaiNativeFunc};
 use rust_decimal::Decimal;
 
 pub(crate) mod growth;
@@ -172,8 +172,15 @@ pub(crate) fn arg_err(func: &str, arg: &str, problem: impl std::fmt::Display) ->
     ))
 }
 
-/// A script error from a domain failure inside `func`.
+/// A script error from a domain failure inside `func`. A domain message that already
+/// starts with the function's name (kam-core names its operations too) is not prefixed
+/// twice.
 pub(crate) fn fn_err(func: &str, problem: impl std::fmt::Display) -> Box<EvalAltResult> {
+    let problem = problem.to_string();
+    let problem = problem
+        .strip_prefix(func)
+        .and_then(|rest| rest.strip_prefix(": "))
+        .unwrap_or(&problem);
     Box::new(EvalAltResult::ErrorRuntime(
         Dynamic::from(format!("{func}: {problem}")),
         Position::NONE,
@@ -219,6 +226,30 @@ pub(crate) fn to_decimal(v: &Dynamic) -> Option<Decimal> {
     } else {
         v.as_decimal().ok()
     }
+}
+
+/// A whole-number argument (decimal places, paths, a seed): an integer, or a decimal with
+/// nothing after the point (`10.0`), since scripts may pass either wherever a number is
+/// expected. `None` for anything else, including a whole decimal beyond the integer range.
+pub(crate) fn whole(v: &Dynamic) -> Option<INT> {
+    if let Ok(i) = v.as_int() {
+        return Some(i);
+    }
+    let d = v.as_decimal().ok()?;
+    if d.fract().is_zero() {
+        rust_decimal::prelude::ToPrimitive::to_i64(&d)
+    } else {
+        None
+    }
+}
+
+/// A probability argument: a number from 0 to 1 inclusive.
+pub(crate) fn probability(func: &str, arg: &str, v: &Dynamic) -> R<Decimal> {
+    let p = num(func, arg, v)?;
+    if p < Decimal::ZERO || p > Decimal::ONE {
+        return Err(arg_err(func, arg, format!("must be between 0 and 1, got {p}")));
+    }
+    Ok(p)
 }
 
 /// A number argument that must not be negative.

@@ -4,7 +4,7 @@ use kam_core::money::{Currency, Money, RoundingMode};
 use rhai::Dynamic;
 use rust_decimal::Decimal;
 
-use super::{Api, R, arg_err, fn_err, num, string, type_name};
+use super::{Api, R, arg_err, fn_err, num, string, type_name, whole};
 
 /// The rounding mode argument of `func`.
 pub(crate) fn mode(func: &str, arg: &str, v: &Dynamic) -> R<RoundingMode> {
@@ -86,9 +86,7 @@ pub(crate) fn register(api: &mut Api<'_>) {
          (half away from zero).",
         |x: Dynamic, dp: Dynamic, mode_v: Dynamic| -> R<Decimal> {
             let x = num("round_dp", "x", &x)?;
-            let dp = dp
-                .as_int()
-                .ok()
+            let dp = whole(&dp)
                 .and_then(|d| u32::try_from(d).ok())
                 .filter(|d| *d <= 28)
                 .ok_or_else(|| {

@@ -7,7 +7,9 @@ use kam_core::negotiation::{LinearIssue, Package, Side, TacticFamily};
 use rhai::{Dynamic, Map};
 use rust_decimal::Decimal;
 
-use super::{Api, R, arg_err, array, field_num, field_str, fn_err, known_fields, map, num, string};
+use super::{
+    Api, R, arg_err, array, field_num, field_str, fn_err, known_fields, map, num, probability, string,
+};
 
 pub(crate) fn register(api: &mut Api<'_>) {
     api.section("Negotiation");
@@ -52,7 +54,7 @@ pub(crate) fn register(api: &mut Api<'_>) {
             let f = "nash_price";
             let s = num(f, "seller_reservation", &s)?;
             let b = num(f, "buyer_reservation", &b)?;
-            let p = num(f, "seller_power", &p)?;
+            let p = probability(f, "seller_power", &p)?;
             nash_price(s, b, p).map_err(|e| fn_err(f, e))
         },
     );

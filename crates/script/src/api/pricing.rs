@@ -263,6 +263,13 @@ pub(crate) fn register(api: &mut Api<'_>) {
             let a = num(f, "actual_unit_cost", &actual)?;
             let v = non_negative(f, "volume", &volume)?;
             let s = num(f, "provider_share_pct", &share)?;
+            if s < Decimal::ZERO || s > Decimal::ONE_HUNDRED {
+                return Err(arg_err(
+                    f,
+                    "provider_share_pct",
+                    format!("must be between 0 and 100, got {s}"),
+                ));
+            }
             pricing::gainshare(b, a, v, s).map_err(|e| fn_err(f, e))
         },
     );

@@ -6,7 +6,9 @@ use kam_core::scorecard::{Scorecard, grade, health_score};
 use rhai::{Array, Dynamic, Map};
 use rust_decimal::Decimal;
 
-use super::{Api, R, arg_err, array, field_num, field_str, fn_err, known_fields, map, num, string};
+use super::{
+    Api, R, arg_err, array, field_num, field_str, fn_err, known_fields, map, non_negative, num, string,
+};
 
 fn direction(func: &str, v: &Dynamic) -> R<Direction> {
     string(func, "direction", v)?
@@ -166,8 +168,18 @@ pub(crate) fn register(api: &mut Api<'_>) {
         "On-time-in-full rate: on_time_in_full / total (0 ≤ on_time_in_full ≤ total, total > 0).",
         |a: Dynamic, t: Dynamic| -> R<Decimal> {
             let f = "otif";
-            let a = num(f, "on_time_in_full", &a)?;
+            let a = non_negative(f, "on_time_in_full", &a)?;
             let t = num(f, "total", &t)?;
+            if t <= Decimal::ZERO {
+                return Err(arg_err(f, "total", format!("must be greater than 0, got {t}")));
+            }
+            if a > t {
+                return Err(arg_err(
+                    f,
+                    "on_time_in_full",
+                    format!("must not exceed total {t}, got {a}"),
+                ));
+            }
             otif(a, t).map_err(|e| fn_err(f, e))
         },
     );
