@@ -285,7 +285,7 @@ const CACHE_DIR_VAR: &str = "KAM_CACHE_DIR";
 /// `$XDG_CACHE_HOME/kam/plugins`, else `$HOME/.cache/kam/plugins`; nowhere when
 /// `KAM_CACHE_DIR` is set but empty.
 fn plugin_cache_dir() -> Option<PathBuf> {
-    let set = |name: &str| {
+    let non_empty_var = |name: &str| {
         std::env::var_os(name)
             .filter(|v| !v.is_empty())
             .map(PathBuf::from)
@@ -293,8 +293,8 @@ fn plugin_cache_dir() -> Option<PathBuf> {
     let base = match std::env::var_os(CACHE_DIR_VAR) {
         Some(dir) if dir.is_empty() => return None,
         Some(dir) => PathBuf::from(dir),
-        None => set("XDG_CACHE_HOME")
-            .or_else(|| set("HOME").map(|home| home.join(".cache")))?
+        None => non_empty_var("XDG_CACHE_HOME")
+            .or_else(|| non_empty_var("HOME").map(|home| home.join(".cache")))?
             .join("kam"),
     };
     Some(base.join("plugins"))

@@ -117,12 +117,12 @@ impl ComponentCache {
         }
         // Read or compile outside the lock: compiling takes tens of milliseconds.
         let file = self.dir.as_ref().map(|d| d.join(format!("{key}.cwasm")));
-        let component = match file.as_deref().and_then(|f| read(engine, f)) {
+        let from_disk = file
+            .as_deref()
+            .and_then(|f| read(engine, f).inspect(|_| mark_used(f)));
+        let component = match from_disk {
             Some(component) => {
                 self.from_disk.fetch_add(1, Ordering::Relaxed);
-                if let Some(file) = &file {
-                    mark_used(file);
-                }
                 component
             }
             None => {

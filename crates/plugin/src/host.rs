@@ -80,9 +80,10 @@ impl Shared {
 /// A host owns one wasmtime engine (fuel metering and epoch interruption on), a linker
 /// that offers plugins nothing but an empty deterministic WASI 0.2 context, a cache of
 /// compiled components (in memory, and on disk with [`PluginHost::with_disk_cache`]), and
-/// a thread that ticks the epoch for wall-clock deadlines. Loading checks the plugin's world and API version and prepares an
-/// [`InstancePre`], so each call only instantiates (microseconds) in a fresh store:
-/// whatever a hostile call does, the next call starts clean.
+/// a thread that ticks the epoch for wall-clock deadlines. Loading checks the plugin's
+/// world and API version and prepares an [`InstancePre`], so each call only instantiates
+/// (microseconds) in a fresh store: whatever a hostile call does, the next call starts
+/// clean.
 ///
 /// ```no_run
 /// use kam_core::rules::{PricingInput, PricingRule};

@@ -29,8 +29,9 @@
 //! plugin for another rule kind, another `kam:rules` version or with a missing export is
 //! a `Load` error at load time), and prepares an `InstancePre`.
 //!
-//! It is **not** a general WASI runtime (no files, sockets, clocks) and not an async host. Guests are written with the
-//! `kam-plugin-sdk` crate; examples are in the repository's `plugins/`.
+//! It is **not** a general WASI runtime (no files, sockets, clocks) and not an async
+//! host. Guests are written with the `kam-plugin-sdk` crate; examples are in the
+//! repository's `plugins/`.
 //!
 //! ```no_run
 //! use kam_core::rules::{MeasureInput, KpiScoringRule};
