@@ -92,7 +92,9 @@ fn plan(account: &Account) -> Plan {
                 measure: Some(Measure {
                     kpi: format!("kpi{}", k % 20),
                     target: Decimal::new(985, 1),
-                    current: Decimal::new(970 + (k % 20) as i64, 1),
+                    current: Some(Decimal::new(970 + (k % 20) as i64, 1)),
+                    node: None,
+                    period: None,
                 }),
                 stakeholders: vec![format!("s{}", k % 1000), format!("s{}", (k * 7) % 1000)],
                 actions,

@@ -127,7 +127,9 @@ fn clean_plan() -> Plan {
                 measure: Some(Measure {
                     kpi: "otif".into(),
                     target: dec!(98.5),
-                    current: dec!(97.2),
+                    current: Some(dec!(97.2)),
+                    node: None,
+                    period: None,
                 }),
                 stakeholders: vec!["s-cpo".into()],
                 actions: vec![Action {
@@ -141,7 +143,9 @@ fn clean_plan() -> Plan {
                     measure: Some(Measure {
                         kpi: "dock_to_stock_hours".into(),
                         target: dec!(4),
-                        current: dec!(6.5),
+                        current: Some(dec!(6.5)),
+                        node: None,
+                        period: None,
                     }),
                 }],
             },
@@ -156,7 +160,9 @@ fn clean_plan() -> Plan {
                 measure: Some(Measure {
                     kpi: "cost_per_line".into(),
                     target: dec!(0.85),
-                    current: dec!(0.97),
+                    current: Some(dec!(0.97)),
+                    node: None,
+                    period: None,
                 }),
                 stakeholders: vec!["s-apac-lead".into()],
                 actions: vec![Action {
@@ -960,7 +966,9 @@ fn arb_measure() -> impl Strategy<Value = Option<Measure>> {
             .prop_map(|(k, target, current)| Measure {
                 kpi: k.into(),
                 target,
-                current,
+                current: Some(current),
+                node: None,
+                period: None,
             }),
     )
 }

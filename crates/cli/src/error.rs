@@ -20,16 +20,24 @@ pub enum CliError {
     /// Invalid input or options that clap could not catch.
     #[error("{0}")]
     Input(String),
+    /// The account could not be loaded or analysed (file:line:col, the failing plugin…).
+    #[error(transparent)]
+    Account(#[from] kam_account::AccountError),
 }
 
 impl CliError {
     /// The process exit code: 1 input/script errors, 3 I/O. (clap uses 2 for usage errors.)
     pub fn exit_code(&self) -> u8 {
         match self {
-            CliError::Script(_) | CliError::Input(_) => 1,
+            CliError::Script(_) | CliError::Input(_) | CliError::Account(_) => 1,
             CliError::Io { .. } => 3,
         }
     }
+}
+
+/// Any displayable error as an input error.
+pub fn input(e: impl std::fmt::Display) -> CliError {
+    CliError::Input(e.to_string())
 }
 
 /// Prints the error (if any) to stderr and maps the result to the process exit code.

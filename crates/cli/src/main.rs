@@ -4,12 +4,9 @@
 //! `Result<(), CliError>` and [`error::exit`] turns an error into its message on stderr
 //! and a non-zero exit code, so all subcommands fail the same way.
 
-mod account_dir;
-mod analysis;
 mod cmd;
 mod error;
-mod files;
-mod plugins;
+mod table;
 
 use clap::{Parser, Subcommand};
 
@@ -40,6 +37,8 @@ enum Command {
     Simulate(cmd::simulate::SimulateArgs),
     /// The QBR scorecard of the latest period (or, with --alerts, alerts and actions).
     Scorecard(cmd::scorecard::ScorecardArgs),
+    /// Every finding of the plan and across the account's files (file, line, code).
+    Check(cmd::check::CheckArgs),
     /// Account plan integrity check and diff.
     Plan(cmd::plan::PlanArgs),
     /// Stakeholder map status, coverage gaps and single threads.
@@ -60,6 +59,7 @@ fn main() -> std::process::ExitCode {
         Command::Negotiate(args) => cmd::negotiate::run(&args),
         Command::Simulate(args) => cmd::simulate::run(&args),
         Command::Scorecard(args) => cmd::scorecard::run(&args),
+        Command::Check(args) => cmd::check::run(&args),
         Command::Plan(args) => cmd::plan::run(&args),
         Command::Stakeholders(args) => cmd::stakeholders::run(&args),
         Command::Report(args) => cmd::ebr::run(&args),

@@ -102,7 +102,7 @@ fn demo_runs_every_section_and_is_reproducible() {
     insta::assert_snapshot!("demo", out);
     let json: serde_json::Value = serde_json::from_str(&ok(&["demo", "--json"])).unwrap();
     let keys: Vec<&str> = json.as_object().unwrap().keys().map(String::as_str).collect();
-    assert_eq!(keys.len(), 10);
+    assert_eq!(keys.len(), 11);
     assert_eq!(json["growth"]["paths"], 20_000);
 }
 
@@ -892,4 +892,118 @@ fn a_reader_that_closes_the_pipe_early_is_not_an_error() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{:?}: {stderr}", out.status);
     assert!(!stderr.contains("panicked"), "{stderr}");
+}
+
+/// `kam check --json` on `dir` as (code, file name, message) triples.
+fn check_findings(dir: &Path) -> std::collections::BTreeSet<(String, String, String)> {
+    let json: serde_json::Value = serde_json::from_str(&ok(&["check", s(dir), "--json"])).unwrap();
+    json.as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            let file = f["file"].as_str().unwrap();
+            let name = Path::new(file).file_name().unwrap().to_str().unwrap().to_owned();
+            (
+                f["code"].as_str().unwrap().to_owned(),
+                name,
+                f["message"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect()
+}
+
+/// Removes every customer person of `region` from stakeholders.toml, with the relations
+/// and coverage that name them.
+fn remove_region(dir: &Path, region: &str) {
+    let path = dir.join("stakeholders.toml");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let blocks: Vec<&str> = text.split("\n\n").collect();
+    let gone: Vec<String> = blocks
+        .iter()
+        .filter(|b| b.trim_start().starts_with("[[people]]") && b.contains(&format!("region = \"{region}\"")))
+        .filter_map(|b| b.lines().find_map(|l| l.strip_prefix("id = ")).map(str::to_owned))
+        .collect();
+    assert!(gone.len() >= 5, "{gone:?}");
+    let kept: Vec<&str> = blocks
+        .into_iter()
+        .filter(|b| !gone.iter().any(|id| b.contains(id.as_str())))
+        .collect();
+    std::fs::write(&path, kept.join("\n\n")).unwrap();
+}
+
+#[test]
+fn check_reports_problems_across_files_at_their_file() {
+    let sample_findings = check_findings(&sample());
+    assert!(
+        sample_findings
+            .iter()
+            .any(|f| f.0 == "proposal-below-floor" && f.1 == "pricing.toml")
+    );
+    let table = ok(&["check", s(&sample())]);
+    assert!(table.contains("findings:"), "{table}");
+    let err = fails(&["check", s(&sample()), "--strict"]);
+    assert!(err.contains("--strict"), "{err}");
+
+    type Edit = fn(&Path);
+    let cases: [(&str, Edit, &str, &str); 5] = [
+        (
+            "apac",
+            |d| remove_region(d, "apac"),
+            "region-unmapped",
+            "stakeholders.toml",
+        ),
+        (
+            "cost",
+            |d| {
+                edit(
+                    d,
+                    "pricing.toml",
+                    "variable_per_unit = \"0.46\"",
+                    "variable_per_unit = \"0.53\"",
+                )
+            },
+            "proposal-rate-below-walk-away",
+            "pricing.toml",
+        ),
+        (
+            "target",
+            |d| {
+                let p = d.join("growth.toml");
+                let mut t = std::fs::read_to_string(&p).unwrap();
+                t.push_str("\n[[target]]\nyear = 1\nrevenue = \"110000000\"\n");
+                std::fs::write(p, t).unwrap();
+            },
+            "growth-target-differs",
+            "growth.toml",
+        ),
+        (
+            "verified",
+            |d| {
+                edit(
+                    d,
+                    "actions.toml",
+                    "state = \"in_progress\"",
+                    "state = \"verified\"",
+                )
+            },
+            "action-closed-while-red",
+            "actions.toml",
+        ),
+        (
+            "owner",
+            |d| edit(d, "plan.toml", "owner = \"am-emea\"", "owner = \"k.mustermann\""),
+            "owner-unknown",
+            "plan.toml",
+        ),
+    ];
+    for (name, apply, code, file) in cases {
+        let dir = copy_sample(&format!("check-{name}"));
+        apply(&dir);
+        let after = check_findings(&dir);
+        let new: Vec<_> = after.difference(&sample_findings).collect();
+        assert!(
+            new.iter().any(|f| f.0 == code && f.1 == file),
+            "{name}: no new {code} in {file}; new: {new:#?}"
+        );
+    }
 }

@@ -4,10 +4,12 @@ use std::time::Instant;
 
 use serde::Serialize;
 
-use crate::account_dir::AccountDir;
-use crate::analysis::{self, input};
-use crate::error::CliError;
-use crate::plugins::{Kind, Plugins};
+use kam_account::plugins::Plugins;
+use kam_account::{Account, views};
+use kam_plugin::RuleKind;
+
+use crate::error::{CliError, input};
+use crate::table::Table;
 
 /// Options of `kam demo`.
 #[derive(Debug, clap::Args)]
@@ -31,43 +33,48 @@ pub struct Demo {
     /// As-of date.
     pub as_of: chrono::NaiveDate,
     /// Plan integrity.
-    pub plan: analysis::PlanCheck,
+    pub plan: views::PlanCheck,
     /// Stakeholder map.
-    pub stakeholders: analysis::StakeholderReport,
+    pub stakeholders: views::StakeholderReport,
     /// Proposal vs baseline.
-    pub pricing: analysis::PriceReport,
+    pub pricing: views::PriceReport,
     /// Negotiation.
-    pub negotiation: analysis::NegotiationReport,
+    pub negotiation: views::NegotiationReport,
     /// QBR scorecard.
-    pub scorecard: analysis::ScorecardReport,
+    pub scorecard: views::ScorecardReport,
     /// Alerts, actions, escalations.
-    pub alerts: analysis::AlertsReport,
+    pub alerts: views::AlertsReport,
     /// Growth forecast.
-    pub growth: analysis::GrowthReport,
+    pub growth: views::GrowthReport,
+    /// Findings of the checks across the account's files (`kam check`, less the plan's
+    /// own findings shown above).
+    pub checks: Vec<kam_account::check::Finding>,
     /// Plugin notes (the embedded sample carries no plugin files: always skipped).
     pub plugins: Vec<String>,
 }
 
 /// Runs all analyses over the embedded sample.
 pub fn build(paths: u64, seed: u64) -> Result<Demo, CliError> {
-    let dir = AccountDir::Sample;
-    let manifest = dir.manifest().map_err(input)?;
-    let account: kam_core::account::Account = dir.toml("account.toml").map_err(input)?;
+    let account = Account::sample()?;
     // The embedded sample has no files on disk, so its optional plugins are skipped
     // with a note: the demo's output never depends on which plugins were built.
-    let plugins = Plugins::load(&dir, &manifest, &Kind::ALL)?;
-    let data = analysis::kpi_data(&dir)?;
-    let (_, results) = analysis::growth(&dir, &manifest, paths, seed, &plugins)?;
+    let plugins = Plugins::load(&account, &RuleKind::ALL)?;
+    let results = views::growth(&account, paths, seed, &plugins)?;
+    let structure = account.need(&account.structure, "account.toml", "kam demo")?;
     Ok(Demo {
-        account: account.name,
-        as_of: manifest.as_of,
-        plan: analysis::plan_check(&dir, manifest.as_of)?,
-        stakeholders: analysis::stakeholders(&dir)?,
-        pricing: analysis::price(&dir, None, &manifest, &plugins)?,
-        negotiation: analysis::negotiate(&dir)?,
-        scorecard: analysis::scorecard(&dir, &data, &plugins)?,
-        alerts: analysis::alerts(&dir, &data, &manifest, &plugins)?,
-        growth: analysis::growth_report(&results),
+        account: structure.name.clone(),
+        as_of: account.manifest.as_of,
+        plan: views::plan_check(&account)?,
+        stakeholders: views::stakeholders(&account)?,
+        pricing: views::price(&account, None, &plugins)?,
+        negotiation: views::negotiate(&account)?,
+        scorecard: views::scorecard(&account, &plugins)?,
+        alerts: views::alerts(&account, &plugins)?,
+        growth: views::growth_report(&results),
+        checks: kam_account::check::check(&account)?
+            .into_iter()
+            .filter(|f| kam_account::check::CODES.iter().any(|(c, _)| *c == f.code))
+            .collect(),
         plugins: plugins.notes().to_vec(),
     })
 }
@@ -86,17 +93,21 @@ pub fn run(args: &DemoArgs) -> Result<(), CliError> {
         demo.account,
         demo.as_of
     );
-    let sections: [(&str, &dyn std::fmt::Display); 7] = [
-        ("1. Account plan integrity", &demo.plan),
-        ("2. Stakeholder gaps and map status", &demo.stakeholders),
+    let sections: [(&str, &dyn std::fmt::Display); 8] = [
+        ("1. Account plan integrity", &Table(&demo.plan)),
+        ("2. Stakeholder gaps and map status", &Table(&demo.stakeholders)),
         (
             "3. Bremen renewal: proposal priced against baseline",
-            &demo.pricing,
+            &Table(&demo.pricing),
         ),
-        ("4. Negotiation recommendation", &demo.negotiation),
-        ("5. QBR scorecard", &demo.scorecard),
-        ("6. Alerts, action plans and escalations", &demo.alerts),
-        ("7. Growth P10 / P50 / P90 against target", &demo.growth),
+        ("4. Negotiation recommendation", &Table(&demo.negotiation)),
+        ("5. QBR scorecard", &Table(&demo.scorecard)),
+        ("6. Alerts, action plans and escalations", &Table(&demo.alerts)),
+        ("7. Growth P10 / P50 / P90 against target", &Table(&demo.growth)),
+        (
+            "8. Checks across the account's files (kam check)",
+            &Table(&demo.checks),
+        ),
     ];
     for (title, body) in sections {
         super::outln!("{rule}\n{title}\n{rule}");

@@ -1,6 +1,7 @@
 //! One module per subcommand.
 
 pub mod api;
+pub mod check;
 pub mod demo;
 pub mod ebr;
 pub mod negotiate;
@@ -14,11 +15,11 @@ pub mod xlsx;
 
 use std::path::Path;
 
+use kam_account::Account;
 use serde::Serialize;
 
-use crate::account_dir::{AccountDir, Manifest};
-use crate::analysis::input;
-use crate::error::CliError;
+use crate::error::{CliError, input};
+use crate::table::Table;
 
 /// Writes `text` to stdout. A reader that closes the pipe early (`kam price DIR | head`)
 /// is not an error: the rest of the output is dropped and the command still succeeds.
@@ -54,24 +55,19 @@ macro_rules! outln {
 pub(crate) use {out, outln};
 
 /// Prints `value` as pretty JSON (fields in declaration order) or as its table.
-pub fn emit<T: Serialize + std::fmt::Display>(value: &T, json: bool) -> Result<(), CliError> {
+pub fn emit<'a, T: Serialize>(value: &'a T, json: bool) -> Result<(), CliError>
+where
+    Table<'a, T>: std::fmt::Display,
+{
     if json {
         outln!("{}", serde_json::to_string_pretty(value).map_err(input)?);
     } else {
-        out!("{value}");
+        out!("{}", Table(value));
     }
     Ok(())
 }
 
-/// Opens an account directory and reads its manifest.
-pub fn open(dir: &Path) -> Result<(AccountDir, Manifest), CliError> {
-    if !dir.is_dir() {
-        return Err(input(format!(
-            "{}: not a directory (expected an account directory with kam.toml)",
-            dir.display()
-        )));
-    }
-    let d = AccountDir::new(Some(dir));
-    let m = d.manifest().map_err(input)?;
-    Ok((d, m))
+/// Loads an account directory (every file, once).
+pub fn open(dir: &Path) -> Result<Account, CliError> {
+    Ok(Account::open(dir)?)
 }

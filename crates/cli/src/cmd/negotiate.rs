@@ -2,7 +2,8 @@
 
 use std::path::PathBuf;
 
-use crate::analysis;
+use kam_account::views;
+
 use crate::error::CliError;
 
 /// Options of `kam negotiate`.
@@ -17,6 +18,6 @@ pub struct NegotiateArgs {
 
 /// Runs `kam negotiate`.
 pub fn run(args: &NegotiateArgs) -> Result<(), CliError> {
-    let (dir, _) = super::open(&args.dir)?;
-    super::emit(&analysis::negotiate(&dir)?, args.json)
+    let account = super::open(&args.dir)?;
+    super::emit(&views::negotiate(&account)?, args.json)
 }

@@ -2,9 +2,9 @@
 
 use std::path::PathBuf;
 
-use crate::analysis::{self, input};
-use crate::error::CliError;
-use crate::files;
+use kam_account::{files, format, views};
+
+use crate::error::{CliError, input};
 
 /// Options of `kam plan`.
 #[derive(Debug, clap::Args)]
@@ -44,13 +44,13 @@ pub enum PlanCommand {
 pub fn run(args: &PlanArgs) -> Result<(), CliError> {
     match &args.command {
         PlanCommand::Check { dir, strict, json } => {
-            let (d, m) = super::open(dir)?;
-            let check = analysis::plan_check(&d, m.as_of)?;
+            let account = super::open(dir)?;
+            let check = views::plan_check(&account)?;
             super::emit(&check, *json)?;
             if *strict && check.errors > 0 {
                 return Err(input(format!(
                     "{}: {} error finding(s) (--strict)",
-                    d.display("plan.toml"),
+                    account.display("plan.toml"),
                     check.errors
                 )));
             }
@@ -59,7 +59,7 @@ pub fn run(args: &PlanArgs) -> Result<(), CliError> {
         PlanCommand::Diff { a, b, json } => {
             let ta = files::read_text(a).map_err(input)?;
             let tb = files::read_text(b).map_err(input)?;
-            let diff = analysis::plan_diff(&a.display().to_string(), &ta, &b.display().to_string(), &tb)?;
+            let diff = views::plan_diff(&a.display().to_string(), &ta, &b.display().to_string(), &tb)?;
             if *json {
                 super::outln!("{}", serde_json::to_string_pretty(&diff).map_err(input)?);
             } else if diff.is_empty() {
@@ -94,7 +94,7 @@ fn render_diff(d: &kam_core::plan::PlanDiff) -> String {
     ];
     for (name, items) in sections {
         for i in items {
-            let _ = writeln!(out, "  {} {} {}", analysis::label(&i.change), name, i.id);
+            let _ = writeln!(out, "  {} {} {}", format::name(&i.change), name, i.id);
             if i.change == kam_core::plan::ChangeKind::Changed {
                 for c in &i.fields {
                     let _ = writeln!(
@@ -113,7 +113,7 @@ fn render_diff(d: &kam_core::plan::PlanDiff) -> String {
             out,
             "  stakeholder {} {} on objective {}",
             s.stakeholder,
-            analysis::label(&s.change),
+            format::name(&s.change),
             s.objective
         );
     }

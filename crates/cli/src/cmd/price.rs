@@ -3,10 +3,11 @@
 
 use std::path::PathBuf;
 
-use crate::account_dir::read_volumes;
-use crate::analysis::{self, input};
+use kam_account::plugins::Plugins;
+use kam_account::{read_volumes, views};
+use kam_plugin::RuleKind;
+
 use crate::error::CliError;
-use crate::plugins::{Kind, Plugins};
 
 /// Options of `kam price`.
 #[derive(Debug, clap::Args)]
@@ -26,13 +27,13 @@ pub struct PriceArgs {
 
 /// Runs `kam price`.
 pub fn run(args: &PriceArgs) -> Result<(), CliError> {
-    let (dir, manifest) = super::open(&args.dir)?;
+    let account = super::open(&args.dir)?;
     let volumes = match &args.volumes {
-        Some(p) => Some(read_volumes(p).map_err(input)?),
+        Some(p) => Some(read_volumes(p).map_err(kam_account::AccountError::from)?),
         None => None,
     };
-    let plugins = Plugins::load(&dir, &manifest, &[Kind::Pricing])?;
-    let report = plugins.finish(analysis::price(&dir, volumes, &manifest, &plugins))?;
+    let plugins = Plugins::load(&account, &[RuleKind::Pricing])?;
+    let report = plugins.finish(views::price(&account, volumes.as_ref(), &plugins))?;
     if let Some(x) = &args.xlsx {
         super::xlsx::quote(&report, x)?;
     }

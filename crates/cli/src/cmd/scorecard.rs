@@ -3,9 +3,11 @@
 
 use std::path::PathBuf;
 
-use crate::analysis;
+use kam_account::plugins::Plugins;
+use kam_account::views;
+use kam_plugin::RuleKind;
+
 use crate::error::CliError;
-use crate::plugins::{Kind, Plugins};
 
 /// Options of `kam scorecard`.
 #[derive(Debug, clap::Args)]
@@ -25,15 +27,14 @@ pub struct ScorecardArgs {
 
 /// Runs `kam scorecard`.
 pub fn run(args: &ScorecardArgs) -> Result<(), CliError> {
-    let (dir, manifest) = super::open(&args.dir)?;
-    let data = analysis::kpi_data(&dir)?;
+    let account = super::open(&args.dir)?;
     if args.alerts {
-        let plugins = Plugins::load(&dir, &manifest, &[Kind::Alert])?;
-        let report = plugins.finish(analysis::alerts(&dir, &data, &manifest, &plugins))?;
+        let plugins = Plugins::load(&account, &[RuleKind::Alert])?;
+        let report = plugins.finish(views::alerts(&account, &plugins))?;
         return super::emit(&report, args.json);
     }
-    let plugins = Plugins::load(&dir, &manifest, &[Kind::Scoring])?;
-    let report = plugins.finish(analysis::scorecard(&dir, &data, &plugins))?;
+    let plugins = Plugins::load(&account, &[RuleKind::KpiScoring])?;
+    let report = plugins.finish(views::scorecard(&account, &plugins))?;
     if let Some(x) = &args.xlsx {
         super::xlsx::scorecard(&report, x)?;
     }

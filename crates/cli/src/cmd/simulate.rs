@@ -18,10 +18,12 @@ use std::time::{Duration, Instant};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use kam_sim::{ProgressFn, RunOptions, Shard, SimResults, Summary, TORNADO_RUNS};
 
-use crate::analysis::{TornadoReport, growth_report, growth_rule, input};
-use crate::error::CliError;
-use crate::files;
-use crate::plugins::{Kind, Plugins};
+use kam_account::plugins::Plugins;
+use kam_account::{AccountError, files, views};
+use kam_plugin::RuleKind;
+
+use crate::error::{CliError, input};
+use crate::table::Table;
 
 /// Options of `kam simulate`.
 #[derive(Debug, clap::Args)]
@@ -81,9 +83,9 @@ fn print(results: &SimResults, json: bool) -> Result<(), CliError> {
     if json {
         super::outln!("{}", results.to_json().map_err(input)?);
     } else {
-        super::out!("{}", growth_report(results));
+        super::out!("{}", Table(&views::growth_report(results)));
         if let Some(t) = &results.tornado {
-            super::out!("\n{}", TornadoReport(t));
+            super::out!("\n{}", Table(t));
         }
     }
     Ok(())
@@ -129,19 +131,20 @@ pub fn run(args: &SimulateArgs) -> Result<(), CliError> {
             "kam simulate: give a SCENARIO file or account directory (or `merge FILES…`)",
         ));
     };
-    let (file, plugins, rule) = if path.is_dir() {
-        let (dir, manifest) = super::open(path)?;
-        let plugins = Plugins::load(&dir, &manifest, &[Kind::Growth])?;
-        let rule = growth_rule(&dir, &manifest, &plugins)?;
-        (path.join("growth.toml"), plugins, rule)
+    // A directory is an account: its growth.toml with targets from its plan, and its
+    // growth rules. A file alone is a scenario without a manifest or rules.
+    let (scenario, plugins, mut options) = if path.is_dir() {
+        let account = super::open(path)?;
+        let plugins = Plugins::load(&account, &[RuleKind::Growth])?;
+        let options = views::run_options(&account, args.paths, args.seed, &plugins)?;
+        let scenario = account
+            .need(&account.growth, "growth.toml", "kam simulate")?
+            .clone();
+        (scenario, plugins, options)
     } else {
-        (path.clone(), Plugins::none(), None)
+        let scenario = kam_sim::load_scenario(path).map_err(input)?;
+        (scenario, Plugins::none(), RunOptions::new(args.paths, args.seed))
     };
-    let scenario = kam_sim::load_scenario(&file).map_err(input)?;
-    let mut options = RunOptions::new(args.paths, args.seed);
-    if let Some(rule) = rule {
-        options = options.rule(rule);
-    }
     if let Some(t) = args.threads {
         options = options.threads(t);
     }
@@ -176,7 +179,7 @@ fn simulate(
     let (bar, progress) = progress_bar(args.paths, "simulating");
     let summary = kam_sim::run(scenario, &options.clone().progress(progress));
     bar.finish_and_clear();
-    let summary = summary.map_err(|e| plugins.locate(input(e)))?;
+    let summary = summary.map_err(|e| plugins.locate(AccountError::domain(e)))?;
     if args.shard.is_some() {
         return summary.to_shard_json().map(Simulated::Shard).map_err(input);
     }
@@ -185,7 +188,7 @@ fn simulate(
         let (bar, progress) = progress_bar(args.paths.saturating_mul(TORNADO_RUNS), "tornado");
         let tornado = kam_sim::tornado(scenario, &options.progress(progress));
         bar.finish_and_clear();
-        results.tornado = Some(tornado.map_err(|e| plugins.locate(input(e)))?);
+        results.tornado = Some(tornado.map_err(|e| plugins.locate(AccountError::domain(e)))?);
     }
     Ok(Simulated::Results(Box::new(results)))
 }

@@ -3,7 +3,8 @@
 
 use std::path::PathBuf;
 
-use crate::analysis;
+use kam_account::views;
+
 use crate::error::CliError;
 
 /// Options of `kam stakeholders`.
@@ -18,6 +19,6 @@ pub struct StakeholdersArgs {
 
 /// Runs `kam stakeholders`.
 pub fn run(args: &StakeholdersArgs) -> Result<(), CliError> {
-    let (dir, _) = super::open(&args.dir)?;
-    super::emit(&analysis::stakeholders(&dir)?, args.json)
+    let account = super::open(&args.dir)?;
+    super::emit(&views::stakeholders(&account)?, args.json)
 }

@@ -9,8 +9,8 @@ use rust_decimal::Decimal;
 use rust_decimal::prelude::ToPrimitive;
 use rust_xlsxwriter::{Format, Workbook, Worksheet, XlsxError};
 
-use crate::analysis::{PriceReport, ScorecardReport};
 use crate::error::CliError;
+use kam_account::views::{PriceReport, ScorecardReport};
 
 fn err(path: &Path, e: XlsxError) -> CliError {
     CliError::Io {

@@ -201,14 +201,26 @@ impl fmt::Display for Priority {
 
 /// How progress is measured: a KPI (by id, from the KPI catalogue), its target and the
 /// current value, in the KPI's own unit.
+///
+/// The current value may be typed in, or left out: an account that has the KPI's
+/// observations takes it from them (at `node`, by default the objective's, in `period`,
+/// by default the latest), so the figure is entered once.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Measure {
     /// KPI id, e.g. `"otif"`.
     pub kpi: String,
     /// Target value.
     pub target: Decimal,
-    /// Latest value.
-    pub current: Decimal,
+    /// Latest value as typed; `None` when it comes from the KPI's observations.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub current: Option<Decimal>,
+    /// The account node whose observations the measure tracks (default: the
+    /// objective's node).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub node: Option<String>,
+    /// The period of the observation tracked (default: the latest).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub period: Option<String>,
 }
 
 /// A step towards an objective.

@@ -413,7 +413,18 @@ fn list(v: &[String]) -> Option<Val<'static>> {
 fn measure_fields<'a>(m: &'a Option<Measure>, out: &mut Fields<'a>) {
     out.push(("measure.kpi", m.as_ref().map(|m| Val::Str(&m.kpi))));
     out.push(("measure.target", m.as_ref().map(|m| Val::Dec(m.target))));
-    out.push(("measure.current", m.as_ref().map(|m| Val::Dec(m.current))));
+    out.push((
+        "measure.current",
+        m.as_ref().and_then(|m| m.current.map(Val::Dec)),
+    ));
+    out.push((
+        "measure.node",
+        m.as_ref().and_then(|m| m.node.as_deref().map(Val::Str)),
+    ));
+    out.push((
+        "measure.period",
+        m.as_ref().and_then(|m| m.period.as_deref().map(Val::Str)),
+    ));
 }
 
 fn plan_fields(p: &Plan) -> Fields<'_> {

@@ -18,207 +18,102 @@
 //! field (`kind` or `path`) and the plugin; the plugin's log lines come with it.
 
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
-use kam_core::rules::{
-    AlertDecision, AlertInput, AlertRule, GrowthRule, GrowthState, KpiScoringRule, MeasureInput, PeriodError,
-    PeriodFactors, PriceAdjustment, PricingInput, PricingRule, RuleError,
-};
+use kam_core::rules::{AlertRule, GrowthRule, KpiScoringRule, PricingRule, RuleError, RuleHost};
 use kam_plugin::{
     AlertPlugin, GrowthPlugin, HostError, KpiScoringPlugin, LogLine, LogStream, PluginHost, PluginLimits,
-    PricingPlugin,
+    PricingPlugin, RuleKind,
 };
-use rust_decimal::Decimal;
 
-use crate::account_dir::{AccountDir, Manifest, PluginRef};
-use crate::analysis::input;
-use crate::error::CliError;
+use crate::error::AccountError;
 use crate::files::{self, FileError};
+use crate::model::{Account, PluginRef};
+use crate::source::Source;
 
-/// The rule kind a `[[plugin]]` entry declares in its `kind` field.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Kind {
-    /// `kind = "pricing"`: adjusts the priced proposal.
-    Pricing,
-    /// `kind = "growth"`: factors per service line and simulated month.
-    Growth,
-    /// `kind = "scoring"`: scores the scorecard's rule-scored measures.
-    Scoring,
-    /// `kind = "alert"`: raises alerts from KPI histories.
-    Alert,
-}
-
-impl Kind {
-    /// Every kind.
-    pub const ALL: [Kind; 4] = [Kind::Pricing, Kind::Growth, Kind::Scoring, Kind::Alert];
-
-    /// The kind named in kam.toml (`kpi_scoring` is accepted for `scoring`).
-    fn parse(s: &str) -> Option<Kind> {
-        match s {
-            "pricing" => Some(Kind::Pricing),
-            "growth" => Some(Kind::Growth),
-            "scoring" | "kpi_scoring" => Some(Kind::Scoring),
-            "alert" => Some(Kind::Alert),
-            _ => None,
-        }
-    }
-
-    /// The name used in kam.toml.
-    pub fn name(self) -> &'static str {
-        match self {
-            Kind::Pricing => "pricing",
-            Kind::Growth => "growth",
-            Kind::Scoring => "scoring",
-            Kind::Alert => "alert",
-        }
-    }
-
-    /// The WIT world a plugin of this kind targets.
-    fn world(self) -> &'static str {
-        match self {
-            Kind::Pricing => "pricing-rule",
-            Kind::Growth => "growth-rule",
-            Kind::Scoring => "kpi-scoring-rule",
-            Kind::Alert => "alert-rule",
-        }
-    }
-
-    /// The command that applies a plugin of this kind to an account directory.
-    fn command(self) -> &'static str {
-        match self {
-            Kind::Pricing => "kam price",
-            Kind::Growth => "kam simulate",
-            Kind::Scoring => "kam scorecard",
-            Kind::Alert => "kam scorecard --alerts",
-        }
-    }
-
-    /// What the CLI does with a loaded plugin of this kind (for the note).
-    fn applied(self) -> &'static str {
-        match self {
-            Kind::Pricing => "applied to the proposal after the Rhai pricing rules",
-            Kind::Growth => "applied to every month of every simulated path",
-            Kind::Scoring => "scores the scorecard's rule-scored measures",
-            Kind::Alert => "applied to the KPI histories after the Rhai alert rules",
-        }
+/// The kind named in kam.toml's `kind` field (`kpi_scoring` is accepted for `scoring`).
+fn parse_kind(s: &str) -> Option<RuleKind> {
+    match s {
+        "pricing" => Some(RuleKind::Pricing),
+        "growth" => Some(RuleKind::Growth),
+        "scoring" | "kpi_scoring" => Some(RuleKind::KpiScoring),
+        "alert" => Some(RuleKind::Alert),
+        _ => None,
     }
 }
 
-/// A loaded plugin that remembers its first failure, so an error the domain code wraps
-/// (a quote, a scorecard, a simulation path) can still be reported at the plugin's
-/// `kam.toml` entry.
-struct Watched<P> {
-    plugin: P,
-    failure: Mutex<Option<RuleError>>,
-}
-
-impl<P> Watched<P> {
-    fn new(plugin: P) -> Self {
-        Watched {
-            plugin,
-            failure: Mutex::new(None),
-        }
-    }
-
-    fn watch<T>(&self, result: Result<T, RuleError>) -> Result<T, RuleError> {
-        if let Err(e) = &result
-            && let Ok(mut failure) = self.failure.lock()
-        {
-            failure.get_or_insert_with(|| e.clone());
-        }
-        result
-    }
-
-    fn failure(&self) -> Option<RuleError> {
-        self.failure.lock().ok().and_then(|f| f.clone())
+/// The name kam.toml uses for `kind`.
+pub fn kind_name(kind: RuleKind) -> &'static str {
+    match kind {
+        RuleKind::Pricing => "pricing",
+        RuleKind::Growth => "growth",
+        RuleKind::KpiScoring => "scoring",
+        RuleKind::Alert => "alert",
     }
 }
 
-impl PricingRule for Watched<PricingPlugin> {
-    fn name(&self) -> &str {
-        self.plugin.name()
-    }
-    fn adjust(&self, quote: &PricingInput) -> Result<Vec<PriceAdjustment>, RuleError> {
-        self.watch(self.plugin.adjust(quote))
-    }
-}
-
-impl GrowthRule for Watched<GrowthPlugin> {
-    fn name(&self) -> &str {
-        self.plugin.name()
-    }
-    fn on_period(&self, state: &GrowthState) -> Result<Vec<Decimal>, RuleError> {
-        self.watch(self.plugin.on_period(state))
-    }
-    // Forwarded, not left to the trait's month-by-month default: the plugin's batch call
-    // is one instantiation per path instead of one per month.
-    fn on_periods(&self, states: &[GrowthState], out: &mut PeriodFactors) -> Result<(), PeriodError> {
-        let result = self.plugin.on_periods(states, out);
-        if let Err(e) = &result {
-            let _ = self.watch::<()>(Err(e.error.clone()));
-        }
-        result
+/// The command that applies a plugin of `kind` to an account directory.
+fn command(kind: RuleKind) -> &'static str {
+    match kind {
+        RuleKind::Pricing => "kam price",
+        RuleKind::Growth => "kam simulate",
+        RuleKind::KpiScoring => "kam scorecard",
+        RuleKind::Alert => "kam scorecard --alerts",
     }
 }
 
-impl KpiScoringRule for Watched<KpiScoringPlugin> {
-    fn name(&self) -> &str {
-        self.plugin.name()
-    }
-    fn score(&self, measures: &[MeasureInput]) -> Result<Vec<Decimal>, RuleError> {
-        self.watch(self.plugin.score(measures))
-    }
-}
-
-impl AlertRule for Watched<AlertPlugin> {
-    fn name(&self) -> &str {
-        self.plugin.name()
-    }
-    fn alert(&self, inputs: &[AlertInput]) -> Result<Vec<AlertDecision>, RuleError> {
-        self.watch(self.plugin.alert(inputs))
+/// What the commands do with a loaded plugin of `kind` (for the note).
+fn applied(kind: RuleKind) -> &'static str {
+    match kind {
+        RuleKind::Pricing => "applied to the proposal after the Rhai pricing rules",
+        RuleKind::Growth => "applied to every month of every simulated path",
+        RuleKind::KpiScoring => "scores the scorecard's rule-scored measures",
+        RuleKind::Alert => "applied to the KPI histories after the Rhai alert rules",
     }
 }
 
 enum Rule {
-    Pricing(Watched<PricingPlugin>),
-    Growth(Arc<Watched<GrowthPlugin>>),
-    Scoring(Watched<KpiScoringPlugin>),
-    Alert(Watched<AlertPlugin>),
+    Pricing(PricingPlugin),
+    Growth(Arc<GrowthPlugin>),
+    Scoring(KpiScoringPlugin),
+    Alert(AlertPlugin),
 }
 
 impl Rule {
     fn take_log(&self) -> Vec<LogLine> {
         match self {
-            Rule::Pricing(p) => p.plugin.take_log(),
-            Rule::Growth(p) => p.plugin.take_log(),
-            Rule::Scoring(p) => p.plugin.take_log(),
-            Rule::Alert(p) => p.plugin.take_log(),
-        }
-    }
-
-    fn failure(&self) -> Option<RuleError> {
-        match self {
-            Rule::Pricing(p) => p.failure(),
-            Rule::Growth(p) => p.failure(),
-            Rule::Scoring(p) => p.failure(),
-            Rule::Alert(p) => p.failure(),
+            Rule::Pricing(p) => p.take_log(),
+            Rule::Growth(p) => p.take_log(),
+            Rule::Scoring(p) => p.take_log(),
+            Rule::Alert(p) => p.take_log(),
         }
     }
 }
 
 /// Where a `[[plugin]]` entry sits in kam.toml.
-struct Place {
+struct PluginPlace {
     file: String,
     text: String,
     index: usize,
 }
 
-impl Place {
+impl PluginPlace {
     /// An error at field `field` of the entry (the line of `field = …`, column of the
     /// value; the entry's header when the field is not written out).
-    fn error(&self, field: &str, message: impl std::fmt::Display) -> CliError {
+    fn error(&self, field: &str, message: impl std::fmt::Display) -> AccountError {
         let (line, column) = field_position(&self.text, self.index, field);
-        input(FileError::at(&self.file, line, column, Some(field), message))
+        FileError::at(&self.file, line, column, Some(field), message).into()
+    }
+
+    /// The place of field `field` of the entry.
+    fn at(&self, field: &str) -> crate::error::Place {
+        let (line, column) = field_position(&self.text, self.index, field);
+        crate::error::Place {
+            file: self.file.clone(),
+            line,
+            column,
+            field: Some(field.to_owned()),
+        }
     }
 }
 
@@ -253,9 +148,9 @@ fn field_position(text: &str, index: usize, field: &str) -> (usize, usize) {
 
 struct Entry {
     name: String,
-    kind: Kind,
+    kind: RuleKind,
     path: String,
-    place: Place,
+    place: PluginPlace,
     rule: Rule,
 }
 
@@ -302,17 +197,17 @@ fn plugin_cache_dir() -> Option<PathBuf> {
 
 /// The plugin host, caching compiled plugins on disk when it can: a cache directory that
 /// cannot be created costs a note and the compilation, never the run.
-fn new_host(notes: &mut Vec<String>) -> Result<PluginHost, CliError> {
+fn new_host(notes: &mut Vec<String>) -> Result<PluginHost, AccountError> {
     if let Some(dir) = plugin_cache_dir() {
         match PluginHost::with_disk_cache(PluginLimits::default(), dir) {
             Ok(host) => return Ok(host),
             Err(e @ HostError::CacheDir { .. }) => {
                 notes.push(format!("{e}; plugins are compiled for this run only"));
             }
-            Err(e) => return Err(input(e)),
+            Err(e) => return Err(AccountError::domain(e)),
         }
     }
-    PluginHost::new(PluginLimits::default()).map_err(input)
+    PluginHost::new(PluginLimits::default()).map_err(AccountError::domain)
 }
 
 impl Plugins {
@@ -323,18 +218,24 @@ impl Plugins {
 
     /// Checks every `[[plugin]]` entry of the manifest (known kind, unique name) and loads
     /// those of `kinds`. A missing plugin is an error unless it is optional.
-    pub fn load(dir: &AccountDir, manifest: &Manifest, kinds: &[Kind]) -> Result<Self, CliError> {
-        let file = dir.display("kam.toml");
-        let text = dir.text("kam.toml").map_err(input)?;
+    ///
+    /// # Errors
+    /// An unknown kind, a name used twice, a second growth or scoring plugin, a missing
+    /// non-optional plugin, or one that cannot be loaded as its kind — each at its
+    /// kam.toml entry.
+    pub fn load(account: &Account, kinds: &[RuleKind]) -> Result<Self, AccountError> {
+        let manifest = &account.manifest;
+        let file = account.display("kam.toml");
+        let text = account.text("kam.toml").unwrap_or_default().to_owned();
         let mut out = Plugins::default();
         let mut host: Option<PluginHost> = None;
         for (index, p) in manifest.plugin.iter().enumerate() {
-            let place = Place {
+            let place = PluginPlace {
                 file: file.clone(),
                 text: text.clone(),
                 index,
             };
-            let kind = Kind::parse(&p.kind).ok_or_else(|| {
+            let kind = parse_kind(&p.kind).ok_or_else(|| {
                 place.error(
                     "kind",
                     format!(
@@ -349,7 +250,7 @@ impl Plugins {
             if !kinds.contains(&kind) {
                 continue;
             }
-            let Some(path) = dir.path(&p.path).filter(|path| path.is_file()) else {
+            let Some(path) = account.source().path(&p.path).filter(|path| path.is_file()) else {
                 if !p.optional {
                     return Err(place.error(
                         "path",
@@ -359,30 +260,30 @@ impl Plugins {
                         ),
                     ));
                 }
-                out.notes.push(match dir {
-                    AccountDir::Sample => format!(
+                out.notes.push(match account.source() {
+                    Source::Sample => format!(
                         "plugin {} ({}): skipped — the embedded sample carries no plugin files (optional; \
                          `{} scenarios/sample` applies it once built)",
                         p.name,
                         p.kind,
-                        kind.command()
+                        command(kind)
                     ),
-                    AccountDir::Dir(_) => format!(
+                    Source::Dir(_) | Source::Memory(_) => format!(
                         "plugin {} ({}): skipped — {} is not built (optional)",
                         p.name, p.kind, p.path
                     ),
                 });
                 continue;
             };
-            let single = matches!(kind, Kind::Growth | Kind::Scoring);
+            let single = matches!(kind, RuleKind::Growth | RuleKind::KpiScoring);
             if single && let Some(first) = out.entries.iter().find(|e| e.kind == kind) {
                 return Err(place.error(
                     "kind",
                     format!(
                         "plugin {:?}: a second {} plugin (one {} rule applies at a time; {:?} is the first)",
                         p.name,
-                        kind.name(),
-                        kind.name(),
+                        kind_name(kind),
+                        kind_name(kind),
                         first.name
                     ),
                 ));
@@ -395,9 +296,9 @@ impl Plugins {
             out.notes.push(format!(
                 "plugin {} ({}, {}): {}",
                 p.name,
-                kind.name(),
+                kind_name(kind),
                 p.path,
-                kind.applied()
+                applied(kind)
             ));
             out.entries.push(Entry {
                 name: p.name.clone(),
@@ -457,30 +358,34 @@ impl Plugins {
     }
 
     /// `err` (from a domain call that ran these plugins) located at the `kam.toml` entry
-    /// of the plugin that failed, with its log lines; `err` unchanged when no plugin
-    /// failed.
-    pub fn locate(&self, err: CliError) -> CliError {
-        let Some((e, failure)) = self.entries.iter().find_map(|e| e.rule.failure().map(|f| (e, f))) else {
+    /// of the plugin that made it fail, with its log lines: the plugin is the rule named
+    /// in `err`'s source chain ([`crate::error::rule_name`]). `err` unchanged when no
+    /// plugin of these failed.
+    pub fn locate(&self, err: AccountError) -> AccountError {
+        let AccountError::Domain(source) = err else {
             return err;
         };
-        let mut message = format!(
-            "plugin {:?} ({} rule, {}) failed: {}",
-            e.name,
-            e.kind.name(),
-            e.path,
-            failure
-        );
-        for line in e.rule.take_log() {
-            message.push_str("\n  ");
-            message.push_str(&log_line(&e.name, &line));
-        }
-        e.place.error("path", message)
+        let named = crate::error::rule_error(source.as_ref())
+            .filter(|r| r.host == RuleHost::Plugin)
+            .map(|r| r.rule.as_str())
+            .or_else(|| crate::error::rule_name(source.as_ref()));
+        let Some(e) = named.and_then(|n| self.entries.iter().find(|e| e.name == n)) else {
+            return AccountError::Domain(source);
+        };
+        AccountError::Plugin(Box::new(crate::error::PluginFailure {
+            place: e.place.at("path"),
+            plugin: e.name.clone(),
+            kind: kind_name(e.kind),
+            path: e.path.clone(),
+            log: e.rule.take_log().iter().map(|l| log_line(&e.name, l)).collect(),
+            source,
+        }))
     }
 
     /// Ends a command's use of the plugins: on success prints the notes (applied or
     /// skipped) and the plugins' log lines on stderr, so stdout stays the report or JSON;
     /// on failure prints only the log lines not already in the error, and returns it.
-    pub fn finish<T>(&self, result: Result<T, CliError>) -> Result<T, CliError> {
+    pub fn finish<T, E>(&self, result: Result<T, E>) -> Result<T, E> {
         if result.is_ok() {
             for n in &self.notes {
                 eprintln!("note: {n}");
@@ -506,10 +411,10 @@ fn log_line(name: &str, line: &LogLine) -> String {
 fn load_one(
     host: &PluginHost,
     p: &PluginRef,
-    kind: Kind,
+    kind: RuleKind,
     path: &Path,
-    place: &Place,
-) -> Result<Rule, CliError> {
+    place: &PluginPlace,
+) -> Result<Rule, AccountError> {
     let wasm = std::fs::read(path).map_err(|e| {
         place.error(
             "path",
@@ -518,7 +423,7 @@ fn load_one(
     })?;
     let loaded = load_as(host, &p.name, &wasm, kind);
     loaded.map_err(|e| {
-        let actual = Kind::ALL
+        let actual = RuleKind::ALL
             .into_iter()
             .filter(|k| *k != kind)
             .find(|k| load_as(host, &p.name, &wasm, *k).is_ok());
@@ -529,7 +434,7 @@ fn load_one(
                     "plugin {:?} ({}) is a {} plugin (world {}), but kam.toml says kind = {:?} (world {})",
                     p.name,
                     p.path,
-                    actual.name(),
+                    kind_name(actual),
                     actual.world(),
                     p.kind,
                     kind.world()
@@ -541,7 +446,7 @@ fn load_one(
                     "plugin {:?} ({}): cannot load as a {} plugin: {}",
                     p.name,
                     p.path,
-                    kind.name(),
+                    kind_name(kind),
                     e.message
                 ),
             ),
@@ -549,12 +454,12 @@ fn load_one(
     })
 }
 
-fn load_as(host: &PluginHost, name: &str, wasm: &[u8], kind: Kind) -> Result<Rule, RuleError> {
+fn load_as(host: &PluginHost, name: &str, wasm: &[u8], kind: RuleKind) -> Result<Rule, RuleError> {
     Ok(match kind {
-        Kind::Pricing => Rule::Pricing(Watched::new(host.load_pricing(name, wasm)?)),
-        Kind::Growth => Rule::Growth(Arc::new(Watched::new(host.load_growth(name, wasm)?))),
-        Kind::Scoring => Rule::Scoring(Watched::new(host.load_kpi_scoring(name, wasm)?)),
-        Kind::Alert => Rule::Alert(Watched::new(host.load_alert(name, wasm)?)),
+        RuleKind::Pricing => Rule::Pricing(host.load_pricing(name, wasm)?),
+        RuleKind::Growth => Rule::Growth(Arc::new(host.load_growth(name, wasm)?)),
+        RuleKind::KpiScoring => Rule::Scoring(host.load_kpi_scoring(name, wasm)?),
+        RuleKind::Alert => Rule::Alert(host.load_alert(name, wasm)?),
     })
 }
 
@@ -566,6 +471,8 @@ mod guests;
 mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
     use super::*;
+    use kam_core::rules::GrowthState;
+    use rust_decimal::Decimal;
 
     #[test]
     fn field_position_finds_the_entry_and_the_value() {
@@ -597,27 +504,48 @@ mod tests {
     }
 
     #[test]
-    fn a_watched_growth_plugin_keeps_the_batch_call_and_remembers_its_failure() {
+    fn a_failing_plugin_is_found_from_the_error_chain_and_keeps_the_batch_call() {
+        use kam_core::rules::PeriodFactors;
         let host = PluginHost::new(PluginLimits::default()).unwrap();
         let plugin = host
             .load_growth("oem", &guests::wasm("oem-volume-growth"))
             .unwrap();
-        let watched = Watched::new(plugin);
-        let before = watched.plugin.calls();
+        let before = plugin.calls();
         let mut out = PeriodFactors::new();
-        GrowthRule::on_periods(&watched, &months(2), &mut out).unwrap();
+        GrowthRule::on_periods(&plugin, &months(2), &mut out).unwrap();
         assert_eq!(out.len(), 36);
-        assert_eq!(
-            watched.plugin.calls() - before,
-            1,
-            "one call per path, not per month"
-        );
-        assert!(watched.failure().is_none());
+        assert_eq!(plugin.calls() - before, 1, "one call per path, not per month");
 
-        // The rule refuses year 5,000 (1.03^4999 overflows): the error keeps its month
-        // and is remembered for the kam.toml entry.
-        let err = GrowthRule::on_periods(&watched, &months(5_000), &mut PeriodFactors::new()).unwrap_err();
+        // The rule refuses year 5,000 (1.03^4999 overflows): the error keeps its month,
+        // and the simulation error that wraps it leads to the plugin's kam.toml entry.
+        let err = GrowthRule::on_periods(&plugin, &months(5_000), &mut PeriodFactors::new()).unwrap_err();
         assert_eq!(err.index, 0);
-        assert_eq!(watched.failure(), Some(err.error));
+        let text =
+            "as_of = \"2026-11-20\"\n[[plugin]]\nname = \"oem\"\nkind = \"growth\"\npath = \"x.wasm\"\n";
+        let plugins = Plugins {
+            entries: vec![Entry {
+                name: "oem".into(),
+                kind: RuleKind::Growth,
+                path: "x.wasm".into(),
+                place: PluginPlace {
+                    file: "kam.toml".into(),
+                    text: text.into(),
+                    index: 0,
+                },
+                rule: Rule::Growth(Arc::new(plugin)),
+            }],
+            notes: Vec::new(),
+        };
+        let located = plugins.locate(AccountError::domain(kam_sim::SimError::Rule {
+            path: 0,
+            month: 0,
+            source: err.error,
+        }));
+        let message = located.to_string();
+        assert!(
+            message.starts_with("kam.toml:5:8: field `path`: plugin \"oem\" (growth rule"),
+            "{message}"
+        );
+        assert!(matches!(located, AccountError::Plugin(_)));
     }
 }

@@ -1,0 +1,815 @@
+//! The account model: every file of an account directory parsed once into one typed
+//! [`Account`], its parts linked by id.
+//!
+//! Layout (all optional except `kam.toml`; an analysis says which files it needs):
+//! `kam.toml` (manifest: as-of date, rules, plugins, `[check]` settings), `account.toml`,
+//! `plan.toml`, `stakeholders.toml`, `pricing.toml`, `growth.toml`, `kpis.toml`,
+//! `kpi_observations.csv` (or `.xlsx`), `scorecard.toml`, `negotiation.toml`,
+//! `actions.toml`, `rules/*.rhai`.
+//!
+//! One figure, one home — what the loader links instead of asking for it twice:
+//! - **growth targets come from the plan.** A year of `growth.toml` takes its revenue
+//!   target from the plan's revenue target for the account's top node over exactly that
+//!   year (month 0 is kam.toml's `growth_start`); a `[[target]]` typed in `growth.toml`
+//!   is used only for years the plan has no target for, and `kam check` reports one
+//!   that differs from the plan (the plan's figure wins).
+//! - **plan measures track KPIs.** A measure names its `kpi` (and optionally `node` and
+//!   `period`; by default the objective's node and the latest period): its current
+//!   value is the observed one, and a typed `current` that drifts from it is a finding.
+//! - **computed KPIs.** `kpis.toml` may declare `[[computed]]` observations of the
+//!   cost-to-serve and margin KPIs from `pricing.toml`'s cost model × volumes, instead
+//!   of typing them into the observations file.
+//!
+//! The model is not an analysis: it holds what the files say, validated as far as each
+//! file alone allows. The views ([`crate::views`]) and the checks ([`crate::check`])
+//! compute from it.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use chrono::{NaiveDate, NaiveDateTime};
+use kam_core::metrics::{ActionPlan, Kpi, KpiLibrary, Observation, ObservationTable, RolledUp, Severity};
+use kam_core::negotiation::NegotiationSpace;
+use kam_core::plan::{Plan, TargetValue};
+use kam_core::pricing::{CostModel, RateCard, Volumes};
+use kam_core::scorecard::Template;
+use kam_core::stakeholders::StakeholderMap;
+use kam_sim::Scenario;
+use kam_sim::scenario::YearTarget;
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+
+use crate::error::{AccountError, Place};
+use crate::files::{self, FileError, Row};
+use crate::source::Source;
+
+/// The manifest, `kam.toml`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Manifest {
+    /// Date of the figures.
+    pub as_of: NaiveDate,
+    /// Who prepared the pack.
+    #[serde(default)]
+    pub prepared_by: String,
+    /// First month of the growth scenario (`"2027-01"`), for chart labels.
+    #[serde(default)]
+    pub growth_start: Option<String>,
+    /// User rules.
+    #[serde(default)]
+    pub rules: RuleFiles,
+    /// WASM plugins.
+    #[serde(default)]
+    pub plugin: Vec<PluginRef>,
+    /// Settings of `kam check`.
+    #[serde(default)]
+    pub check: CheckSettings,
+}
+
+/// `[check]` in kam.toml: thresholds of the checks across files.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CheckSettings {
+    /// A key player (decision maker or approver of high power) not contacted for more
+    /// than this many days is a finding.
+    #[serde(default = "default_contact_days")]
+    pub contact_days: u32,
+    /// A plan measure whose typed `current` differs from its KPI's observed value by
+    /// more than this (in the KPI's unit) is a finding.
+    #[serde(default = "default_measure_tolerance")]
+    pub measure_tolerance: Decimal,
+}
+
+impl Default for CheckSettings {
+    fn default() -> Self {
+        CheckSettings {
+            contact_days: default_contact_days(),
+            measure_tolerance: default_measure_tolerance(),
+        }
+    }
+}
+
+fn default_contact_days() -> u32 {
+    90
+}
+
+fn default_measure_tolerance() -> Decimal {
+    Decimal::new(5, 2)
+}
+
+/// Rhai rule files by kind, relative to the directory.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RuleFiles {
+    /// Alert rules (`fn alert(input)`).
+    #[serde(default)]
+    pub alert: Vec<String>,
+    /// Pricing rules (`fn adjust(quote)`), applied to the proposal.
+    #[serde(default)]
+    pub pricing: Vec<String>,
+    /// Growth rules (`fn on_period(state)`), applied to every month of every simulated
+    /// path together with the growth plugin (factors multiply).
+    #[serde(default)]
+    pub growth: Vec<String>,
+}
+
+/// A WASM plugin reference.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PluginRef {
+    /// Name for messages.
+    pub name: String,
+    /// Rule kind (pricing, alert, scoring, growth).
+    pub kind: String,
+    /// Path of the `.wasm` file, relative to the directory.
+    pub path: String,
+    /// Skip with a note when missing, instead of failing.
+    #[serde(default)]
+    pub optional: bool,
+}
+
+/// `pricing.toml`: one period's volumes priced on the current and the proposed card.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PricingFile {
+    /// Account node priced.
+    pub node: String,
+    /// Service line.
+    pub service_line: String,
+    /// Period label.
+    pub period: String,
+    /// Activity → quantity.
+    pub volumes: Volumes,
+    /// The current contract.
+    pub baseline: RateCard,
+    /// The renewal proposal.
+    pub proposal: RateCard,
+    /// Cost-to-serve per activity.
+    pub cost_model: CostModel,
+}
+
+/// `negotiation.toml`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NegotiationFile {
+    /// The unit-price issue whose floor comes from the cost model.
+    pub price_issue: String,
+    /// Activity of the cost model behind the price issue.
+    #[serde(default = "pick_line")]
+    pub price_activity: String,
+    /// Minimum margin % on the price issue.
+    pub min_margin_pct: Decimal,
+    /// Seller bargaining power in [0, 1].
+    pub seller_power: Decimal,
+    /// Grid levels per continuous issue.
+    pub levels_per_range: usize,
+    /// Issues and parties.
+    pub space: NegotiationSpace,
+}
+
+fn pick_line() -> String {
+    "pick_line".into()
+}
+
+/// `kpis.toml`: KPIs added to the standard library.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KpiFile {
+    /// Custom KPIs.
+    #[serde(default)]
+    pub kpi: Vec<Kpi>,
+    /// Observations computed from pricing.toml instead of typed in.
+    #[serde(default)]
+    pub computed: Vec<ComputedKpi>,
+}
+
+/// One row of `kpi_observations.csv`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ObservationRow {
+    /// Site (account node id).
+    pub node: String,
+    /// Period label, e.g. `2026-11`.
+    pub period: String,
+    /// KPI id.
+    pub kpi: String,
+    /// Numerator component (on-time orders, damaged units, cost…).
+    pub numerator: Decimal,
+    /// Denominator component (orders, units, revenue; 1 for counts).
+    pub denominator: Decimal,
+}
+
+/// One row of a volumes table.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct VolumeRow {
+    /// Activity name.
+    pub activity: String,
+    /// Quantity.
+    pub quantity: Decimal,
+}
+
+/// An escalation as recorded: replayed on the SLA ladder.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EscalationRecord {
+    /// Id.
+    pub id: String,
+    /// Account node.
+    #[serde(default)]
+    pub node: Option<String>,
+    /// Subject.
+    pub title: String,
+    /// S1–S4.
+    pub severity: Severity,
+    /// When it was opened.
+    pub opened: NaiveDateTime,
+    /// When it was resolved, if it was.
+    #[serde(default)]
+    pub resolved: Option<NaiveDateTime>,
+}
+
+/// `actions.toml`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ActionsFile {
+    /// Action plans.
+    #[serde(default)]
+    pub action: Vec<ActionPlan>,
+    /// Escalations.
+    #[serde(default)]
+    pub escalation: Vec<EscalationRecord>,
+}
+
+/// `[[computed]]` in `kpis.toml`: an observation computed from `pricing.toml` — the
+/// cost model × the priced volumes over the baseline's billed revenue — instead of
+/// typed into the observations file.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ComputedKpi {
+    /// The KPI observed (a ratio KPI such as `cost_to_serve_pct` or `margin_pct`).
+    pub kpi: String,
+    /// What the numerator is: the full cost to serve, or the margin after it.
+    pub from: ComputedFrom,
+}
+
+/// The numerator of a [`ComputedKpi`]; the denominator is always the revenue billed on
+/// the baseline card.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum ComputedFrom {
+    /// CM1 + CM2 + CM3 costs of the cost model at the volumes.
+    CostToServe,
+    /// Revenue − cost to serve.
+    Margin,
+}
+
+/// The KPI data of an account: the library, every observation rolled up the hierarchy.
+#[derive(Debug)]
+pub struct KpiData {
+    /// The library: kam's standard KPIs plus `kpis.toml`.
+    pub library: KpiLibrary,
+    /// The observations rolled up site → country → region → global.
+    pub rolled: RolledUp,
+    /// Periods, oldest first.
+    pub periods: Vec<String>,
+    /// Site ids, in account order.
+    pub sites: Vec<String>,
+    /// The top node's id.
+    pub root: String,
+    /// Where each (node, KPI, period) observation came from: file and line.
+    pub origin: BTreeMap<(String, String, String), (String, usize)>,
+}
+
+/// A growth year's revenue target and where it comes from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ResolvedTarget {
+    /// Contract year of the growth scenario (1-based).
+    pub year: u32,
+    /// The target used.
+    pub revenue: Decimal,
+    /// The plan target's id it came from, or `None` when growth.toml typed it alone.
+    pub plan_target: Option<String>,
+    /// What growth.toml typed for the year, if anything.
+    pub typed: Option<Decimal>,
+}
+
+/// An account directory, loaded once.
+#[derive(Debug)]
+pub struct Account {
+    source: Source,
+    texts: BTreeMap<String, String>,
+    /// `kam.toml`.
+    pub manifest: Manifest,
+    /// `account.toml`: the customer's structure (global → region → country → site).
+    pub structure: Option<kam_core::account::Account>,
+    /// `plan.toml`.
+    pub plan: Option<Plan>,
+    /// `stakeholders.toml`.
+    pub stakeholders: Option<StakeholderMap>,
+    /// `pricing.toml`.
+    pub pricing: Option<PricingFile>,
+    /// `negotiation.toml`.
+    pub negotiation: Option<NegotiationFile>,
+    /// `growth.toml`, its targets resolved from the plan (see the module docs).
+    pub growth: Option<Scenario>,
+    /// Each growth year's target and its origin.
+    pub growth_targets: Vec<ResolvedTarget>,
+    /// `kpis.toml`'s computed observations.
+    pub computed: Vec<ComputedKpi>,
+    /// The KPI library and observations rolled up (needs `account.toml` and the
+    /// observations file).
+    pub kpi: Option<KpiData>,
+    /// The KPI library (also without observations).
+    pub library: KpiLibrary,
+    /// `scorecard.toml`.
+    pub scorecard: Option<Template>,
+    /// `actions.toml` (empty when absent).
+    pub actions: ActionsFile,
+}
+
+const OBSERVATIONS_CSV: &str = "kpi_observations.csv";
+const OBSERVATIONS_XLSX: &str = "kpi_observations.xlsx";
+
+impl Account {
+    /// Opens an account directory on disk.
+    ///
+    /// # Errors
+    /// Not a directory, or any file that does not parse (file:line:col, field).
+    pub fn open(dir: &std::path::Path) -> Result<Account, AccountError> {
+        if !dir.is_dir() {
+            return Err(AccountError::invalid(format!(
+                "{}: not a directory (expected an account directory with kam.toml)",
+                dir.display()
+            )));
+        }
+        Account::load(Source::Dir(dir.to_owned()))
+    }
+
+    /// The embedded sample account (what `kam demo` runs).
+    ///
+    /// # Errors
+    /// None in practice: the sample is tested; the `Result` is the loader's.
+    pub fn sample() -> Result<Account, AccountError> {
+        Account::load(Source::Sample)
+    }
+
+    /// Reads and parses every file `source` has, and links them.
+    ///
+    /// # Errors
+    /// The first file that cannot be read or parsed, at its file:line:col and field;
+    /// a reference the loader needs to follow (an observation's node or KPI) that
+    /// points nowhere.
+    pub fn load(source: Source) -> Result<Account, AccountError> {
+        let mut texts = BTreeMap::new();
+        let manifest: Manifest =
+            parse(&source, &mut texts, "kam.toml")?.ok_or_else(|| AccountError::Missing {
+                file: source.display("kam.toml"),
+                needed_by: "every account directory".into(),
+            })?;
+        let structure: Option<kam_core::account::Account> = parse(&source, &mut texts, "account.toml")?;
+        let plan: Option<Plan> = parse(&source, &mut texts, "plan.toml")?;
+        let stakeholders: Option<StakeholderMap> = parse(&source, &mut texts, "stakeholders.toml")?;
+        let pricing: Option<PricingFile> = parse(&source, &mut texts, "pricing.toml")?;
+        let negotiation: Option<NegotiationFile> = parse(&source, &mut texts, "negotiation.toml")?;
+        let scorecard: Option<Template> = parse(&source, &mut texts, "scorecard.toml")?;
+        let actions: ActionsFile = parse(&source, &mut texts, "actions.toml")?.unwrap_or_default();
+        let kpi_file: KpiFile = parse(&source, &mut texts, "kpis.toml")?.unwrap_or_default();
+        let mut library = KpiLibrary::contract_logistics();
+        for k in kpi_file.kpi {
+            let id = k.id.clone();
+            library = library.with(k).map_err(|e| {
+                AccountError::at(
+                    place_of(&source, &texts, "kpis.toml", &format!("id = \"{id}\"")),
+                    e,
+                )
+            })?;
+        }
+        let growth = match read(&source, &mut texts, "growth.toml")? {
+            Some(text) => Some(
+                kam_sim::parse_scenario(&text, &source.display("growth.toml"))
+                    .map_err(AccountError::domain)?,
+            ),
+            None => None,
+        };
+        let mut account = Account {
+            source,
+            texts,
+            manifest,
+            structure,
+            plan,
+            stakeholders,
+            pricing,
+            negotiation,
+            growth,
+            growth_targets: Vec::new(),
+            computed: kpi_file.computed,
+            kpi: None,
+            library,
+            scorecard,
+            actions,
+        };
+        account.resolve_growth_targets()?;
+        account.kpi = account.load_kpi_data()?;
+        Ok(account)
+    }
+
+    /// Where the files come from.
+    pub fn source(&self) -> &Source {
+        &self.source
+    }
+
+    /// The display name of the account file `name` (`scenarios/sample/plan.toml`).
+    pub fn display(&self, name: &str) -> String {
+        self.source.display(name)
+    }
+
+    /// The text of `name` as loaded (`None` for a file the account does not have or
+    /// that was not read at load, such as rule scripts).
+    pub fn text(&self, name: &str) -> Option<&str> {
+        self.texts.get(name).map(String::as_str)
+    }
+
+    /// Every file loaded with its text, by name: what a history store keeps.
+    pub fn texts(&self) -> &BTreeMap<String, String> {
+        &self.texts
+    }
+
+    /// The text of a file the account refers to (a rule script), read now.
+    ///
+    /// # Errors
+    /// It cannot be read.
+    pub fn read_file(&self, name: &str) -> Result<String, AccountError> {
+        match self.texts.get(name) {
+            Some(t) => Ok(t.clone()),
+            None => Ok(self.source.text(name)?),
+        }
+    }
+
+    /// The 1-based line of the first occurrence of `needle` in `name` (1 if absent).
+    pub fn line_of(&self, name: &str, needle: &str) -> usize {
+        self.text(name)
+            .and_then(|t| t.find(needle).map(|o| files::line_col(t, o).0))
+            .unwrap_or(1)
+    }
+
+    /// The place of the first occurrence of `needle` in `name` (line 1 if absent).
+    pub fn place(&self, name: &str, needle: Option<&str>) -> Place {
+        Place {
+            file: self.display(name),
+            line: needle.map_or(1, |n| self.line_of(name, n)),
+            column: 1,
+            field: None,
+        }
+    }
+
+    /// A domain error located at the first occurrence of `needle` in `name`.
+    pub fn error_in(
+        &self,
+        name: &str,
+        needle: Option<&str>,
+        e: impl Into<crate::error::Source>,
+    ) -> AccountError {
+        AccountError::at(self.place(name, needle), e)
+    }
+
+    /// `file`'s parsed content, or a [`AccountError::Missing`] naming what needs it.
+    ///
+    /// # Errors
+    /// The file is absent.
+    pub fn need<'a, T>(
+        &self,
+        part: &'a Option<T>,
+        file: &str,
+        needed_by: &str,
+    ) -> Result<&'a T, AccountError> {
+        part.as_ref().ok_or_else(|| AccountError::Missing {
+            file: self.display(file),
+            needed_by: needed_by.to_owned(),
+        })
+    }
+
+    /// The KPI data, or a [`AccountError::Missing`] naming the observations file.
+    ///
+    /// # Errors
+    /// The account has no observations (or no account.toml to roll them up).
+    pub fn kpi_data(&self, needed_by: &str) -> Result<&KpiData, AccountError> {
+        self.kpi.as_ref().ok_or_else(|| AccountError::Missing {
+            file: if self.structure.is_none() {
+                self.display("account.toml")
+            } else {
+                self.display(OBSERVATIONS_CSV)
+            },
+            needed_by: needed_by.to_owned(),
+        })
+    }
+
+    /// The first day of growth month 0 (kam.toml's `growth_start`, `"2027-01"`).
+    pub fn growth_start(&self) -> Option<NaiveDate> {
+        let s = self.manifest.growth_start.as_deref()?;
+        let (y, m) = s.split_once('-')?;
+        NaiveDate::from_ymd_opt(y.trim().parse().ok()?, m.trim().parse().ok()?, 1)
+    }
+
+    /// The top node of `account.toml`.
+    pub fn root(&self) -> Option<&str> {
+        self.structure
+            .as_ref()?
+            .nodes
+            .iter()
+            .find(|n| n.parent.is_none())
+            .map(|n| n.id.as_str())
+    }
+
+    /// Each growth year's target: the plan's revenue target for the top node over
+    /// exactly that contract year, else what growth.toml typed.
+    fn resolve_growth_targets(&mut self) -> Result<(), AccountError> {
+        let Some(scenario) = &self.growth else {
+            return Ok(());
+        };
+        let typed: BTreeMap<u32, Decimal> = scenario.targets.iter().map(|t| (t.year, t.revenue)).collect();
+        let start = self.growth_start();
+        let root = self.root().map(str::to_owned);
+        let mut resolved = Vec::new();
+        for year in 1..=scenario.years() {
+            let from_plan = match (start, &root, &self.plan) {
+                (Some(start), Some(root), Some(plan)) => {
+                    year_period(start, year).and_then(|(first, last)| {
+                        plan.targets.iter().find_map(|t| match &t.value {
+                            TargetValue::Revenue(m)
+                                if &t.node == root && t.period.start == first && t.period.end == last =>
+                            {
+                                Some((t.id.clone(), m.amount()))
+                            }
+                            _ => None,
+                        })
+                    })
+                }
+                _ => None,
+            };
+            let typed_here = typed.get(&year).copied();
+            match (from_plan, typed_here) {
+                (Some((id, revenue)), typed) => resolved.push(ResolvedTarget {
+                    year,
+                    revenue,
+                    plan_target: Some(id),
+                    typed,
+                }),
+                (None, Some(revenue)) => resolved.push(ResolvedTarget {
+                    year,
+                    revenue,
+                    plan_target: None,
+                    typed: Some(revenue),
+                }),
+                (None, None) => {}
+            }
+        }
+        if let Some(scenario) = &mut self.growth {
+            scenario.targets = resolved
+                .iter()
+                .map(|t| YearTarget {
+                    year: t.year,
+                    revenue: t.revenue,
+                })
+                .collect();
+        }
+        self.growth_targets = resolved;
+        Ok(())
+    }
+
+    /// Rolls the observations (typed and computed) up the hierarchy.
+    fn load_kpi_data(&mut self) -> Result<Option<KpiData>, AccountError> {
+        let Some(structure) = &self.structure else {
+            return Ok(None);
+        };
+        let (file, rows) = if let Some(p) = self.source.path(OBSERVATIONS_XLSX).filter(|p| p.is_file()) {
+            (p.display().to_string(), files::read_xlsx::<ObservationRow>(&p)?)
+        } else {
+            match read(&self.source, &mut self.texts, OBSERVATIONS_CSV)? {
+                Some(text) => {
+                    let file = self.source.display(OBSERVATIONS_CSV);
+                    let rows = files::parse_csv(&file, &text)?;
+                    (file, rows)
+                }
+                None => return Ok(None),
+            }
+        };
+        let hierarchy = structure
+            .hierarchy()
+            .map_err(|e| AccountError::at(self.place("account.toml", None), e))?;
+        let library = self.library.clone();
+        let computed = self.computed_observations()?;
+        let periods: Vec<String> = rows
+            .iter()
+            .map(|r| r.record.period.clone())
+            .chain(computed.iter().map(|c| c.1.clone()))
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        let mut table =
+            ObservationTable::new(&library, &hierarchy, periods.clone()).map_err(AccountError::domain)?;
+        let node_ids: BTreeSet<&str> = structure.nodes.iter().map(|n| n.id.as_str()).collect();
+        let at =
+            |line, column, field: &str, msg: String| FileError::at(&file, line, column, Some(field), msg);
+        let mut origin = BTreeMap::new();
+        for r in &rows {
+            let o = &r.record;
+            if !node_ids.contains(o.node.as_str()) {
+                return Err(at(
+                    r.line,
+                    1,
+                    "node",
+                    format!("unknown account node {:?} (not in account.toml)", o.node),
+                )
+                .into());
+            }
+            if library.position(&o.kpi).is_none() {
+                return Err(at(
+                    r.line,
+                    3,
+                    "kpi",
+                    format!("unknown KPI {:?} (not in the KPI library or kpis.toml)", o.kpi),
+                )
+                .into());
+            }
+            table
+                .record(
+                    &o.node,
+                    &o.kpi,
+                    &o.period,
+                    Observation::ratio(o.numerator, o.denominator),
+                )
+                .map_err(|e| at(r.line, 4, "numerator", e.to_string()))?;
+            origin.insert(
+                (o.node.clone(), o.kpi.clone(), o.period.clone()),
+                (file.clone(), r.line),
+            );
+        }
+        for (node, period, kpi, obs, line) in computed {
+            let key = (node.clone(), kpi.clone(), period.clone());
+            if let Some((f, l)) = origin.get(&key) {
+                return Err(FileError::at(
+                    &self.display("kpis.toml"),
+                    line,
+                    1,
+                    Some("computed"),
+                    format!("{kpi} at {node} in {period} is computed from pricing.toml and also typed at {f}:{l}: keep one"),
+                )
+                .into());
+            }
+            table
+                .record(&node, &kpi, &period, obs)
+                .map_err(|e| FileError::at(&self.display("kpis.toml"), line, 1, Some("computed"), e))?;
+            origin.insert(key, (self.display("kpis.toml"), line));
+        }
+        let rolled = table.roll_up().map_err(AccountError::domain)?;
+        let sites = structure
+            .nodes
+            .iter()
+            .filter(|n| n.level == kam_core::account::NodeLevel::Site)
+            .map(|n| n.id.clone())
+            .collect();
+        Ok(Some(KpiData {
+            library,
+            rolled,
+            periods,
+            sites,
+            root: hierarchy.root().to_owned(),
+            origin,
+        }))
+    }
+
+    /// `kpis.toml`'s `[[computed]]` entries as (node, period, KPI, observation, line).
+    fn computed_observations(&self) -> Result<Vec<ComputedObservation>, AccountError> {
+        let mut out = Vec::new();
+        for (i, c) in self.computed.iter().enumerate() {
+            let line = nth_line(self.text("kpis.toml").unwrap_or_default(), "[[computed]]", i);
+            let here = |msg: String| {
+                AccountError::from(FileError::at(
+                    &self.display("kpis.toml"),
+                    line,
+                    1,
+                    Some("computed"),
+                    msg,
+                ))
+            };
+            let Some(p) = &self.pricing else {
+                return Err(here(format!(
+                    "{} is computed from pricing.toml, which this account does not have",
+                    c.kpi
+                )));
+            };
+            if self.library.position(&c.kpi).is_none() {
+                return Err(here(format!(
+                    "unknown KPI {:?} (not in the KPI library or kpis.toml)",
+                    c.kpi
+                )));
+            }
+            let revenue = p
+                .baseline
+                .price(p.volumes.iter().map(|(k, v)| (k.as_str(), *v)))
+                .map_err(|e| here(format!("pricing.toml's baseline cannot be priced: {e}")))?
+                .total()
+                .amount();
+            let layers = p
+                .cost_model
+                .cost_layers(p.volumes.iter().map(|(k, v)| (k.as_str(), *v)))
+                .map_err(|e| here(format!("pricing.toml's cost model: {e}")))?;
+            let mut cost = Decimal::ZERO;
+            for l in layers {
+                cost = cost
+                    .checked_add(l)
+                    .ok_or_else(|| here("cost to serve overflows".into()))?;
+            }
+            let numerator = match c.from {
+                ComputedFrom::CostToServe => cost,
+                ComputedFrom::Margin => revenue
+                    .checked_sub(cost)
+                    .ok_or_else(|| here("margin overflows".into()))?,
+            };
+            out.push((
+                p.node.clone(),
+                p.period.clone(),
+                c.kpi.clone(),
+                Observation::ratio(numerator, revenue),
+                line,
+            ));
+        }
+        Ok(out)
+    }
+}
+
+/// A computed observation: node, period, KPI, the observation, its line in kpis.toml.
+type ComputedObservation = (String, String, String, Observation, usize);
+
+/// The first and last day of contract year `year` (1-based) from `start`.
+pub fn year_period(start: NaiveDate, year: u32) -> Option<(NaiveDate, NaiveDate)> {
+    let first = start.checked_add_months(chrono::Months::new(12 * (year.checked_sub(1)?)))?;
+    let next = first.checked_add_months(chrono::Months::new(12))?;
+    Some((first, next.pred_opt()?))
+}
+
+/// The line of the `n`-th (0-based) occurrence of `needle` in `text` (1 if absent).
+fn nth_line(text: &str, needle: &str, n: usize) -> usize {
+    text.match_indices(needle)
+        .nth(n)
+        .map_or(1, |(o, _)| files::line_col(text, o).0)
+}
+
+/// The place of `needle` in `texts[name]`.
+fn place_of(source: &Source, texts: &BTreeMap<String, String>, name: &str, needle: &str) -> Place {
+    Place {
+        file: source.display(name),
+        line: texts
+            .get(name)
+            .and_then(|t| t.find(needle).map(|o| files::line_col(t, o).0))
+            .unwrap_or(1),
+        column: 1,
+        field: None,
+    }
+}
+
+/// The text of `name`, kept in `texts`; `None` when the source has no such file.
+fn read(
+    source: &Source,
+    texts: &mut BTreeMap<String, String>,
+    name: &str,
+) -> Result<Option<String>, AccountError> {
+    if !source.exists(name) {
+        return Ok(None);
+    }
+    let text = source.text(name)?;
+    texts.insert(name.to_owned(), text.clone());
+    Ok(Some(text))
+}
+
+/// Parses the TOML file `name` if the source has it.
+fn parse<T: serde::de::DeserializeOwned>(
+    source: &Source,
+    texts: &mut BTreeMap<String, String>,
+    name: &str,
+) -> Result<Option<T>, AccountError> {
+    match read(source, texts, name)? {
+        Some(text) => Ok(Some(files::parse_toml(&source.display(name), &text)?)),
+        None => Ok(None),
+    }
+}
+
+/// Reads a volumes table (`activity,quantity`) from CSV or XLSX.
+///
+/// # Errors
+/// The file cannot be read or parsed, or names an activity twice.
+pub fn read_volumes(path: &std::path::Path) -> Result<Volumes, FileError> {
+    let rows: Vec<Row<VolumeRow>> = files::read_table(path)?;
+    let mut v = Volumes::new();
+    for r in rows {
+        if v.insert(r.record.activity.clone(), r.record.quantity).is_some() {
+            return Err(FileError::at(
+                &path.display().to_string(),
+                r.line,
+                1,
+                Some("activity"),
+                format!("activity {:?} appears twice", r.record.activity),
+            ));
+        }
+    }
+    Ok(v)
+}

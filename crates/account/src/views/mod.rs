@@ -1,0 +1,20 @@
+//! The analyses of one account: each takes the loaded [`crate::Account`] (and the
+//! plugins the command loaded), runs kam's domain code, and returns a typed view —
+//! plain serde records whose enums stay enums, so the CLI's tables and JSON, `kam demo`,
+//! the EBR report and an integrator all read the same values.
+
+pub mod growth;
+pub mod metrics;
+pub mod plan;
+pub mod pricing;
+pub mod report;
+pub mod stakeholders;
+
+pub use growth::{GrowthReport, GrowthYear, growth, growth_report, run_options};
+pub use metrics::{
+    ActionRow, AlertRow, AlertsReport, EscalationRow, NodeGrade, ScorecardReport, alert_kind, alert_register,
+    alerts, grade_status, scorecard,
+};
+pub use plan::{PlanCheck, plan_check, plan_diff};
+pub use pricing::{MarginLayer, NegotiationReport, PriceLine, PriceReport, negotiate, price};
+pub use stakeholders::{Gap, HeatCell, SingleThread, StakeholderReport, Unsupported, stakeholders};

@@ -1,0 +1,836 @@
+//! kam-account's integration tests: loading, linking and `kam check` on a minimal
+//! account held in memory. Every check across files has a test that trips it with one
+//! edit of the minimal account, which itself trips none.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::collections::BTreeMap;
+
+use kam_account::check::{self, CODES, Finding};
+use kam_account::{Account, AccountError, Source, views};
+use rust_decimal_macros::dec;
+
+const KAM: &str = r#"as_of = "2026-11-20"
+growth_start = "2027-01"
+"#;
+
+const ACCOUNT: &str = r#"id = "acme"
+name = "Acme Motors"
+service_lines = ["warehousing", "aftermarket"]
+
+[[nodes]]
+id = "global"
+name = "Acme global"
+level = "global"
+
+[[nodes]]
+id = "emea"
+name = "EMEA"
+level = "region"
+parent = "global"
+
+[[nodes]]
+id = "de"
+name = "Germany"
+level = "country"
+parent = "emea"
+
+[[nodes]]
+id = "bremen"
+name = "Bremen aftermarket DC"
+level = "site"
+parent = "de"
+
+[[buying_centres]]
+id = "emea-logistics"
+name = "EMEA logistics"
+node = "emea"
+service_lines = ["warehousing", "aftermarket"]
+"#;
+
+const STAKEHOLDERS: &str = r#"[[people]]
+id = "brandt"
+name = "Thomas Brandt"
+title = "VP Logistics"
+region = "emea"
+function = "logistics"
+buying_role = "decision_maker"
+power = "high"
+support = "supporter"
+last_contact = "2026-11-01"
+buying_centres = ["emea-logistics"]
+
+[[people]]
+id = "okafor"
+name = "Ngozi Okafor"
+title = "Category Manager"
+region = "emea"
+function = "procurement"
+buying_role = "evaluator"
+power = "medium"
+support = "mentor"
+last_contact = "2026-11-10"
+
+[[our_people]]
+id = "ad"
+name = "Julia Brenner"
+role = "global account director"
+
+[[our_people]]
+id = "am-emea"
+name = "Matthias Roth"
+role = "regional account manager EMEA"
+
+[[coverage]]
+ours = "ad"
+theirs = "brandt"
+level = "trusted_advisor"
+
+[[coverage]]
+ours = "am-emea"
+theirs = "okafor"
+level = "problem_solver"
+"#;
+
+const PLAN: &str = r#"id = "acme-fy2027"
+account = "acme"
+name = "Acme plan"
+last_reviewed = "2026-10-14"
+vision = "Lead partner"
+regional_managers = { emea = "am-emea" }
+
+[[goals]]
+id = "g-base"
+title = "Protect the base"
+
+[[goals.objectives]]
+id = "o-otif"
+title = "OTIF above target"
+node = "emea"
+owner = "am-emea"
+due = "2027-03-31"
+status = "in_progress"
+priority = "high"
+measure = { kpi = "otif_order_commit", target = "98.5" }
+
+[[goals.objectives.actions]]
+id = "a-otif-1"
+title = "Root-cause review"
+owner = "ad"
+due = "2027-01-31"
+status = "in_progress"
+priority = "high"
+updated = "2026-11-10"
+
+[[targets]]
+id = "rev-2027-emea"
+node = "emea"
+period = { start = "2027-01-01", end = "2027-12-31" }
+value = { revenue = { amount = "1200000", currency = "EUR" } }
+
+[[targets]]
+id = "rev-2027-global"
+node = "global"
+period = { start = "2027-01-01", end = "2027-12-31" }
+value = { revenue = { amount = "1200000", currency = "EUR" } }
+
+[[whitespace]]
+buying_centre = "emea-logistics"
+offering = "aftermarket"
+potential = { amount = "2000000", currency = "EUR" }
+current = { amount = "1000000", currency = "EUR" }
+won = { amount = "0", currency = "EUR" }
+"#;
+
+const PRICING: &str = r#"node = "bremen"
+service_line = "aftermarket"
+period = "2026-10"
+
+[volumes]
+pick_line = "100000"
+
+[baseline]
+currency = "EUR"
+rounding = { mode = "half_up", level = "line" }
+
+[[baseline.activities]]
+activity = "pick_line"
+unit = "line"
+schedule = { type = "flat", rate = "0.70" }
+
+[proposal]
+currency = "EUR"
+rounding = { mode = "half_up", level = "line" }
+
+[[proposal.activities]]
+activity = "pick_line"
+unit = "line"
+schedule = { type = "flat", rate = "0.68" }
+
+[cost_model]
+currency = "EUR"
+
+[[cost_model.activities]]
+activity = "pick_line"
+variable_per_unit = "0.50"
+dedicated_fixed = "5000"
+allocated_overhead = "1000"
+"#;
+
+const NEGOTIATION: &str = r#"price_issue = "price_per_pick_line"
+min_margin_pct = "8"
+seller_power = "0.5"
+levels_per_range = 3
+
+[[space.issues]]
+name = "price_per_pick_line"
+kind = "unit_price"
+domain = { type = "range", min = "0.60", max = "0.70" }
+
+[[space.issues]]
+name = "term_years"
+kind = "contract_term"
+domain = { type = "options", values = ["3", "5"] }
+
+[space.seller]
+name = "Us"
+reservation_utility = "0.3"
+criteria = [
+    { issue = "price_per_pick_line", weight = "0.7", value = { shape = "linear", worst = "0.60", best = "0.70" } },
+    { issue = "term_years", weight = "0.3", value = { shape = "linear", worst = "3", best = "5" } },
+]
+
+[space.buyer]
+name = "Them"
+reservation_utility = "0.3"
+criteria = [
+    { issue = "price_per_pick_line", weight = "0.8", value = { shape = "linear", worst = "0.70", best = "0.60" } },
+    { issue = "term_years", weight = "0.2", value = { shape = "linear", worst = "5", best = "3" } },
+]
+"#;
+
+const GROWTH: &str = r#"name = "acme"
+currency = "EUR"
+horizon_months = 12
+service_lines = ["warehousing", "aftermarket"]
+regions = ["emea"]
+
+[volume_index]
+drift = "0"
+volatility = "0.01"
+
+[[base_book]]
+service_line = "aftermarket"
+site = "Bremen"
+region = "emea"
+monthly_revenue = "100000"
+monthly_loss_hazard = "0.001"
+annual_escalation = "0.02"
+volume_exposure = "0.5"
+margin_pct = "6"
+
+[[opportunity]]
+name = "Bremen extension"
+service_line = "warehousing"
+region = "emea"
+win_probability = "0.5"
+value = { kind = "fixed", value = "120000" }
+start_month = 2
+ramp_up_months = 1
+margin_pct = "8"
+volume_exposure = "0.5"
+"#;
+
+const OBSERVATIONS: &str = "node,period,kpi,numerator,denominator
+bremen,2026-10,otif_order_commit,990,1000
+bremen,2026-11,otif_order_commit,992,1000
+bremen,2026-10,damage_ppm,10,100000
+bremen,2026-11,damage_ppm,12,100000
+";
+
+const SCORECARD: &str = r#"name = "Acme QBR"
+review = "qbr"
+cap = "1.10"
+na_policy = "redistribute"
+
+[[groups]]
+name = "Service"
+weight = "1"
+measures = [
+    { kpi = "otif_order_commit", weight = "1", method = "linear_band" },
+]
+
+[grading]
+kind = "rag"
+bands = [
+    { name = "Red", upper = { value = "0.85", inclusive = false } },
+    { name = "Amber", lower = { value = "0.85", inclusive = true }, upper = { value = "0.95", inclusive = false } },
+    { name = "Green", lower = { value = "0.95", inclusive = true } },
+]
+"#;
+
+const ACTIONS: &str = r#"[[action]]
+id = "AP-1"
+title = "Damage review"
+node = "bremen"
+kpi = "damage_ppm"
+owner = "am-emea"
+due = "2026-12-15"
+state = "open"
+
+[[escalation]]
+id = "ESC-1"
+node = "bremen"
+title = "Late trucks"
+severity = "S3"
+opened = "2026-11-14T09:00:00"
+"#;
+
+fn files() -> BTreeMap<String, String> {
+    [
+        ("kam.toml", KAM),
+        ("account.toml", ACCOUNT),
+        ("stakeholders.toml", STAKEHOLDERS),
+        ("plan.toml", PLAN),
+        ("pricing.toml", PRICING),
+        ("negotiation.toml", NEGOTIATION),
+        ("growth.toml", GROWTH),
+        ("kpi_observations.csv", OBSERVATIONS),
+        ("scorecard.toml", SCORECARD),
+        ("actions.toml", ACTIONS),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v.to_owned()))
+    .collect()
+}
+
+fn load(files: BTreeMap<String, String>) -> Account {
+    Account::load(Source::Memory(files)).unwrap()
+}
+
+/// The findings of the checks across files (the plan's own findings left out).
+fn cross(account: &Account) -> Vec<Finding> {
+    check::check(account)
+        .unwrap()
+        .into_iter()
+        .filter(|f| CODES.iter().any(|(c, _)| *c == f.code))
+        .collect()
+}
+
+/// The minimal account with `from` replaced by `to` in `file` (`from` must be there).
+fn edited(file: &str, from: &str, to: &str) -> Account {
+    let mut f = files();
+    let text = f.get_mut(file).unwrap();
+    assert!(text.contains(from), "{file} has no {from:?}");
+    *text = text.replacen(from, to, 1);
+    load(f)
+}
+
+/// The edit trips `code`, naming `file`; the minimal account does not trip it.
+fn trips(code: &str, file: &str, from: &str, to: &str) -> Finding {
+    assert!(
+        CODES.iter().any(|(c, _)| *c == code),
+        "{code} is not a declared code"
+    );
+    assert!(
+        !cross(&load(files())).iter().any(|f| f.code == code),
+        "the minimal account trips {code}"
+    );
+    let found = cross(&edited(file, from, to));
+    let hit = found.iter().find(|f| f.code == code).cloned();
+    let hit = hit.unwrap_or_else(|| panic!("{code} not tripped; got {found:#?}"));
+    assert_eq!(hit.file, file, "{hit:?}");
+    assert!(hit.line >= 1);
+    hit
+}
+
+#[test]
+fn the_minimal_account_loads_and_trips_no_check_across_files() {
+    let a = load(files());
+    assert_eq!(cross(&a), Vec::<Finding>::new());
+    // Linked: the growth target came from the plan, the measure tracks the KPI.
+    assert_eq!(a.growth_targets.len(), 1);
+    assert_eq!(a.growth_targets[0].revenue, dec!(1200000));
+    assert_eq!(
+        a.growth_targets[0].plan_target.as_deref(),
+        Some("rev-2027-global")
+    );
+    assert_eq!(a.growth.as_ref().unwrap().targets[0].revenue, dec!(1200000));
+    assert_eq!(
+        check::observed(&a, "otif_order_commit", "emea", None),
+        Some(dec!(99.2))
+    );
+}
+
+#[test]
+fn every_declared_code_has_a_test_here() {
+    let me = include_str!("account.rs");
+    for (code, _) in CODES {
+        assert!(
+            me.contains(&format!("\"{code}\"")),
+            "{code} has no trip test in this file"
+        );
+    }
+}
+
+#[test]
+fn region_unmapped_also_when_every_person_leaves() {
+    let mut f = files();
+    let s = f.get_mut("stakeholders.toml").unwrap();
+    *s = s.replace("region = \"emea\"", "region = \"global\"");
+    let found = cross(&load(f));
+    let emea: Vec<_> = found.iter().filter(|x| x.code == "region-unmapped").collect();
+    assert!(
+        emea.iter().any(|x| x.message.starts_with("region emea")),
+        "{found:#?}"
+    );
+    assert!(
+        emea.iter().any(|x| x.message.starts_with("country de")),
+        "{found:#?}"
+    );
+    assert!(emea.iter().all(|x| x.file == "stakeholders.toml"));
+}
+
+#[test]
+fn region_uncovered() {
+    let mut f = files();
+    let s = f.get_mut("stakeholders.toml").unwrap();
+    let cut = s.find("[[coverage]]").unwrap();
+    s.truncate(cut);
+    let found = cross(&load(f));
+    assert!(found.iter().any(|x| x.code == "region-uncovered"), "{found:#?}");
+    trips(
+        "region-uncovered",
+        "stakeholders.toml",
+        "[[coverage]]\nours = \"ad\"\ntheirs = \"brandt\"\nlevel = \"trusted_advisor\"\n\n[[coverage]]\nours = \"am-emea\"\ntheirs = \"okafor\"\nlevel = \"problem_solver\"\n",
+        "",
+    );
+}
+
+#[test]
+fn region_single_threaded() {
+    trips(
+        "region-single-threaded",
+        "stakeholders.toml",
+        "ours = \"am-emea\"\ntheirs = \"okafor\"",
+        "ours = \"ad\"\ntheirs = \"okafor\"",
+    );
+}
+
+#[test]
+fn proposal_below_floor() {
+    let f = trips(
+        "proposal-below-floor",
+        "pricing.toml",
+        "variable_per_unit = \"0.50\"",
+        "variable_per_unit = \"0.60\"",
+    );
+    assert!(f.message.contains("8 % floor"), "{f:?}");
+    assert_eq!(
+        f.line,
+        PRICING.lines().position(|l| l == "[proposal]").unwrap() + 1
+    );
+}
+
+#[test]
+fn proposal_rate_below_walk_away() {
+    // Full cost 0.50 + 6,000 / 100,000 = 0.56 a line; at 8 % the walk-away is 0.6087.
+    let f = trips(
+        "proposal-rate-below-walk-away",
+        "pricing.toml",
+        "schedule = { type = \"flat\", rate = \"0.68\" }",
+        "schedule = { type = \"flat\", rate = \"0.60\" }",
+    );
+    assert!(f.message.contains("0.6087"), "{f:?}");
+}
+
+#[test]
+fn growth_target_differs_from_the_plan_and_the_plan_wins() {
+    let f = trips(
+        "growth-target-differs",
+        "growth.toml",
+        "[[opportunity]]",
+        "[[target]]\nyear = 1\nrevenue = \"1300000\"\n\n[[opportunity]]",
+    );
+    assert!(f.message.contains("rev-2027-global"), "{f:?}");
+    let a = edited(
+        "growth.toml",
+        "[[opportunity]]",
+        "[[target]]\nyear = 1\nrevenue = \"1300000\"\n\n[[opportunity]]",
+    );
+    assert_eq!(a.growth.unwrap().targets[0].revenue, dec!(1200000));
+}
+
+#[test]
+fn growth_target_duplicate() {
+    trips(
+        "growth-target-duplicate",
+        "growth.toml",
+        "[[opportunity]]",
+        "[[target]]\nyear = 1\nrevenue = \"1200000\"\n\n[[opportunity]]",
+    );
+}
+
+#[test]
+fn a_growth_target_the_plan_lacks_is_used_as_typed() {
+    let a = edited(
+        "plan.toml",
+        "id = \"rev-2027-global\"\nnode = \"global\"",
+        "id = \"rev-2027-global\"\nnode = \"emea\"",
+    );
+    assert!(a.growth_targets.is_empty());
+    let mut f = files();
+    f.get_mut("plan.toml").unwrap().push_str("");
+    let g = f.get_mut("growth.toml").unwrap();
+    *g = g.replace(
+        "[[opportunity]]",
+        "[[target]]\nyear = 1\nrevenue = \"7\"\n\n[[opportunity]]",
+    );
+    let p = f.get_mut("plan.toml").unwrap();
+    *p = p.replace(
+        "id = \"rev-2027-global\"\nnode = \"global\"",
+        "id = \"rev-2027-global\"\nnode = \"emea\"",
+    );
+    let a = load(f);
+    assert_eq!(a.growth_targets[0].plan_target, None);
+    assert_eq!(a.growth.unwrap().targets[0].revenue, dec!(7));
+}
+
+#[test]
+fn revenue_targets_mismatch() {
+    trips(
+        "revenue-targets-mismatch",
+        "plan.toml",
+        "value = { revenue = { amount = \"1200000\", currency = \"EUR\" } }\n\n[[targets]]\nid = \"rev-2027-global\"",
+        "value = { revenue = { amount = \"1100000\", currency = \"EUR\" } }\n\n[[targets]]\nid = \"rev-2027-global\"",
+    );
+}
+
+#[test]
+fn measure_drift() {
+    let f = trips(
+        "measure-drift",
+        "plan.toml",
+        "target = \"98.5\" }",
+        "target = \"98.5\", current = \"97.0\" }",
+    );
+    assert!(f.message.contains("99.20"), "{f:?}");
+    // Within the tolerance (0.05 by default) it is not a finding.
+    let a = edited(
+        "plan.toml",
+        "target = \"98.5\" }",
+        "target = \"98.5\", current = \"99.22\" }",
+    );
+    assert!(!cross(&a).iter().any(|f| f.code == "measure-drift"));
+}
+
+#[test]
+fn measure_untracked() {
+    trips(
+        "measure-untracked",
+        "plan.toml",
+        "kpi = \"otif_order_commit\", target",
+        "kpi = \"order_accuracy\", target",
+    );
+}
+
+#[test]
+fn action_closed_while_red() {
+    // 9,000 ppm damage at bremen is red whatever the standard thresholds.
+    let mut f = files();
+    let o = f.get_mut("kpi_observations.csv").unwrap();
+    *o = o.replace(
+        "bremen,2026-11,damage_ppm,12,100000",
+        "bremen,2026-11,damage_ppm,900,100000",
+    );
+    let base = load(f.clone());
+    assert!(!cross(&base).iter().any(|x| x.code == "action-closed-while-red"));
+    let a = f.get_mut("actions.toml").unwrap();
+    *a = a.replace("state = \"open\"", "state = \"verified\"");
+    let found = cross(&load(f));
+    let hit = found
+        .iter()
+        .find(|x| x.code == "action-closed-while-red")
+        .expect("tripped");
+    assert_eq!(hit.file, "actions.toml");
+    assert_eq!(hit.severity, check::Severity::Error);
+}
+
+#[test]
+fn red_kpi_without_action() {
+    let mut f = files();
+    let o = f.get_mut("kpi_observations.csv").unwrap();
+    *o = o.replace(
+        "bremen,2026-11,otif_order_commit,992,1000",
+        "bremen,2026-11,otif_order_commit,900,1000",
+    );
+    let found = cross(&load(f.clone()));
+    let hit = found
+        .iter()
+        .find(|x| x.code == "red-kpi-without-action")
+        .expect("tripped");
+    assert_eq!(hit.file, "kpi_observations.csv");
+    assert_eq!(hit.line, 3);
+    assert!(
+        hit.message.contains("at bremen"),
+        "one problem, reported at its site: {found:#?}"
+    );
+    assert_eq!(
+        found
+            .iter()
+            .filter(|x| x.code == "red-kpi-without-action")
+            .count(),
+        1
+    );
+    // An open plan for it (at the site) answers it.
+    let a = f.get_mut("actions.toml").unwrap();
+    *a = a.replace("kpi = \"damage_ppm\"", "kpi = \"otif_order_commit\"");
+    assert!(!cross(&load(f)).iter().any(|x| x.code == "red-kpi-without-action"));
+}
+
+#[test]
+fn owner_unknown_in_the_plan_and_the_action_plans() {
+    let f = trips(
+        "owner-unknown",
+        "plan.toml",
+        "owner = \"am-emea\"",
+        "owner = \"someone\"",
+    );
+    assert!(f.message.contains("objective o-otif"), "{f:?}");
+    trips(
+        "owner-unknown",
+        "actions.toml",
+        "owner = \"am-emea\"",
+        "owner = \"Ana (site)\"",
+    );
+}
+
+#[test]
+fn key_player_stale_with_a_configurable_limit() {
+    let f = trips(
+        "key-player-stale",
+        "stakeholders.toml",
+        "last_contact = \"2026-11-01\"",
+        "last_contact = \"2026-01-01\"",
+    );
+    assert!(f.message.contains("brandt"), "{f:?}");
+    let mut files = files();
+    *files.get_mut("kam.toml").unwrap() = format!("{KAM}[check]\ncontact_days = 400\n");
+    let s = files.get_mut("stakeholders.toml").unwrap();
+    *s = s.replace("last_contact = \"2026-11-01\"", "last_contact = \"2026-01-01\"");
+    assert!(!cross(&load(files)).iter().any(|x| x.code == "key-player-stale"));
+}
+
+#[test]
+fn key_player_enemy() {
+    trips(
+        "key-player-enemy",
+        "stakeholders.toml",
+        "support = \"supporter\"",
+        "support = \"enemy\"",
+    );
+}
+
+#[test]
+fn deal_unknown_region_and_service_line() {
+    // growth.toml itself refuses a deal outside its `regions`; the list is checked
+    // against account.toml.
+    trips(
+        "deal-unknown-region",
+        "growth.toml",
+        "regions = [\"emea\"]",
+        "regions = [\"emea\", \"mars\"]",
+    );
+    trips(
+        "deal-unknown-service-line",
+        "growth.toml",
+        "service_lines = [\"warehousing\", \"aftermarket\"]\nregions",
+        "service_lines = [\"warehousing\", \"aftermarket\", \"rail\"]\nregions",
+    );
+}
+
+#[test]
+fn deal_unknown_service_line_of_a_deal() {
+    let a = edited(
+        "account.toml",
+        "service_lines = [\"warehousing\", \"aftermarket\"]",
+        "service_lines = [\"aftermarket\"]",
+    );
+    let found = cross(&a);
+    let hit = found
+        .iter()
+        .find(|f| f.code == "deal-unknown-service-line" && f.message.contains("Bremen extension"))
+        .expect("tripped for the deal");
+    assert_eq!(hit.file, "growth.toml");
+}
+
+#[test]
+fn base_book_unknown_site() {
+    trips(
+        "base-book-unknown-site",
+        "growth.toml",
+        "site = \"Bremen\"",
+        "site = \"Atlantis\"",
+    );
+}
+
+#[test]
+fn reference_unknown_everywhere_it_can_point() {
+    trips(
+        "reference-unknown",
+        "stakeholders.toml",
+        "buying_centres = [\"emea-logistics\"]",
+        "buying_centres = [\"nowhere\"]",
+    );
+    trips(
+        "reference-unknown",
+        "pricing.toml",
+        "node = \"bremen\"",
+        "node = \"hamburg\"",
+    );
+    trips(
+        "reference-unknown",
+        "actions.toml",
+        "node = \"bremen\"\nkpi",
+        "node = \"hamburg\"\nkpi",
+    );
+    trips(
+        "reference-unknown",
+        "actions.toml",
+        "kpi = \"damage_ppm\"",
+        "kpi = \"happiness\"",
+    );
+    trips(
+        "reference-unknown",
+        "plan.toml",
+        "regional_managers = { emea = \"am-emea\" }",
+        "regional_managers = { emea = \"am-emea\", asia = \"am-emea\" }",
+    );
+}
+
+#[test]
+fn whitespace_unpriceable() {
+    trips(
+        "whitespace-unpriceable",
+        "plan.toml",
+        "offering = \"aftermarket\"",
+        "offering = \"warehousing\"",
+    );
+}
+
+#[test]
+fn scorecard_kpi_no_data() {
+    trips(
+        "scorecard-kpi-no-data",
+        "scorecard.toml",
+        "{ kpi = \"otif_order_commit\"",
+        "{ kpi = \"order_accuracy\"",
+    );
+}
+
+#[test]
+fn region_without_manager() {
+    trips(
+        "region-without-manager",
+        "plan.toml",
+        "regional_managers = { emea = \"am-emea\" }",
+        "regional_managers = {}",
+    );
+}
+
+#[test]
+fn findings_serialize_with_exactly_the_documented_fields() {
+    let a = edited(
+        "pricing.toml",
+        "variable_per_unit = \"0.50\"",
+        "variable_per_unit = \"0.60\"",
+    );
+    let json = serde_json::to_value(check::check(&a).unwrap()).unwrap();
+    for f in json.as_array().unwrap() {
+        let keys: Vec<&str> = f.as_object().unwrap().keys().map(String::as_str).collect();
+        let mut want = vec!["code", "severity", "file", "line", "message"];
+        if f.get("path").is_some() {
+            want.push("path");
+        }
+        let mut got = keys.clone();
+        got.sort_unstable();
+        want.sort_unstable();
+        assert_eq!(got, want);
+    }
+}
+
+#[test]
+fn bad_input_is_an_error_at_its_place_never_a_panic() {
+    let mut f = files();
+    let o = f.get_mut("kpi_observations.csv").unwrap();
+    *o = o.replace("bremen,2026-11,damage_ppm", "nowhere,2026-11,damage_ppm");
+    let e = Account::load(Source::Memory(f)).unwrap_err().to_string();
+    assert!(e.starts_with("kpi_observations.csv:5:1: field `node`"), "{e}");
+
+    let mut f = files();
+    f.insert("plan.toml".into(), "id = 3\n".into());
+    let e = Account::load(Source::Memory(f)).unwrap_err().to_string();
+    assert!(e.starts_with("plan.toml:1:"), "{e}");
+
+    let mut f = files();
+    f.remove("kam.toml");
+    let e = Account::load(Source::Memory(f)).unwrap_err();
+    assert!(matches!(e, AccountError::Missing { .. }), "{e}");
+
+    let mut f = files();
+    f.remove("pricing.toml");
+    let a = load(f);
+    let e = views::price(&a, None, &kam_account::plugins::Plugins::none()).unwrap_err();
+    assert_eq!(e.to_string(), "pricing.toml: not found (pricing needs it)");
+}
+
+#[test]
+fn computed_kpis_come_from_the_cost_model_and_volumes() {
+    let mut f = files();
+    f.insert(
+        "kpis.toml".into(),
+        "[[computed]]\nkpi = \"cost_to_serve_pct\"\nfrom = \"cost_to_serve\"\n".into(),
+    );
+    let a = load(f.clone());
+    // cost: 100,000 × 0.50 + 5,000 + 1,000 = 56,000 on 70,000 billed = 80 %.
+    assert_eq!(
+        check::observed(&a, "cost_to_serve_pct", "bremen", Some("2026-10")),
+        Some(dec!(80))
+    );
+    // Typed and computed for the same cell: an error naming both places.
+    let o = f.get_mut("kpi_observations.csv").unwrap();
+    o.push_str("bremen,2026-10,cost_to_serve_pct,1,2\n");
+    let e = Account::load(Source::Memory(f)).unwrap_err().to_string();
+    assert!(e.starts_with("kpis.toml:1:1: field `computed`"), "{e}");
+    assert!(e.contains("kpi_observations.csv:6"), "{e}");
+}
+
+#[test]
+fn the_sample_loads_links_and_keeps_its_documented_findings() {
+    let a = Account::sample().unwrap();
+    let targets: Vec<_> = a.growth_targets.iter().map(|t| (t.year, t.revenue)).collect();
+    assert_eq!(
+        targets,
+        vec![(1, dec!(105100000)), (2, dec!(113500000)), (3, dec!(122000000))]
+    );
+    let found = check::check(&a).unwrap();
+    for code in [
+        "proposal-below-floor",
+        "action-closed-while-red",
+        "red-kpi-without-action",
+        "measure-drift",
+        "owner-unknown",
+        "region-single-threaded",
+        "key-player-enemy",
+    ] {
+        assert!(
+            found.iter().any(|f| f.code == code),
+            "sample lost its {code} finding"
+        );
+    }
+    assert!(
+        !found
+            .iter()
+            .any(|f| f.code == "growth-target-differs" || f.code == "region-unmapped")
+    );
+}
