@@ -82,10 +82,17 @@ impl SqliteStore {
         if let Some(dir) = file.parent().filter(|d| !d.as_os_str().is_empty())
             && !dir.is_dir()
         {
-            fs::create_dir(dir).map_err(|source| StoreError::CreateDir {
+            let create_dir_error = |source| StoreError::CreateDir {
                 dir: dir.to_path_buf(),
                 source,
-            })?;
+            };
+            if dir.exists() {
+                return Err(create_dir_error(std::io::Error::new(
+                    ErrorKind::NotADirectory,
+                    "a file is in the way (not a directory)",
+                )));
+            }
+            fs::create_dir(dir).map_err(create_dir_error)?;
         }
         Self::open_with(file, true)
     }
