@@ -28,7 +28,7 @@
 //!   (`application_id`), a store written by a newer schema.
 //! - **Small.** Content is addressed by SHA-256, so a part that did not change is not
 //!   stored again; a part that changed is stored as a delta against its previous version
-//!   when that is at most half its size (chains of at most 64 deltas).
+//!   when that is at most half its size (chains of at most 128 deltas).
 //!
 //! # Where the store is
 //!
@@ -46,7 +46,7 @@
 //! | `revision` | `id` | revision number (`INTEGER PRIMARY KEY AUTOINCREMENT`: commit order, never reused) |
 //! | | `label` | unique label |
 //! | | `saved_at` | RFC 3339 time with the offset as given (`2026-09-30T17:05:00+02:00`) |
-//! | | `saved_at_ms` | the same instant in UTC milliseconds since 1970 (floored), indexed |
+//! | | `saved_at_ms` | the same instant in UTC milliseconds since 1970 (floored) |
 //! | | `author`, `message` | text or `NULL` |
 //! | | `headline` | the headline figures, JSON text |
 //! | | `part_count`, `total_bytes` | number and total size of its parts |

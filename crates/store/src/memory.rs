@@ -79,9 +79,9 @@ impl HistoryStore for MemoryStore {
         for (name, bytes) in &revision.parts {
             let digest: Digest256 = Sha256::digest(bytes).into();
             total_bytes += bytes.len() as u64;
-            if !self.blobs.contains_key(&digest) {
+            if let std::collections::hash_map::Entry::Vacant(entry) = self.blobs.entry(digest) {
                 new_bytes += bytes.len() as u64;
-                self.blobs.insert(digest, bytes.clone());
+                entry.insert(bytes.clone());
             }
             digests.insert(name.clone(), digest);
         }

@@ -43,7 +43,6 @@ CREATE TABLE revision (
     stored_bytes  INTEGER NOT NULL,
     parts_changed INTEGER NOT NULL
 );
-CREATE INDEX revision_by_time ON revision (saved_at_ms, id);
 CREATE TABLE part (
     name   TEXT    NOT NULL,
     since  INTEGER NOT NULL REFERENCES revision (id),

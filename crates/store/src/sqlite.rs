@@ -42,7 +42,7 @@ pub const DEFAULT_BUSY_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// The longest chain of deltas before a part's content is stored whole again. Reading a
 /// part applies at most this many deltas.
-const MAX_DELTA_DEPTH: i64 = 64;
+const MAX_DELTA_DEPTH: i64 = 128;
 
 /// A delta is kept only if it is at most this fraction (1/n) of the content it encodes.
 const DELTA_WORTH_IT: usize = 2;
@@ -276,9 +276,10 @@ impl SqliteStore {
         })
     }
 
-    /// The revision with the latest `saved_at` ≤ `at`, ties to the highest id. The index
-    /// holds UTC milliseconds (floored), so candidates sharing the first qualifying
-    /// millisecond are compared exactly.
+    /// The revision with the latest `saved_at` ≤ `at`, ties to the highest id.
+    /// `saved_at_ms` holds UTC milliseconds (floored), so candidates sharing the first
+    /// qualifying millisecond are compared exactly. No index: revisions are saved by hand,
+    /// and scanning thousands of rows takes well under a millisecond.
     fn at_or_before(&self, at: &DateTime<FixedOffset>) -> rusqlite::Result<Option<RevisionInfo>> {
         let mut statement = self.conn.prepare_cached(&format!(
             "{INFO_SELECT} WHERE saved_at_ms <= ?1 ORDER BY saved_at_ms DESC, id DESC"

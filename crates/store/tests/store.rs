@@ -5,6 +5,7 @@
 //!
 //! The multi-process tests run this same binary again as a child (`child_process`
 //! below, a no-op unless `KAM_STORE_TEST_CHILD` is set).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod support {
     pub mod sample;
@@ -651,7 +652,6 @@ CREATE TABLE revision (
     stored_bytes  INTEGER NOT NULL,
     parts_changed INTEGER NOT NULL
 );
-CREATE INDEX revision_by_time ON revision (saved_at_ms, id);
 CREATE TABLE part (
     name   TEXT    NOT NULL,
     since  INTEGER NOT NULL REFERENCES revision (id),
