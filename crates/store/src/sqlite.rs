@@ -144,7 +144,14 @@ impl SqliteStore {
     fn bring_up_to_date(&mut self) -> Result<(), StoreError> {
         let file = self.file.clone();
         let err = |e| sql_error(&file, e);
-        let (application_id, version, objects) = identify(&self.conn).map_err(err)?;
+        // One read transaction, so the three values come from the same state of the file
+        // even while another process is creating or migrating it.
+        let (application_id, version, objects) = {
+            let tx = self.conn.transaction().map_err(err)?;
+            let identity = identify(&tx).map_err(err)?;
+            tx.commit().map_err(err)?;
+            identity
+        };
         check_identity(&file, application_id, version, objects)?;
         let mode: String = self
             .conn

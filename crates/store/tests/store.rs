@@ -418,6 +418,24 @@ fn open_existing_creates_nothing() {
     assert!(!dir.path().join(".kam").exists());
 }
 
+#[test]
+fn stores_are_send_and_the_trait_is_object_safe() {
+    fn send<T: Send>() {}
+    fn error<T: std::error::Error + Send + Sync + 'static>() {}
+    send::<SqliteStore>();
+    send::<MemoryStore>();
+    error::<StoreError>();
+    let dir = tempfile::tempdir().unwrap();
+    let stores: Vec<Box<dyn HistoryStore>> =
+        vec![Box::new(MemoryStore::new()), Box::new(store_in(dir.path()))];
+    for mut store in stores {
+        store
+            .save(&NewRevision::new("only", at("2026-01-01T00:00:00Z")))
+            .unwrap();
+        assert_eq!(store.list().unwrap().len(), 1);
+    }
+}
+
 // ---------------------------------------------------------------- files the store refuses
 
 /// A store with a few revisions, closed (so its WAL is checkpointed into the file).
@@ -603,6 +621,7 @@ fn an_unwritable_place_is_a_clear_error() {
             "{err}"
         );
         assert!(err.to_string().contains("ermission denied"), "{err}");
+        eprintln!("a read-only account directory: {err}");
     } else {
         eprintln!("running as root: permissions are not enforced; read-only directory case skipped");
     }
@@ -622,6 +641,7 @@ fn an_unwritable_place_is_a_clear_error() {
             .and_then(|mut s| s.save(&NewRevision::new("x", at("2026-01-01T00:00:00Z"))));
         fs::set_permissions(&kam, fs::Permissions::from_mode(0o755)).unwrap();
         let err = result.unwrap_err();
+        eprintln!("a store in a read-only directory: {err}");
         assert!(err.to_string().starts_with(&file.display().to_string()), "{err}");
     }
 }
