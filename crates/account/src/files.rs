@@ -11,6 +11,7 @@ use serde::de::DeserializeOwned;
 
 /// A file that could not be read or understood.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum FileError {
     /// The file could not be opened or read.
     #[error("{file}: {message}")]

@@ -18,22 +18,10 @@ pub fn money(v: Decimal) -> String {
     grouped(v, 2)
 }
 
-/// Thousands separators with `dp` decimals (rounded half to even, like `Decimal::round_dp`).
+/// Thousands separators with exactly `dp` decimals (rounded half to even, like
+/// `Decimal::round_dp`); the grouping rule is kam-core's.
 pub fn grouped(v: Decimal, dp: u32) -> String {
-    let s = format!("{:.*}", dp as usize, v.round_dp(dp));
-    let (sign, s) = s.strip_prefix('-').map_or(("", s.as_str()), |r| ("-", r));
-    let (int, frac) = s.split_once('.').map_or((s, None), |(i, f)| (i, Some(f)));
-    let mut out = String::with_capacity(int.len() + int.len() / 3);
-    for (i, c) in int.chars().enumerate() {
-        if i > 0 && (int.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    match frac {
-        Some(f) => format!("{sign}{out}.{f}"),
-        None => format!("{sign}{out}"),
-    }
+    kam_core::format::group_thousands(v.round_dp(dp), dp)
 }
 
 /// A fraction as a percentage with one decimal: `0.1234` → `12.3 %`.

@@ -23,7 +23,7 @@
 //! let h = account.hierarchy()?;
 //! assert_eq!(h.region_of("leipzig"), Some("emea"));
 //! assert_eq!(h.sites_under("global"), vec!["leipzig"]);
-//! # Ok::<(), kam_core::account::AccountError>(())
+//! # Ok::<(), kam_core::account::StructureError>(())
 //! ```
 
 use std::collections::HashMap;
@@ -34,7 +34,8 @@ use serde::{Deserialize, Serialize};
 
 /// What is wrong with an account's structure.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum AccountError {
+#[non_exhaustive]
+pub enum StructureError {
     /// Two nodes (or buying centres) share an id.
     #[error("duplicate {what} id {id:?}")]
     DuplicateId {
@@ -255,7 +256,7 @@ impl Account {
     /// # Errors
     /// Duplicate ids, unknown or missing parents, a parent not above its child, not
     /// exactly one global root, or a buying centre at an unknown node.
-    pub fn hierarchy(&self) -> Result<Hierarchy, AccountError> {
+    pub fn hierarchy(&self) -> Result<Hierarchy, StructureError> {
         Hierarchy::build(self)
     }
 }
@@ -272,11 +273,11 @@ pub struct Hierarchy {
 }
 
 impl Hierarchy {
-    fn build(account: &Account) -> Result<Self, AccountError> {
+    fn build(account: &Account) -> Result<Self, StructureError> {
         let mut index = HashMap::with_capacity(account.nodes.len());
         for (i, n) in account.nodes.iter().enumerate() {
             if index.insert(n.id.clone(), i).is_some() {
-                return Err(AccountError::DuplicateId {
+                return Err(StructureError::DuplicateId {
                     what: "node",
                     id: n.id.clone(),
                 });
@@ -292,20 +293,20 @@ impl Hierarchy {
                     parents.push(None);
                 }
                 None => {
-                    return Err(AccountError::MissingParent {
+                    return Err(StructureError::MissingParent {
                         node: n.id.clone(),
                         level: n.level,
                     });
                 }
                 Some(p) => {
-                    let &pi = index.get(p).ok_or_else(|| AccountError::UnknownParent {
+                    let &pi = index.get(p).ok_or_else(|| StructureError::UnknownParent {
                         node: n.id.clone(),
                         parent: p.clone(),
                     })?;
                     let parent_level = account.nodes[pi].level;
                     // Strictly increasing levels down the tree also rule out cycles.
                     if parent_level >= n.level {
-                        return Err(AccountError::LevelOrder {
+                        return Err(StructureError::LevelOrder {
                             node: n.id.clone(),
                             level: n.level,
                             parent: p.clone(),
@@ -318,18 +319,18 @@ impl Hierarchy {
             }
         }
         let [root] = roots[..] else {
-            return Err(AccountError::GlobalRoot { found: roots.len() });
+            return Err(StructureError::GlobalRoot { found: roots.len() });
         };
         let mut centres = std::collections::HashSet::new();
         for c in &account.buying_centres {
             if !centres.insert(c.id.as_str()) {
-                return Err(AccountError::DuplicateId {
+                return Err(StructureError::DuplicateId {
                     what: "buying centre",
                     id: c.id.clone(),
                 });
             }
             if !index.contains_key(&c.node) {
-                return Err(AccountError::UnknownNode {
+                return Err(StructureError::UnknownNode {
                     centre: c.id.clone(),
                     node: c.node.clone(),
                 });
@@ -486,26 +487,26 @@ mod tests {
         let mut a = sample();
         a.nodes
             .push(AccountNode::new("pune", "dup", NodeLevel::Site, Some("apac")));
-        assert!(matches!(a.hierarchy(), Err(AccountError::DuplicateId { .. })));
+        assert!(matches!(a.hierarchy(), Err(StructureError::DuplicateId { .. })));
 
         let mut a = sample();
         a.nodes
             .push(AccountNode::new("x", "x", NodeLevel::Site, Some("nowhere")));
-        assert!(matches!(a.hierarchy(), Err(AccountError::UnknownParent { .. })));
+        assert!(matches!(a.hierarchy(), Err(StructureError::UnknownParent { .. })));
 
         let mut a = sample();
         a.nodes
             .push(AccountNode::new("x", "x", NodeLevel::Region, Some("leipzig")));
-        assert!(matches!(a.hierarchy(), Err(AccountError::LevelOrder { .. })));
+        assert!(matches!(a.hierarchy(), Err(StructureError::LevelOrder { .. })));
 
         let mut a = sample();
         a.nodes
             .push(AccountNode::new("g2", "g2", NodeLevel::Global, None));
-        assert_eq!(a.hierarchy().err(), Some(AccountError::GlobalRoot { found: 2 }));
+        assert_eq!(a.hierarchy().err(), Some(StructureError::GlobalRoot { found: 2 }));
 
         let mut a = sample();
         a.buying_centres[0].node = "mars".into();
-        assert!(matches!(a.hierarchy(), Err(AccountError::UnknownNode { .. })));
+        assert!(matches!(a.hierarchy(), Err(StructureError::UnknownNode { .. })));
     }
 
     #[test]

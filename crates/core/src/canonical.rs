@@ -25,6 +25,7 @@ use rust_decimal::Decimal;
 
 /// Why a text is not a canonical decimal.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum CanonicalError {
     /// Not of the form `-`? digits (`.` digits)?.
     #[error("is not a canonical decimal (-? digits, optionally . digits; no +, exponent or spaces)")]

@@ -54,16 +54,17 @@ use chrono::{Days, NaiveDate};
 use rust_decimal::{Decimal, RoundingStrategy};
 use serde::{Deserialize, Serialize};
 
-use crate::account::{Account, AccountError, Hierarchy, NodeLevel};
+use crate::account::{Account, Hierarchy, NodeLevel, StructureError};
 use crate::num::{self, ArithmeticError};
 use crate::plan::{Plan, Priority};
 
 /// What can go wrong in an assessment.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum CoachingError {
     /// The account structure is invalid.
     #[error("account: {0}")]
-    Account(#[from] AccountError),
+    Account(#[from] StructureError),
     /// Weights that are negative or sum to zero.
     #[error("plan standard weights: {reason}")]
     InvalidWeights {

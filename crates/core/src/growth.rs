@@ -44,6 +44,7 @@ pub const MAX_EXACT_OUTCOMES: usize = 1 << 20;
 
 /// What can go wrong in growth calculations.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum GrowthError {
     /// A probability outside `[0, 1]`.
     #[error("{item}: {field} {value} is outside [0, 1]")]

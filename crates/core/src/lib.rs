@@ -27,6 +27,7 @@ pub mod account;
 pub mod canonical;
 pub mod coaching;
 pub mod direction;
+pub mod format;
 pub mod growth;
 pub mod metrics;
 pub mod money;

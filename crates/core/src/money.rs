@@ -27,6 +27,7 @@ use crate::num::{self, ArithmeticError};
 
 /// What can go wrong with money.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum MoneyError {
     /// A code that is not in kam's ISO 4217 table.
     #[error("unknown currency code {code:?} (expected an ISO 4217 code such as EUR, USD, JPY)")]

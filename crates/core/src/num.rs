@@ -7,6 +7,7 @@ use rust_decimal::Decimal;
 
 /// An arithmetic operation that has no exact decimal result.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum ArithmeticError {
     /// The result does not fit a 96-bit decimal.
     #[error("arithmetic overflow in {operation}")]

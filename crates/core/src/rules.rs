@@ -34,6 +34,11 @@ use std::sync::Arc;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
+/// The version of the `kam:rules` WIT package (`wit/rules.wit`) that rules written
+/// against these traits cross the WASM boundary with: the plugin host implements it and
+/// the guest SDK reports it. Defined once, here, at the rule boundary.
+pub const RULES_API_VERSION: &str = "0.2.0";
+
 use crate::Direction;
 
 /// Which kind of host ran a rule (for error messages and reports).

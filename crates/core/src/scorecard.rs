@@ -47,6 +47,7 @@ use crate::rules::{KpiScoringRule, MeasureInput, RuleError, RuleHost, check_batc
 
 /// What is wrong with a scorecard, template, grading scheme or roll-up.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum ScorecardError {
     /// A weight that is zero or negative.
     #[error("{item}: weight {weight} must be positive")]

@@ -48,7 +48,7 @@ pub use wit_bindgen as __wit_bindgen;
 
 /// The version of the `kam:rules` WIT package this SDK implements; plugins built with
 /// it report this from `meta.api-version`.
-pub const API_VERSION: &str = "0.2.0";
+pub const API_VERSION: &str = kam_core::rules::RULES_API_VERSION;
 
 /// Why a plugin refuses its input: returned to the host as the rule's own error
 /// (`RuleErrorKind::Failed`), with this message.

@@ -15,8 +15,8 @@ use crate::plugin::{AlertPlugin, GrowthPlugin, KpiScoringPlugin, Loaded, Pricing
 use crate::sandbox::{self, EpochTicker, Pipes, Sandbox};
 use crate::{PluginLimits, RuleKind};
 
-/// The `kam:rules` version this host implements.
-pub const API_VERSION: &str = "0.2.0";
+/// The `kam:rules` version this host implements (kam-core's, shared with the SDK).
+pub const API_VERSION: &str = kam_core::rules::RULES_API_VERSION;
 
 /// Plugin calls that may run at once on one host (one instance each): four per core and
 /// at least 64, so a thread pool sized to the machine (the simulation's) cannot run out —
@@ -32,6 +32,7 @@ const KEEP_RESIDENT: usize = 2 << 20;
 
 /// The host could not be set up (engine configuration or the epoch thread).
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum HostError {
     /// wasmtime refused the engine configuration or the WASI linker.
     #[error("plugin host: cannot configure wasmtime: {0}")]

@@ -82,6 +82,7 @@ pub use tornado::{TORNADO_RUNS, Tornado, TornadoBar, tornado};
 
 /// An invalid model: what is wrong, and the field path (`opportunity[3].value`).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum ModelError {
     /// `horizon_months = 0`.
     #[error("horizon_months: the horizon must be at least one month")]
@@ -177,6 +178,7 @@ impl ModelError {
 
 /// Anything that can go wrong in kam-sim.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum SimError {
     /// The model is invalid.
     #[error(transparent)]

@@ -467,6 +467,7 @@ fn validate_slippage(field: &str, s: &Slippage) -> Result<(), ModelError> {
 
 /// A scenario file that could not be read, parsed or validated.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum ScenarioError {
     /// The file could not be read.
     #[error("{file}: {message}")]

@@ -570,16 +570,7 @@ impl SimResults {
 }
 
 fn group(x: Decimal) -> String {
-    let s = format!("{:.0}", x.round());
-    let (sign, digits) = s.strip_prefix('-').map_or(("", s.as_str()), |d| ("-", d));
-    let mut out = String::new();
-    for (i, ch) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(ch);
-    }
-    format!("{sign}{out}")
+    kam_core::format::group_thousands(x.round(), 0)
 }
 
 fn pct(x: Decimal) -> String {

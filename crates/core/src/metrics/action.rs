@@ -66,6 +66,7 @@ impl std::fmt::Display for ActionState {
 
 /// Why an action plan operation was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum ActionError {
     /// The lifecycle does not allow this transition.
     #[error("action {action:?}: cannot go from {from} to {to}")]

@@ -65,6 +65,7 @@ impl Rung {
 
 /// Why an escalation operation was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum EscalationError {
     /// An SLA of zero or negative hours.
     #[error("SLA for {severity:?} must be positive, got {hours} hours")]

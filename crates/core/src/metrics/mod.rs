@@ -50,6 +50,7 @@ use crate::rules::RuleError;
 
 /// What is wrong with a KPI definition, an observation or an evaluation.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum MetricsError {
     /// A count or amount that must not be negative is negative.
     #[error("{what}: negative value {value}")]

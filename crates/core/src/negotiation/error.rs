@@ -8,6 +8,7 @@ use crate::num::ArithmeticError;
 /// Everything that can be wrong with negotiation input. Each variant names the party,
 /// issue, round or parameter at fault.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum NegotiationError {
     /// A party's issue weights do not add up to exactly 1.
     #[error("weights of {party} sum to {sum}, expected exactly 1")]

@@ -50,6 +50,7 @@ pub use validate::{CheckCode, Finding, Severity, ValidationContext};
 
 /// A structural problem that makes a plan unusable for an operation (diffing, revising).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum PlanError {
     /// Two items of the same kind share an id, so they cannot be matched across revisions.
     #[error("duplicate {kind} id {id:?} in plan {plan:?} (ids must be unique to diff or revise a plan)")]

@@ -565,6 +565,7 @@ fn stakeholder_changes(
 
 /// What cannot be done with a revision log.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum RevisionError {
     /// The log has no revisions yet.
     #[error("the revision log is empty")]

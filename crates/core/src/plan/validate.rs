@@ -14,7 +14,7 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
 use super::{FnvBuild, Measure, Period, Plan, TargetKind, TargetValue};
-use crate::account::{Account, AccountError, Hierarchy};
+use crate::account::{Account, Hierarchy, StructureError};
 
 /// How serious a finding is. Ordered `Info < Warning < Error`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -191,8 +191,8 @@ impl ValidationContext {
     /// Checks node and buying centre references against `account`.
     ///
     /// # Errors
-    /// The account's own structural error ([`AccountError`]).
-    pub fn with_account(mut self, account: &Account) -> Result<Self, AccountError> {
+    /// The account's own structural error ([`StructureError`]).
+    pub fn with_account(mut self, account: &Account) -> Result<Self, StructureError> {
         self.hierarchy = Some(account.hierarchy()?);
         self.buying_centres = Some(account.buying_centres.iter().map(|c| c.id.clone()).collect());
         Ok(self)

@@ -92,7 +92,6 @@
 mod activity;
 mod commercial;
 mod cost;
-mod format;
 mod minimum;
 mod quote;
 mod rate_card;
@@ -109,7 +108,6 @@ pub use cost::{
     ActivityCost, Contribution, ContributionGroup, ContributionLayer, ContributionRow, CostModel,
     CostToServe, ServedVolume, contribution, cost_to_serve,
 };
-pub use format::format_decimal;
 pub use minimum::{CommitmentBilling, PeriodBill};
 pub use quote::{AdjustmentLine, Quote, QuoteLine, QuoteWarning, WarningKind};
 pub use rate_card::{
@@ -128,6 +126,7 @@ use crate::rules::RuleError;
 
 /// Everything that can go wrong in pricing. Each message names the offending item.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum PricingError {
     /// An activity name that is not snake_case (`[a-z][a-z0-9_]*`).
     #[error("invalid activity name {name:?}: expected snake_case such as \"pick_line\"")]

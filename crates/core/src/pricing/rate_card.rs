@@ -10,7 +10,8 @@ use serde::{Deserialize, Serialize};
 use super::activity::{ActivityName, UnitOfMeasure};
 use super::quote::{Quote, QuoteLine, QuoteWarning, WarningKind};
 use super::tiers::{Schedule, Tier, TierMethod};
-use super::{PricingError, format::format_decimal, invalid};
+use super::{PricingError, invalid};
+use crate::format::group_thousands;
 use crate::money::{Currency, RoundingLevel, RoundingPolicy};
 use crate::num;
 
@@ -395,9 +396,9 @@ impl RateCard {
                 kind: WarningKind::MinimumShortfall,
                 message: format!(
                     "{name}: {} is below the minimum commitment of {}: shortfall of {} billed",
-                    format_decimal(quantity, 0),
-                    format_decimal(billed, 0),
-                    format_decimal(shortfall, 0),
+                    group_thousands(quantity, 0),
+                    group_thousands(billed, 0),
+                    group_thousands(shortfall, 0),
                 ),
             });
         }
@@ -432,12 +433,12 @@ fn explain(
 ) -> String {
     let dp = card.currency.minor_units();
     let name = a.activity.as_str();
-    let mut s = format!("{} {name}", format_decimal(quantity, 0));
+    let mut s = format!("{} {name}", group_thousands(quantity, 0));
     if billed > quantity {
         s.push_str(&format!(
             " (minimum {}, shortfall {} billed)",
-            format_decimal(billed, 0),
-            format_decimal(billed - quantity, 0)
+            group_thousands(billed, 0),
+            group_thousands(billed - quantity, 0)
         ));
     }
     s.push_str(": ");
@@ -447,8 +448,8 @@ fn explain(
         .map(|r| {
             format!(
                 "{} × {}",
-                format_decimal(r.quantity, 0),
-                format_decimal(r.rate, 0)
+                group_thousands(r.quantity, 0),
+                group_thousands(r.rate, 0)
             )
         })
         .collect();
@@ -461,16 +462,16 @@ fn explain(
     {
         let bound = tiers.get(t - 1).and_then(|tier| tier.up_to).map_or_else(
             || "unbounded".to_owned(),
-            |u| format!("up to {}", format_decimal(u, 0)),
+            |u| format!("up to {}", group_thousands(u, 0)),
         );
         s.push_str(&format!(" (all units, tier {t} {bound})"));
     }
     s.push_str(" = ");
-    s.push_str(&format_decimal(amount, dp));
+    s.push_str(&group_thousands(amount, dp));
     if card.rounding.level == RoundingLevel::Line && amount != charge.amount {
         s.push_str(&format!(
             " (exact {}, rounded {})",
-            format_decimal(charge.amount, 0),
+            group_thousands(charge.amount, 0),
             card.rounding.mode.as_str()
         ));
     }

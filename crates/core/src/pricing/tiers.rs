@@ -6,7 +6,8 @@
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
-use super::{PricingError, format::format_decimal};
+use super::PricingError;
+use crate::format::group_thousands;
 use crate::num;
 
 /// How a tier schedule charges a quantity.
@@ -242,7 +243,7 @@ impl Schedule {
         let k = tiers.iter().position(|t| t.up_to.is_none_or(|u| quantity <= u))?;
         let rate_k = tiers.get(k)?.rate;
         let charge = quantity.checked_mul(rate_k)?;
-        let q = format_decimal(quantity, 0);
+        let q = group_thousands(quantity, 0);
         // Less than a smaller volume: the dearest top of an earlier tier.
         let dearest_below = tiers
             .iter()
@@ -256,10 +257,10 @@ impl Schedule {
                 CliffSide::Above,
                 format!(
                     "{activity}: all-units cliff — {q} costs {}, less than {} costs ({}): more volume is cheaper across the tier bound {}",
-                    format_decimal(charge, dp),
-                    format_decimal(bound, 0),
-                    format_decimal(at_bound, dp),
-                    format_decimal(bound, 0),
+                    group_thousands(charge, dp),
+                    group_thousands(bound, 0),
+                    group_thousands(at_bound, dp),
+                    group_thousands(bound, 0),
                 ),
             ));
         }
@@ -279,9 +280,9 @@ impl Schedule {
                 CliffSide::Below,
                 format!(
                     "{activity}: all-units cliff — {q} costs {}, more than any quantity just above {} (from {}): billing more volume would cost less",
-                    format_decimal(charge, dp),
-                    format_decimal(bound, 0),
-                    format_decimal(from, dp),
+                    group_thousands(charge, dp),
+                    group_thousands(bound, 0),
+                    group_thousands(from, dp),
                 ),
             ));
         }

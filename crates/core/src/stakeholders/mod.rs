@@ -91,6 +91,7 @@ use crate::num::ArithmeticError;
 
 /// What is wrong with a stakeholder map, or with an analysis request on it.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum StakeholderError {
     /// Two people (on either side) share an id.
     #[error("{path}: duplicate person id {id:?}")]
@@ -178,7 +179,7 @@ pub enum StakeholderError {
     },
     /// The account the map is checked against is itself invalid.
     #[error("account: {0}")]
-    Account(#[from] crate::account::AccountError),
+    Account(#[from] crate::account::StructureError),
     /// Checked arithmetic failed.
     #[error(transparent)]
     Arithmetic(#[from] ArithmeticError),

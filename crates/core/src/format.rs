@@ -1,16 +1,19 @@
-//! Number formatting for explanations and warnings.
+//! Number formatting for people: thousands grouping of exact decimals, the one home of
+//! that rule for pricing explanations, the simulation's tables and the CLI's and
+//! report's figures. Not the canonical wire text of the plugin contract
+//! ([`crate::canonical`]).
 
 use rust_decimal::Decimal;
 
 /// `value` with a `,` thousands separator and at least `min_dp` decimal places
-/// (more if the value has them): `format_decimal(11800, 2)` is `"11,800.00"`.
+/// (more if the value has them): `group_thousands(11800, 2)` is `"11,800.00"`.
 ///
 /// ```
-/// use kam_core::pricing::format_decimal;
-/// assert_eq!(format_decimal("-1234567.5".parse().unwrap(), 2), "-1,234,567.50");
-/// assert_eq!(format_decimal("0.70".parse().unwrap(), 0), "0.70");
+/// use kam_core::format::group_thousands;
+/// assert_eq!(group_thousands("-1234567.5".parse().unwrap(), 2), "-1,234,567.50");
+/// assert_eq!(group_thousands("0.70".parse().unwrap(), 0), "0.70");
 /// ```
-pub fn format_decimal(value: Decimal, min_dp: u32) -> String {
+pub fn group_thousands(value: Decimal, min_dp: u32) -> String {
     let mut v = value;
     if v.scale() < min_dp {
         // Raising the scale adds trailing zeros only; rescale never panics (it keeps the
@@ -49,11 +52,11 @@ mod tests {
 
     #[test]
     fn groups_thousands_and_pads_decimals() {
-        assert_eq!(format_decimal(dec!(18000), 0), "18,000");
-        assert_eq!(format_decimal(dec!(11800), 2), "11,800.00");
-        assert_eq!(format_decimal(dec!(999), 2), "999.00");
-        assert_eq!(format_decimal(dec!(100000), 0), "100,000");
-        assert_eq!(format_decimal(dec!(-0.335), 2), "-0.335");
-        assert_eq!(format_decimal(Decimal::MAX, 2), format_decimal(Decimal::MAX, 0));
+        assert_eq!(group_thousands(dec!(18000), 0), "18,000");
+        assert_eq!(group_thousands(dec!(11800), 2), "11,800.00");
+        assert_eq!(group_thousands(dec!(999), 2), "999.00");
+        assert_eq!(group_thousands(dec!(100000), 0), "100,000");
+        assert_eq!(group_thousands(dec!(-0.335), 2), "-0.335");
+        assert_eq!(group_thousands(Decimal::MAX, 2), group_thousands(Decimal::MAX, 0));
     }
 }
