@@ -549,7 +549,7 @@ fn diff_reports_field_by_field() {
     let mut b = a.clone();
     // Objective o1: status and current value change; a stakeholder is linked.
     obj(&mut b, 0).status = Status::Done;
-    obj(&mut b, 0).measure.as_mut().unwrap().current = dec!(98.7);
+    obj(&mut b, 0).measure.as_mut().unwrap().current = Some(dec!(98.7));
     obj(&mut b, 0).stakeholders.push("s-apac-lead".into());
     act(&mut b, 0).status = Status::Done;
     // o2 removed (with a2), o3 added under a new goal.

@@ -3,10 +3,11 @@
 //! `kam_core::rules` traits; wrong plugins are refused at load time with clear errors.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod support;
-
 use std::sync::OnceLock;
 
+use crate::support::canonical::{native_band_score, native_oem_growth, native_volume_rebate};
+use crate::support::guests::wasm;
+use crate::support::vectors::{measure, qbr_measures};
 use kam::core::Direction;
 use kam::core::rules::{
     AlertInput, AlertRule, FnPricingRule, GrowthRule, GrowthState, KpiScoringRule, PeriodFactors,
@@ -17,9 +18,6 @@ use kam_plugin::{CacheStats, HostError, LogStream, PluginHost, PluginLimits, Pri
 use proptest::prelude::*;
 use rust_decimal::Decimal;
 use rust_decimal_macros::dec;
-use support::canonical::{native_band_score, native_oem_growth, native_volume_rebate};
-use support::guests::wasm;
-use support::vectors::{measure, qbr_measures};
 
 fn host() -> &'static PluginHost {
     static HOST: OnceLock<PluginHost> = OnceLock::new();
@@ -488,7 +486,7 @@ fn compiled_components_are_cached_by_content_and_engine() {
     assert_eq!(host.cached_components(), 1);
     let q = rate_card_month();
     assert_eq!(first.adjust(&q).unwrap(), second.adjust(&q).unwrap());
-    host.load_pricing_file(support::guests::wasm_path("line-volume-discount"))
+    host.load_pricing_file(crate::support::guests::wasm_path("line-volume-discount"))
         .unwrap();
     assert_eq!(host.cached_components(), 2);
     // A second host has its own engine, hence its own cache.

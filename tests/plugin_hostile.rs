@@ -3,14 +3,12 @@
 //! same host then runs a well-behaved plugin normally.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod support;
-
 use std::time::{Duration, Instant};
 
+use crate::support::guests::wasm;
 use kam::core::rules::{PricingInput, PricingLine, PricingRule, RuleError, RuleErrorKind, RuleHost};
 use kam_plugin::{PluginHost, PluginLimits, PricingPlugin};
 use rust_decimal_macros::dec;
-use support::guests::wasm;
 
 fn quote() -> PricingInput {
     PricingInput {

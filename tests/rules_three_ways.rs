@@ -4,10 +4,11 @@
 //! the pricing vectors, and on growth and scoring inputs.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod support;
-
 use std::sync::Arc;
 
+use crate::support::canonical::{native_band_score, native_oem_growth, native_volume_rebate};
+use crate::support::guests::wasm;
+use crate::support::vectors::{measure, qbr_measures};
 use kam::core::Direction;
 use kam::core::money::Currency;
 use kam::core::pricing::{RateCard, Tier, TierMethod};
@@ -19,9 +20,6 @@ use kam_plugin::{PluginHost, PluginLimits};
 use kam_script::{ScriptGrowthRule, ScriptHost, ScriptKpiScoringRule, ScriptPricingRule};
 use rust_decimal::Decimal;
 use rust_decimal_macros::dec;
-use support::canonical::{native_band_score, native_oem_growth, native_volume_rebate};
-use support::guests::wasm;
-use support::vectors::{measure, qbr_measures};
 
 fn script_host() -> Arc<ScriptHost> {
     Arc::new(ScriptHost::default())
