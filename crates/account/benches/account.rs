@@ -1,21 +1,57 @@
-//! Loading and checking an account: the embedded sample (issue target: load + check
-//! ≤ 20 ms).
+//! Loading and checking an account, and comparing two revisions of it (issue targets:
+//! load + check the sample ≤ 20 ms; `kam changes` between two revisions ≤ 50 ms).
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use kam_account::Account;
+use kam_account::history::{Headline, Snapshot, changes};
+use kam_account::{Account, Source};
 
 fn load_and_check(c: &mut Criterion) {
     c.bench_function("account: load the sample", |b| {
         b.iter(|| Account::sample().map(|a| a.manifest.as_of))
     });
     c.bench_function("account: load + check the sample", |b| {
-        b.iter(|| {
-            Account::sample()
-                .and_then(|a| kam_account::check::check(&a))
-                .map(|f| f.len())
+        b.iter(|| Account::sample().and_then(|a| kam_account::check::check(&a)).map(|f| f.len()))
+    });
+}
+
+/// Two revisions of the sample as stored parts: as shipped, and with a rate, a deal
+/// and a person's support changed.
+fn revisions() -> Option<(Snapshot, Snapshot)> {
+    let old = Account::sample().ok()?;
+    let mut files = old.texts().clone();
+    let edit = |files: &mut std::collections::BTreeMap<String, String>, f: &str, from: &str, to: &str| {
+        if let Some(t) = files.get_mut(f) {
+            *t = t.replacen(from, to, 1);
+        }
+    };
+    edit(&mut files, "pricing.toml", "rate = \"1.38\"", "rate = \"1.42\"");
+    edit(&mut files, "growth.toml", "win_probability = \"0.60\"", "win_probability = \"0.50\"");
+    edit(&mut files, "stakeholders.toml", "support = \"supporter\"", "support = \"neutral\"");
+    let new = Account::load(Source::Memory(files)).ok()?;
+    let a = Snapshot::from_parts(&Snapshot::of(&old).parts().ok()?).ok()?;
+    let b = Snapshot::from_parts(&Snapshot::of(&new).parts().ok()?).ok()?;
+    Some((a, b))
+}
+
+fn history(c: &mut Criterion) {
+    let Some(old) = Account::sample().ok() else { return };
+    c.bench_function("history: snapshot the sample into parts", |b| {
+        b.iter(|| Snapshot::of(&old).parts().map(|p| p.len()))
+    });
+    let Some((a, b)) = revisions() else { return };
+    let (pa, pb) = match (a.parts(), b.parts()) {
+        (Ok(pa), Ok(pb)) => (pa, pb),
+        _ => return,
+    };
+    let head = Headline::default();
+    c.bench_function("history: changes between two stored revisions", |bench| {
+        bench.iter(|| {
+            let x = Snapshot::from_parts(&pa)?;
+            let y = Snapshot::from_parts(&pb)?;
+            changes(&x, &head, &y, &head).map(|c| c.pricing.len())
         })
     });
 }
 
-criterion_group!(benches, load_and_check);
+criterion_group!(benches, load_and_check, history);
 criterion_main!(benches);

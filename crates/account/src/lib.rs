@@ -26,6 +26,7 @@ pub mod check;
 pub mod error;
 pub mod files;
 pub mod format;
+pub mod history;
 pub mod model;
 pub mod plugins;
 pub mod rules;

@@ -297,6 +297,9 @@ pub struct ResolvedTarget {
 pub struct Account {
     source: Source,
     texts: BTreeMap<String, String>,
+    /// The one script host of the account's Rhai rules, made when a rule is first loaded
+    /// (registering the analyst API takes milliseconds; checks load several rules).
+    script_host: std::sync::OnceLock<std::sync::Arc<kam_script::ScriptHost>>,
     /// `kam.toml`.
     pub manifest: Manifest,
     /// `account.toml`: the customer's structure (global → region → country → site).
@@ -315,6 +318,10 @@ pub struct Account {
     pub growth_targets: Vec<ResolvedTarget>,
     /// `kpis.toml`'s computed observations.
     pub computed: Vec<ComputedKpi>,
+    /// `kpis.toml`'s own KPIs (added to kam's standard library).
+    pub custom_kpis: Vec<Kpi>,
+    /// The typed observations, in file order (the rolled-up data is [`Account::kpi`]).
+    pub observations: Vec<ObservationRow>,
     /// The KPI library and observations rolled up (needs `account.toml` and the
     /// observations file).
     pub kpi: Option<KpiData>,
@@ -373,6 +380,7 @@ impl Account {
         let scorecard: Option<Template> = parse(&source, &mut texts, "scorecard.toml")?;
         let actions: ActionsFile = parse(&source, &mut texts, "actions.toml")?.unwrap_or_default();
         let kpi_file: KpiFile = parse(&source, &mut texts, "kpis.toml")?.unwrap_or_default();
+        let custom_kpis = kpi_file.kpi.clone();
         let mut library = KpiLibrary::contract_logistics();
         for k in kpi_file.kpi {
             let id = k.id.clone();
@@ -393,6 +401,7 @@ impl Account {
         let mut account = Account {
             source,
             texts,
+            script_host: std::sync::OnceLock::new(),
             manifest,
             structure,
             plan,
@@ -402,6 +411,8 @@ impl Account {
             growth,
             growth_targets: Vec::new(),
             computed: kpi_file.computed,
+            custom_kpis,
+            observations: Vec::new(),
             kpi: None,
             library,
             scorecard,
@@ -410,6 +421,11 @@ impl Account {
         account.resolve_growth_targets()?;
         account.kpi = account.load_kpi_data()?;
         Ok(account)
+    }
+
+    /// The sandboxed host the account's Rhai rules run in (one per account).
+    pub fn script_host(&self) -> std::sync::Arc<kam_script::ScriptHost> {
+        std::sync::Arc::clone(self.script_host.get_or_init(crate::rules::new_host))
     }
 
     /// Where the files come from.
@@ -661,6 +677,7 @@ impl Account {
             origin.insert(key, (self.display("kpis.toml"), line));
         }
         let rolled = table.roll_up().map_err(AccountError::domain)?;
+        self.observations = rows.into_iter().map(|r| r.record).collect();
         let sites = structure
             .nodes
             .iter()

@@ -10,7 +10,8 @@ use crate::error::AccountError;
 use crate::model::Account;
 use crate::plugins::Plugins;
 
-fn host() -> Arc<ScriptHost> {
+/// A new sandboxed script host (the account keeps one: [`Account::script_host`]).
+pub(crate) fn new_host() -> Arc<ScriptHost> {
     Arc::new(ScriptHost::new(Limits::default()))
 }
 
@@ -19,7 +20,7 @@ fn host() -> Arc<ScriptHost> {
 /// # Errors
 /// A script that cannot be read or compiled, or lacks `fn adjust(quote)`.
 pub fn pricing(account: &Account) -> Result<Vec<ScriptPricingRule>, AccountError> {
-    let host = host();
+    let host = account.script_host();
     let mut out = Vec::new();
     for r in &account.manifest.rules.pricing {
         let src = account.read_file(r)?;
@@ -33,7 +34,7 @@ pub fn pricing(account: &Account) -> Result<Vec<ScriptPricingRule>, AccountError
 /// # Errors
 /// A script that cannot be read or compiled, or lacks `fn alert(input)`.
 pub fn alert(account: &Account) -> Result<Vec<ScriptAlertRule>, AccountError> {
-    let host = host();
+    let host = account.script_host();
     let mut out = Vec::new();
     for r in &account.manifest.rules.alert {
         let src = account.read_file(r)?;
@@ -48,7 +49,7 @@ pub fn alert(account: &Account) -> Result<Vec<ScriptAlertRule>, AccountError> {
 /// # Errors
 /// A script that cannot be read or compiled, or lacks `fn on_period(state)`.
 pub fn growth(account: &Account, plugins: &Plugins) -> Result<Option<Arc<dyn GrowthRule>>, AccountError> {
-    let host = host();
+    let host = account.script_host();
     let mut rules: Vec<Arc<dyn GrowthRule>> = Vec::new();
     for r in &account.manifest.rules.growth {
         let src = account.read_file(r)?;

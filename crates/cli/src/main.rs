@@ -18,7 +18,10 @@ use clap::{Parser, Subcommand};
     about,
     long_about = None,
     after_help = "Environment:\n  KAM_CACHE_DIR  where compiled WASM plugins are kept, under plugins/ \
-                  (default: $XDG_CACHE_HOME/kam or ~/.cache/kam; set empty to keep none)"
+                  (default: $XDG_CACHE_HOME/kam or ~/.cache/kam; set empty to keep none)\n  \
+                  KAM_STORE      the history store (default: DIR/.kam/history.db)\n  \
+                  KAM_AUTHOR     who saves a revision (default: the OS user)\n  \
+                  KAM_NOW        the time a revision is saved at, RFC 3339 (default: the clock)"
 )]
 struct Cli {
     #[command(subcommand)]
@@ -41,6 +44,10 @@ enum Command {
     Check(cmd::check::CheckArgs),
     /// Account plan integrity check and diff.
     Plan(cmd::plan::PlanArgs),
+    /// The account's saved revisions: save one, list them.
+    History(cmd::history::HistoryArgs),
+    /// What changed since a saved revision (plan, people, pricing, pipeline, scores…).
+    Changes(cmd::history::ChangesArgs),
     /// Stakeholder map status, coverage gaps and single threads.
     Stakeholders(cmd::stakeholders::StakeholdersArgs),
     /// Render the executive business review pack as one self-contained HTML page.
@@ -61,6 +68,8 @@ fn main() -> std::process::ExitCode {
         Command::Scorecard(args) => cmd::scorecard::run(&args),
         Command::Check(args) => cmd::check::run(&args),
         Command::Plan(args) => cmd::plan::run(&args),
+        Command::History(args) => cmd::history::run(&args),
+        Command::Changes(args) => cmd::history::changes(&args),
         Command::Stakeholders(args) => cmd::stakeholders::run(&args),
         Command::Report(args) => cmd::ebr::run(&args),
         Command::Run(args) => cmd::run::run(&args),

@@ -374,3 +374,84 @@ impl Display for Table<'_, Vec<kam_account::check::Finding>> {
         Ok(())
     }
 }
+
+impl Display for Table<'_, kam_account::history::Changes> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        use kam_account::history::ItemChange;
+        let c = self.0;
+        if c.is_empty() {
+            return writeln!(f, "no changes");
+        }
+        let items = |f: &mut fmt::Formatter<'_>, title: &str, items: &[ItemChange]| -> fmt::Result {
+            if items.is_empty() {
+                return Ok(());
+            }
+            writeln!(f, "{title}: {}", items.len())?;
+            for i in items {
+                writeln!(f, "  {:<9} {}", i.change, i.id)?;
+                for x in &i.fields {
+                    writeln!(
+                        f,
+                        "      {}: {} → {}",
+                        x.field,
+                        x.before.as_deref().unwrap_or("—"),
+                        x.after.as_deref().unwrap_or("—")
+                    )?;
+                }
+            }
+            Ok(())
+        };
+        if let Some(d) = c.plan.as_ref().filter(|d| !d.is_empty()) {
+            write!(f, "Plan: {}", crate::cmd::plan::render_diff(d))?;
+        }
+        let s = &c.stakeholders;
+        if let Some(x) = &s.status {
+            writeln!(
+                f,
+                "Stakeholder map: {} → {}",
+                x.before.as_deref().unwrap_or("—"),
+                x.after.as_deref().unwrap_or("—")
+            )?;
+        }
+        items(f, "Stakeholders", &s.people)?;
+        items(f, "Coverage", &s.coverage)?;
+        if !s.gaps.is_empty() {
+            writeln!(f, "Coverage gaps: {}", s.gaps.len())?;
+            for g in &s.gaps {
+                writeln!(f, "  {:<9} {}", g.change, g.cell)?;
+            }
+        }
+        items(f, "Pricing", &c.pricing)?;
+        items(f, "Pipeline", &c.pipeline)?;
+        if let Some(o) = &c.overall {
+            writeln!(
+                f,
+                "Scorecard overall: {} → {}",
+                o.before.as_deref().unwrap_or("—"),
+                o.after.as_deref().unwrap_or("—")
+            )?;
+        }
+        for m in &c.scorecard {
+            let v =
+                |x: Option<rust_decimal::Decimal>| x.map_or("n/a".to_owned(), |x| x.round_dp(3).to_string());
+            writeln!(f, "  score {:<28} {} → {}", m.kpi, v(m.before), v(m.after))?;
+        }
+        items(f, "Action plans", &c.actions)?;
+        items(f, "Escalations", &c.escalations)?;
+        if !c.growth.is_empty() {
+            writeln!(f, "Growth forecast (P50, millions):")?;
+            for (b, a) in &c.growth {
+                writeln!(
+                    f,
+                    "  year {}: {} → {}  (target {} → {})",
+                    a.year,
+                    millions(b.p50),
+                    millions(a.p50),
+                    b.target.map_or("-".into(), millions),
+                    a.target.map_or("-".into(), millions)
+                )?;
+            }
+        }
+        Ok(())
+    }
+}

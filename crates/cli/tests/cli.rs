@@ -1007,3 +1007,188 @@ fn check_reports_problems_across_files_at_their_file() {
         );
     }
 }
+
+/// `kam` with `KAM_NOW` and `KAM_AUTHOR` set, for reproducible history.
+fn kam_at(now: &str, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_kam"))
+        .args(args)
+        .env("KAM_CACHE_DIR", plugin_cache())
+        .env("KAM_NOW", now)
+        .env("KAM_AUTHOR", "J. Brenner")
+        .env_remove("KAM_STORE")
+        .current_dir(std::env::temp_dir())
+        .output()
+        .expect("run kam")
+}
+
+fn ok_at(now: &str, args: &[&str]) -> String {
+    let out = kam_at(now, args);
+    assert!(
+        out.status.success(),
+        "kam {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+#[test]
+fn history_keeps_revisions_and_changes_show_what_moved_since_the_last_ebr() {
+    let dir = copy_sample("history");
+    let files = [
+        "plan.toml",
+        "stakeholders.toml",
+        "pricing.toml",
+        "growth.toml",
+        "actions.toml",
+    ];
+    let read =
+        |d: &Path| -> Vec<Vec<u8>> { files.iter().map(|f| std::fs::read(d.join(f)).unwrap()).collect() };
+    let now = read(&dir);
+    // The account as it stood at the Q2 EBR: the August plan, Brandt not yet a supporter,
+    // a dearer storage rate, the Leipzig deal at a lower probability and earlier start,
+    // Puebla's action plan not yet opened.
+    std::fs::copy(dir.join("history/plan-2026-08.toml"), dir.join("plan.toml")).unwrap();
+    edit(
+        &dir,
+        "stakeholders.toml",
+        "support = \"supporter\"",
+        "support = \"neutral\"",
+    );
+    edit(&dir, "pricing.toml", "rate = \"1.38\"", "rate = \"1.42\"");
+    edit(
+        &dir,
+        "growth.toml",
+        "win_probability = \"0.60\"",
+        "win_probability = \"0.50\"",
+    );
+    edit(
+        &dir,
+        "actions.toml",
+        "id = \"AP-2026-031\"",
+        "id = \"AP-2026-030\"",
+    );
+    let q2 = "2026-08-31T17:00:00+02:00";
+    let saved = ok_at(
+        q2,
+        &[
+            "history",
+            "save",
+            s(&dir),
+            "--label",
+            "EBR 2026-Q2",
+            "--paths",
+            "300",
+            "--message",
+            "Q2 review",
+        ],
+    );
+    assert!(saved.starts_with("saved revision 1 \"EBR 2026-Q2\""), "{saved}");
+    for (f, text) in files.iter().zip(&now) {
+        std::fs::write(dir.join(f), text).unwrap();
+    }
+    let q3 = "2026-11-20T17:00:00+01:00";
+    ok_at(
+        q3,
+        &[
+            "history",
+            "save",
+            s(&dir),
+            "--label",
+            "EBR 2026-Q3",
+            "--paths",
+            "300",
+        ],
+    );
+    assert!(dir.join(".kam/history.db").is_file());
+    // The store never touches the account's files.
+    assert_eq!(read(&dir), now);
+
+    let list: serde_json::Value = serde_json::from_str(&ok(&["history", "list", s(&dir), "--json"])).unwrap();
+    let list = list.as_array().unwrap();
+    assert_eq!(list.len(), 2);
+    assert_eq!(list[0]["label"], "EBR 2026-Q2");
+    assert_eq!(list[0]["author"], "J. Brenner");
+    assert_eq!(list[0]["message"], "Q2 review");
+    assert!(list[1]["parts_changed"].as_u64().unwrap() >= 5, "{list:?}");
+    let table = ok(&["history", "list", s(&dir)]);
+    assert!(
+        table.contains("EBR 2026-Q3") && table.contains("2026-11-20 17:00 +01:00"),
+        "{table}"
+    );
+
+    let changes: serde_json::Value = serde_json::from_str(&ok(&[
+        "changes",
+        s(&dir),
+        "--since",
+        "EBR 2026-Q2",
+        "--until",
+        "EBR 2026-Q3",
+        "--json",
+    ]))
+    .unwrap();
+    assert!(
+        !changes["plan"]["objectives"].as_array().unwrap().is_empty()
+            || !changes["plan"]["targets"].as_array().unwrap().is_empty(),
+        "{changes}"
+    );
+    let people = changes["stakeholders"]["people"].as_array().unwrap();
+    assert!(
+        people
+            .iter()
+            .any(|p| p["change"] == "changed" && p["fields"][0]["field"] == "support"),
+        "{people:?}"
+    );
+    let pricing = changes["pricing"].as_array().unwrap();
+    assert!(
+        pricing.iter().any(|p| p["id"] == "proposal storage_pallet_week"),
+        "{pricing:?}"
+    );
+    let pipeline = changes["pipeline"].as_array().unwrap();
+    assert!(
+        pipeline.iter().any(|d| d["id"] == "Leipzig NX sequencing"),
+        "{pipeline:?}"
+    );
+    let actions = changes["actions"].as_array().unwrap();
+    assert!(
+        actions
+            .iter()
+            .any(|a| a["id"] == "AP-2026-031" && a["change"] == "opened"),
+        "{actions:?}"
+    );
+    // A date selects the last revision saved by the end of that day; without --until the
+    // account as it is now is compared.
+    let text = ok(&["changes", s(&dir), "--since", "2026-09-01", "--paths", "300"]);
+    assert!(text.starts_with("Changes from \"EBR 2026-Q2\""), "{text}");
+    assert!(text.contains("Pipeline:") && text.contains("Pricing:"), "{text}");
+    let same = ok(&["changes", s(&dir), "--since", "EBR 2026-Q3", "--paths", "300"]);
+    assert!(same.contains("no changes"), "{same}");
+
+    // A label saved twice, an unknown label, a store that is not one: clear errors.
+    let err = String::from_utf8(
+        kam_at(
+            q3,
+            &[
+                "history",
+                "save",
+                s(&dir),
+                "--label",
+                "EBR 2026-Q3",
+                "--paths",
+                "100",
+            ],
+        )
+        .stderr,
+    )
+    .unwrap();
+    assert!(err.contains("EBR 2026-Q3"), "{err}");
+    let err = fails(&["changes", s(&dir), "--since", "EBR 1999"]);
+    assert!(err.contains("EBR 1999"), "{err}");
+    let junk = dir.join("junk.db");
+    std::fs::write(
+        &junk,
+        "not a database at all, just text, long enough to look like a file",
+    )
+    .unwrap();
+    let err = fails(&["history", "list", s(&dir), "--store", s(&junk)]);
+    assert!(err.contains("junk.db"), "{err}");
+}

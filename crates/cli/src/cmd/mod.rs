@@ -4,6 +4,7 @@ pub mod api;
 pub mod check;
 pub mod demo;
 pub mod ebr;
+pub mod history;
 pub mod negotiate;
 pub mod plan;
 pub mod price;

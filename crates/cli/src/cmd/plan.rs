@@ -72,7 +72,8 @@ pub fn run(args: &PlanArgs) -> Result<(), CliError> {
     }
 }
 
-fn render_diff(d: &kam_core::plan::PlanDiff) -> String {
+/// The plan diff as text (also the plan part of `kam changes`).
+pub(crate) fn render_diff(d: &kam_core::plan::PlanDiff) -> String {
     use std::fmt::Write as _;
     let mut out = format!("{} changes\n", d.len());
     for c in &d.plan {
