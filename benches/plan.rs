@@ -159,7 +159,7 @@ fn changed(p: &Plan) -> Plan {
             if (i + j).is_multiple_of(10) {
                 o.status = Status::Done;
                 if let Some(m) = o.measure.as_mut() {
-                    m.current = Decimal::new(990, 1);
+                    m.current = Some(Decimal::new(990, 1));
                 }
                 o.stakeholders.push("s-new".into());
             }

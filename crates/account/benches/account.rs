@@ -10,7 +10,11 @@ fn load_and_check(c: &mut Criterion) {
         b.iter(|| Account::sample().map(|a| a.manifest.as_of))
     });
     c.bench_function("account: load + check the sample", |b| {
-        b.iter(|| Account::sample().and_then(|a| kam_account::check::check(&a)).map(|f| f.len()))
+        b.iter(|| {
+            Account::sample()
+                .and_then(|a| kam_account::check::check(&a))
+                .map(|f| f.len())
+        })
     });
 }
 
@@ -25,8 +29,18 @@ fn revisions() -> Option<(Snapshot, Snapshot)> {
         }
     };
     edit(&mut files, "pricing.toml", "rate = \"1.38\"", "rate = \"1.42\"");
-    edit(&mut files, "growth.toml", "win_probability = \"0.60\"", "win_probability = \"0.50\"");
-    edit(&mut files, "stakeholders.toml", "support = \"supporter\"", "support = \"neutral\"");
+    edit(
+        &mut files,
+        "growth.toml",
+        "win_probability = \"0.60\"",
+        "win_probability = \"0.50\"",
+    );
+    edit(
+        &mut files,
+        "stakeholders.toml",
+        "support = \"supporter\"",
+        "support = \"neutral\"",
+    );
     let new = Account::load(Source::Memory(files)).ok()?;
     let a = Snapshot::from_parts(&Snapshot::of(&old).parts().ok()?).ok()?;
     let b = Snapshot::from_parts(&Snapshot::of(&new).parts().ok()?).ok()?;
