@@ -23,7 +23,7 @@ use kam_core::stakeholders::{BuyingRole, Support};
 use rust_decimal::Decimal;
 use serde::Serialize;
 
-pub use kam_core::plan::Severity;
+pub use kam_core::plan::FindingSeverity;
 
 use crate::error::AccountError;
 use crate::model::Account;
@@ -36,7 +36,7 @@ pub struct Finding {
     /// Stable identifier of the check (see [`CODES`]).
     pub code: String,
     /// How serious.
-    pub severity: Severity,
+    pub severity: FindingSeverity,
     /// The file to fix (display name).
     pub file: String,
     /// 1-based line in it.
@@ -141,7 +141,14 @@ struct Sink<'a> {
 }
 
 impl Sink<'_> {
-    fn push(&mut self, code: &str, severity: Severity, file: &str, needle: Option<&str>, message: String) {
+    fn push(
+        &mut self,
+        code: &str,
+        severity: FindingSeverity,
+        file: &str,
+        needle: Option<&str>,
+        message: String,
+    ) {
         debug_assert!(CODES.iter().any(|(c, _)| *c == code), "undeclared code {code}");
         self.out.push(Finding {
             code: code.to_owned(),
@@ -262,7 +269,7 @@ fn regions(sink: &mut Sink<'_>) {
         if people.is_empty() {
             sink.push(
                 "region-unmapped",
-                Severity::Warning,
+                FindingSeverity::Warning,
                 "stakeholders.toml",
                 None,
                 format!(
@@ -288,7 +295,7 @@ fn regions(sink: &mut Sink<'_>) {
         match ours.len() {
             0 => sink.push(
                 "region-uncovered",
-                Severity::Warning,
+                FindingSeverity::Warning,
                 "stakeholders.toml",
                 first.as_deref(),
                 format!(
@@ -299,7 +306,7 @@ fn regions(sink: &mut Sink<'_>) {
             ),
             1 if people.len() > 1 => sink.push(
                 "region-single-threaded",
-                Severity::Warning,
+                FindingSeverity::Warning,
                 "stakeholders.toml",
                 first.as_deref(),
                 format!(
@@ -335,7 +342,7 @@ fn pricing(sink: &mut Sink<'_>) -> Result<(), AccountError> {
     {
         sink.push(
             "proposal-below-floor",
-            Severity::Error,
+            FindingSeverity::Error,
             "pricing.toml",
             Some("[proposal]"),
             format!(
@@ -356,7 +363,7 @@ fn pricing(sink: &mut Sink<'_>) -> Result<(), AccountError> {
         if rate < floor_price {
             sink.push(
                 "proposal-rate-below-walk-away",
-                Severity::Error,
+                FindingSeverity::Error,
                 "pricing.toml",
                 Some("[proposal]"),
                 format!(
@@ -383,7 +390,7 @@ fn targets(sink: &mut Sink<'_>) {
         if typed == t.revenue {
             sink.push(
                 "growth-target-duplicate",
-                Severity::Info,
+                FindingSeverity::Info,
                 "growth.toml",
                 Some(&needle),
                 format!(
@@ -394,7 +401,7 @@ fn targets(sink: &mut Sink<'_>) {
         } else {
             sink.push(
                 "growth-target-differs",
-                Severity::Warning,
+                FindingSeverity::Warning,
                 "growth.toml",
                 Some(&needle),
                 format!(
@@ -441,7 +448,7 @@ fn targets(sink: &mut Sink<'_>) {
         if sum.is_some_and(|s| s != total.amount()) {
             sink.push(
                 "revenue-targets-mismatch",
-                Severity::Warning,
+                FindingSeverity::Warning,
                 "plan.toml",
                 Some(&id_needle(&t.id)),
                 format!(
@@ -481,7 +488,7 @@ fn measures(sink: &mut Sink<'_>) {
             match (m.current, seen) {
                 (Some(typed), Some(seen)) if (typed - seen).abs() > tolerance => sink.push(
                     "measure-drift",
-                    Severity::Warning,
+                    FindingSeverity::Warning,
                     "plan.toml",
                     Some(&needle),
                     format!(
@@ -494,7 +501,7 @@ fn measures(sink: &mut Sink<'_>) {
                 ),
                 (None, None) => sink.push(
                     "measure-untracked",
-                    Severity::Warning,
+                    FindingSeverity::Warning,
                     "plan.toml",
                     Some(&needle),
                     format!(
@@ -526,7 +533,7 @@ fn actions(sink: &mut Sink<'_>) -> Result<(), AccountError> {
         match (p.state, status) {
             (ActionState::Verified, Some(s @ (Status::Red | Status::Amber))) => sink.push(
                 "action-closed-while-red",
-                Severity::Error,
+                FindingSeverity::Error,
                 "actions.toml",
                 Some(&needle),
                 format!(
@@ -539,7 +546,7 @@ fn actions(sink: &mut Sink<'_>) -> Result<(), AccountError> {
             ),
             (ActionState::Resolved, Some(Status::Red)) => sink.push(
                 "action-closed-while-red",
-                Severity::Warning,
+                FindingSeverity::Warning,
                 "actions.toml",
                 Some(&needle),
                 format!(
@@ -590,7 +597,7 @@ fn actions(sink: &mut Sink<'_>) -> Result<(), AccountError> {
             .unwrap_or_else(|| (a.display("actions.toml"), 1));
         sink.out.push(Finding {
             code: "red-kpi-without-action".into(),
-            severity: Severity::Warning,
+            severity: FindingSeverity::Warning,
             file,
             line,
             message: format!(
@@ -612,7 +619,7 @@ fn owners(sink: &mut Sink<'_>) {
         if !ours.contains(owner) {
             sink.push(
                 "owner-unknown",
-                Severity::Warning,
+                FindingSeverity::Warning,
                 file,
                 Some(&needle),
                 format!("{what}: owner {owner:?} is not one of our people in stakeholders.toml"),
@@ -683,7 +690,7 @@ fn key_players(sink: &mut Sink<'_>) {
         if let Some(when) = stale {
             sink.push(
                 "key-player-stale",
-                Severity::Warning,
+                FindingSeverity::Warning,
                 "stakeholders.toml",
                 Some(&needle),
                 format!(
@@ -695,7 +702,7 @@ fn key_players(sink: &mut Sink<'_>) {
         if p.support == Support::Enemy {
             sink.push(
                 "key-player-enemy",
-                Severity::Warning,
+                FindingSeverity::Warning,
                 "stakeholders.toml",
                 Some(&needle),
                 format!(
@@ -745,7 +752,7 @@ fn growth_references(sink: &mut Sink<'_>) {
         if !regions.contains(r.as_str()) {
             sink.push(
                 "deal-unknown-region",
-                Severity::Error,
+                FindingSeverity::Error,
                 "growth.toml",
                 Some("regions ="),
                 format!("growth.toml's regions name {r:?}, which is not a region of account.toml"),
@@ -756,7 +763,7 @@ fn growth_references(sink: &mut Sink<'_>) {
         if !lines.contains(l.as_str()) {
             sink.push(
                 "deal-unknown-service-line",
-                Severity::Error,
+                FindingSeverity::Error,
                 "growth.toml",
                 Some("service_lines ="),
                 format!("growth.toml's service_lines name {l:?}, which account.toml does not list"),
@@ -768,7 +775,7 @@ fn growth_references(sink: &mut Sink<'_>) {
         if !regions.contains(d.region.as_str()) {
             sink.push(
                 "deal-unknown-region",
-                Severity::Error,
+                FindingSeverity::Error,
                 "growth.toml",
                 Some(&needle),
                 format!(
@@ -780,7 +787,7 @@ fn growth_references(sink: &mut Sink<'_>) {
         if !lines.contains(d.service_line.as_str()) {
             sink.push(
                 "deal-unknown-service-line",
-                Severity::Error,
+                FindingSeverity::Error,
                 "growth.toml",
                 Some(&needle),
                 format!(
@@ -795,7 +802,7 @@ fn growth_references(sink: &mut Sink<'_>) {
         if !lines.contains(l.service_line.as_str()) && reported.insert(("line", l.service_line.clone())) {
             sink.push(
                 "deal-unknown-service-line",
-                Severity::Error,
+                FindingSeverity::Error,
                 "growth.toml",
                 Some(&format!("service_line = \"{}\"", l.service_line)),
                 format!(
@@ -807,7 +814,7 @@ fn growth_references(sink: &mut Sink<'_>) {
         if !known_site(&l.site) && reported.insert(("site", l.site.clone())) {
             sink.push(
                 "base-book-unknown-site",
-                Severity::Warning,
+                FindingSeverity::Warning,
                 "growth.toml",
                 Some(&format!("site = \"{}\"", l.site)),
                 format!(
@@ -827,7 +834,13 @@ fn references(sink: &mut Sink<'_>) {
     let centres: BTreeSet<&str> = structure.buying_centres.iter().map(|b| b.id.as_str()).collect();
     let lines: BTreeSet<&str> = structure.service_lines.iter().map(|s| s.as_str()).collect();
     let missing = |sink: &mut Sink<'_>, file: &str, needle: &str, message: String| {
-        sink.push("reference-unknown", Severity::Error, file, Some(needle), message);
+        sink.push(
+            "reference-unknown",
+            FindingSeverity::Error,
+            file,
+            Some(needle),
+            message,
+        );
     };
     if let Some(map) = &a.stakeholders {
         for p in &map.people {
@@ -929,7 +942,7 @@ fn references(sink: &mut Sink<'_>) {
             if n.level == NodeLevel::Region && has_sites && !plan.regional_managers.contains_key(&n.id) {
                 sink.push(
                     "region-without-manager",
-                    Severity::Info,
+                    FindingSeverity::Info,
                     "plan.toml",
                     Some("regional_managers"),
                     format!(
@@ -963,7 +976,7 @@ fn whitespace(sink: &mut Sink<'_>) {
     for (offering, (amount, cells, first_centre)) in open {
         sink.push(
             "whitespace-unpriceable",
-            Severity::Info,
+            FindingSeverity::Info,
             "plan.toml",
             Some(&format!(
                 "buying_centre = \"{first_centre}\"\noffering = \"{offering}\""
@@ -993,7 +1006,7 @@ fn scorecard(sink: &mut Sink<'_>) {
             if !any {
                 sink.push(
                     "scorecard-kpi-no-data",
-                    Severity::Warning,
+                    FindingSeverity::Warning,
                     "scorecard.toml",
                     Some(&format!("kpi = \"{}\"", m.kpi)),
                     format!(

@@ -553,7 +553,7 @@ fn action_closed_while_red() {
         .find(|x| x.code == "action-closed-while-red")
         .expect("tripped");
     assert_eq!(hit.file, "actions.toml");
-    assert_eq!(hit.severity, check::Severity::Error);
+    assert_eq!(hit.severity, check::FindingSeverity::Error);
 }
 
 #[test]

@@ -351,14 +351,14 @@ impl Display for Table<'_, GrowthReport> {
 impl Display for Table<'_, Vec<kam_account::check::Finding>> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let count = |s| self.0.iter().filter(|x| x.severity == s).count();
-        use kam_core::plan::Severity;
+        use kam_core::plan::FindingSeverity;
         writeln!(
             f,
             "{} findings: {} errors, {} warnings, {} info",
             self.0.len(),
-            count(Severity::Error),
-            count(Severity::Warning),
-            count(Severity::Info)
+            count(FindingSeverity::Error),
+            count(FindingSeverity::Warning),
+            count(FindingSeverity::Info)
         )?;
         for x in self.0 {
             writeln!(

@@ -76,7 +76,7 @@ pub use engine::{ProgressFn, RunOptions, Shard, run};
 pub use pipeline::{EmpiricalDistribution, simulate_pipeline};
 pub use scenario::{Scenario, ScenarioError, load_scenario, parse_scenario};
 pub use summary::{
-    Contribution, ExactPipeline, MonthBand, PipelineResult, SimResults, Stats, Summary, YearResult,
+    ExactPipeline, MonthBand, PipelineResult, SegmentResult, SimResults, Stats, Summary, YearResult,
 };
 pub use tornado::{TORNADO_RUNS, Tornado, TornadoBar, tornado};
 

@@ -142,7 +142,7 @@ pub struct MonthBand {
 
 /// Mean revenue and margin of one service line or region.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Contribution {
+pub struct SegmentResult {
     /// Service line or region.
     pub name: String,
     /// Mean revenue per year.
@@ -192,9 +192,9 @@ pub struct SimResults {
     /// Monthly revenue bands.
     pub fan_chart: Vec<MonthBand>,
     /// Contribution by service line.
-    pub by_service_line: Vec<Contribution>,
+    pub by_service_line: Vec<SegmentResult>,
     /// Contribution by region.
-    pub by_region: Vec<Contribution>,
+    pub by_region: Vec<SegmentResult>,
     /// The pipeline.
     pub pipeline: PipelineResult,
     /// The tornado sensitivity, when it was asked for ([`crate::tornado`]: 17 further runs
@@ -463,7 +463,7 @@ impl Summary {
             });
         }
         let horizon_revenue = stats(horizon(0))?;
-        let contributions = |names: &[String], offset: usize| -> Result<Vec<Contribution>, SimError> {
+        let contributions = |names: &[String], offset: usize| -> Result<Vec<SegmentResult>, SimError> {
             let mut out = Vec::with_capacity(names.len());
             for (i, name) in names.iter().enumerate() {
                 let mut revenue = Vec::with_capacity(years);
@@ -485,7 +485,7 @@ impl Summary {
                         .checked_div(horizon_revenue.mean)
                         .map_or(Decimal::ZERO, |d| d.round_dp(6))
                 };
-                out.push(Contribution {
+                out.push(SegmentResult {
                     name: name.clone(),
                     revenue,
                     margin,

@@ -1,7 +1,7 @@
 //! The plan check (`kam plan check`) and plan diff (`kam plan diff`).
 
 use chrono::NaiveDate;
-use kam_core::plan::{Finding, Plan, PlanDiff, Severity, ValidationContext};
+use kam_core::plan::{Finding, FindingSeverity, Plan, PlanDiff, ValidationContext};
 use serde::Serialize;
 
 use crate::error::AccountError;
@@ -38,9 +38,9 @@ pub fn plan_check(account: &Account) -> Result<PlanCheck, AccountError> {
     Ok(PlanCheck {
         plan: plan.id.clone(),
         as_of: account.manifest.as_of,
-        errors: count(Severity::Error),
-        warnings: count(Severity::Warning),
-        infos: count(Severity::Info),
+        errors: count(FindingSeverity::Error),
+        warnings: count(FindingSeverity::Warning),
+        infos: count(FindingSeverity::Info),
         findings,
     })
 }

@@ -4,7 +4,7 @@
 
 use std::path::PathBuf;
 
-use kam_account::check::{self, Severity};
+use kam_account::check::{self, FindingSeverity};
 
 use crate::error::{CliError, input};
 
@@ -32,7 +32,7 @@ pub fn run(args: &CheckArgs) -> Result<(), CliError> {
     }
     let serious = findings
         .iter()
-        .filter(|f| f.severity >= Severity::Warning)
+        .filter(|f| f.severity >= FindingSeverity::Warning)
         .count();
     if args.strict && serious > 0 {
         return Err(input(format!(

@@ -46,7 +46,7 @@ pub use revision::{
     ChangeKind, ChangesSince, FieldChange, ItemChange, PlanDiff, Revision, RevisionError, RevisionLog,
     RevisionSummary, StakeholderRefChange,
 };
-pub use validate::{CheckCode, Finding, Severity, ValidationContext};
+pub use validate::{CheckCode, Finding, FindingSeverity, ValidationContext};
 
 /// A structural problem that makes a plan unusable for an operation (diffing, revising).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -19,7 +19,7 @@ use crate::account::{Account, Hierarchy, StructureError};
 /// How serious a finding is. Ordered `Info < Warning < Error`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
-pub enum Severity {
+pub enum FindingSeverity {
     /// Worth knowing; the plan is usable.
     Info,
     /// Should be fixed before the next review.
@@ -28,12 +28,12 @@ pub enum Severity {
     Error,
 }
 
-impl fmt::Display for Severity {
+impl fmt::Display for FindingSeverity {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {
-            Severity::Info => "info",
-            Severity::Warning => "warning",
-            Severity::Error => "error",
+            FindingSeverity::Info => "info",
+            FindingSeverity::Warning => "warning",
+            FindingSeverity::Error => "error",
         })
     }
 }
@@ -57,8 +57,8 @@ macro_rules! check_codes {
             }
 
             /// The severity findings of this check carry.
-            pub fn severity(self) -> Severity {
-                match self { $(CheckCode::$variant => Severity::$severity,)* }
+            pub fn severity(self) -> FindingSeverity {
+                match self { $(CheckCode::$variant => FindingSeverity::$severity,)* }
             }
         }
     };
@@ -135,7 +135,7 @@ impl fmt::Display for CheckCode {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Finding {
     /// How serious.
-    pub severity: Severity,
+    pub severity: FindingSeverity,
     /// Which check.
     pub code: CheckCode,
     /// Where, e.g. `goals[2].objectives[0].actions[1]` or `targets[4]`.

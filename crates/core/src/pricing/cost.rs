@@ -136,7 +136,7 @@ pub struct ServedVolume {
 
 /// Revenue and the three contribution layers of one slice of the account.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-pub struct Contribution {
+pub struct ContributionMargins {
     /// Revenue.
     pub revenue: Decimal,
     /// After variable cost.
@@ -147,7 +147,7 @@ pub struct Contribution {
     pub cm3: ContributionLayer,
 }
 
-impl Contribution {
+impl ContributionMargins {
     /// Revenue less `costs` = [variable, dedicated fixed, allocated overhead].
     ///
     /// # Errors
@@ -165,7 +165,7 @@ impl Contribution {
         let m1 = num::sub(revenue, variable, op)?;
         let m2 = num::sub(m1, fixed, op)?;
         let m3 = num::sub(m2, overhead, op)?;
-        Ok(Contribution {
+        Ok(ContributionMargins {
             revenue,
             cm1: ContributionLayer {
                 cost: variable,
@@ -192,7 +192,7 @@ pub struct ContributionGroup {
     /// Node or service line id.
     pub key: String,
     /// Revenue and layers.
-    pub contribution: Contribution,
+    pub contribution: ContributionMargins,
 }
 
 /// Contribution of one (node, service line).
@@ -203,7 +203,7 @@ pub struct ContributionRow {
     /// Service line id.
     pub service_line: String,
     /// Revenue and layers.
-    pub contribution: Contribution,
+    pub contribution: ContributionMargins,
 }
 
 /// Cost-to-serve of an account: contribution per (node, service line), per node, per
@@ -220,9 +220,9 @@ pub struct CostToServe {
     pub by_service_line: Vec<ContributionGroup>,
     /// Revenue and costs that belong to no row: minimum-commitment revenue of an activity
     /// with no volume anywhere, and fixed cost and overhead of activities not performed.
-    pub unallocated: Contribution,
+    pub unallocated: ContributionMargins,
     /// The whole account.
-    pub total: Contribution,
+    pub total: ContributionMargins,
 }
 
 /// Cost-to-serve of `volumes` priced on `card` with costs from `costs`.
@@ -352,7 +352,7 @@ pub fn cost_to_serve(
             unallocated[3] = num::add(unallocated[3], c.allocated_overhead, op)?;
         }
     }
-    let to_contribution = |p: &[Decimal; 4]| Contribution::from_costs(p[0], [p[1], p[2], p[3]]);
+    let to_contribution = |p: &[Decimal; 4]| ContributionMargins::from_costs(p[0], [p[1], p[2], p[3]]);
     let add4 = |a: &mut [Decimal; 4], b: &[Decimal; 4]| -> Result<(), PricingError> {
         for (x, y) in a.iter_mut().zip(b) {
             *x = num::add(*x, *y, op)?;

@@ -105,7 +105,7 @@ pub use commercial::{
     fuel_surcharge_pct, gainshare, index_factor, margin_to_markup, markup_to_margin,
 };
 pub use cost::{
-    ActivityCost, Contribution, ContributionGroup, ContributionLayer, ContributionRow, CostModel,
+    ActivityCost, ContributionGroup, ContributionLayer, ContributionMargins, ContributionRow, CostModel,
     CostToServe, ServedVolume, contribution, cost_to_serve,
 };
 pub use minimum::{CommitmentBilling, PeriodBill};

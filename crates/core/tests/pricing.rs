@@ -2,10 +2,10 @@
 //! properties, typed errors for bad input, rules, and serde round trips.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use kam::core::Decimal;
-use kam::core::money::{Currency, FxRate, Money, MoneyError, RoundingLevel, RoundingMode, RoundingPolicy};
-use kam::core::pricing::*;
-use kam::core::rules::{
+use kam_core::Decimal;
+use kam_core::money::{Currency, FxRate, Money, MoneyError, RoundingLevel, RoundingMode, RoundingPolicy};
+use kam_core::pricing::*;
+use kam_core::rules::{
     FnPricingRule, PriceAdjustment, PricingInput, PricingRule, RuleError, RuleErrorKind, RuleHost,
 };
 use proptest::prelude::*;

@@ -3,13 +3,13 @@
 
 use std::collections::BTreeMap;
 
-use kam::core::Decimal;
-use kam::core::Direction::{self, HigherIsBetter, LowerIsBetter};
-use kam::core::account::{Account, AccountNode, NodeLevel};
-use kam::core::metrics::kpi::otif;
-use kam::core::metrics::{KpiLibrary, Observation, ObservationTable};
-use kam::core::rules::{FnKpiScoringRule, MeasureInput, RuleError};
-use kam::core::scorecard::{
+use kam_core::Decimal;
+use kam_core::Direction::{self, HigherIsBetter, LowerIsBetter};
+use kam_core::account::{Account, AccountNode, NodeLevel};
+use kam_core::metrics::kpi::otif;
+use kam_core::metrics::{KpiLibrary, Observation, ObservationTable};
+use kam_core::rules::{FnKpiScoringRule, MeasureInput, RuleError};
+use kam_core::scorecard::{
     GradeKind, GradingScheme, HealthModel, Measure, NaPolicy, RollupBasis, Scorecard, ScorecardError,
     ScoringMethod, SiteScore, Template, TrendDirection, band_score, grade, health_score, ratio_score,
     roll_up_scores, trend,
@@ -229,7 +229,7 @@ fn analyst_api_helpers() {
     assert_eq!(grade(dec!(0.9501), &bands).unwrap(), "Green");
     assert_eq!(grade(dec!(-3), &bands).unwrap(), "Red");
     assert_eq!(
-        kam::core::metrics::kpi::perfect_order_rate(&[dec!(0.97), dec!(0.99)]).unwrap(),
+        kam_core::metrics::kpi::perfect_order_rate(&[dec!(0.97), dec!(0.99)]).unwrap(),
         dec!(0.9603)
     );
 }
@@ -322,7 +322,7 @@ fn template_from_kpi_data_with_trend_and_grade() {
     assert_eq!(qbr.measures.iter().map(|m| m.weight).sum::<Decimal>(), dec!(1));
     let json = serde_json::to_string(&qbr).unwrap();
     assert_eq!(
-        serde_json::from_str::<kam::core::scorecard::ScoreSheet>(&json).unwrap(),
+        serde_json::from_str::<kam_core::scorecard::ScoreSheet>(&json).unwrap(),
         qbr
     );
 }
@@ -352,7 +352,7 @@ fn roll_up_by_revenue_or_volume() {
     ];
     let by_rev = roll_up_scores(&h, &sites, RollupBasis::Revenue).unwrap();
     let get =
-        |v: &[kam::core::scorecard::NodeScore], id: &str| v.iter().find(|n| n.node == id).unwrap().clone();
+        |v: &[kam_core::scorecard::NodeScore], id: &str| v.iter().find(|n| n.node == id).unwrap().clone();
     assert_eq!(get(&by_rev, "emea").score, Some(dec!(0.925)));
     assert_eq!(get(&by_rev, "global").score, Some(dec!(0.925)));
     assert_eq!(get(&by_rev, "apac").score, None);

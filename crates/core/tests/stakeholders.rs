@@ -4,8 +4,8 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use chrono::NaiveDate;
-use kam::core::account::{Account, AccountNode, BuyingCentre, NodeLevel};
-use kam::core::stakeholders::*;
+use kam_core::account::{Account, AccountNode, BuyingCentre, NodeLevel};
+use kam_core::stakeholders::*;
 use proptest::prelude::*;
 use rust_decimal::Decimal;
 use rust_decimal_macros::dec;

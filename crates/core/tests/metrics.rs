@@ -3,15 +3,15 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use chrono::{NaiveDate, NaiveDateTime};
-use kam::core::Decimal;
-use kam::core::account::{Account, AccountNode, Hierarchy, NodeLevel};
-use kam::core::metrics::kpi::{CountBasis, DateBasis};
-use kam::core::metrics::{
+use kam_core::Decimal;
+use kam_core::account::{Account, AccountNode, Hierarchy, NodeLevel};
+use kam_core::metrics::kpi::{CountBasis, DateBasis};
+use kam_core::metrics::{
     ActionError, ActionPlan, ActionState, AlertKind, AlertPolicy, AlertRegister, BuiltInAlert,
     EscalationBook, Kpi, KpiLibrary, MetricsError, Observation, ObservationTable, Rung, Severity, SlaPolicy,
     Status, evaluate,
 };
-use kam::core::rules::{AlertDecision, AlertInput, FnAlertRule, RuleError};
+use kam_core::rules::{AlertDecision, AlertInput, FnAlertRule, RuleError};
 use proptest::prelude::*;
 use rust_decimal_macros::dec;
 
@@ -70,7 +70,7 @@ fn typed_errors_for_counts() {
         .unwrap_err();
     assert!(matches!(e, MetricsError::NegativeCount { .. }));
     assert!(matches!(
-        kam::core::metrics::kpi::otif(dec!(5), dec!(-5)),
+        kam_core::metrics::kpi::otif(dec!(5), dec!(-5)),
         Err(MetricsError::NegativeCount { .. })
     ));
 }
@@ -239,7 +239,7 @@ fn user_alert_rules_run_beside_the_built_ins() {
         |i: &AlertInput| -> Result<AlertDecision, RuleError> {
             let best = i.history.iter().max().copied().unwrap_or_default();
             let now = i.history.last().copied().unwrap_or_default();
-            let raise = i.direction == kam::core::Direction::HigherIsBetter && best - now > dec!(1.5);
+            let raise = i.direction == kam_core::Direction::HigherIsBetter && best - now > dec!(1.5);
             Ok(AlertDecision {
                 raise,
                 message: format!("{} fell {} from best", i.kpi, best - now),
@@ -272,8 +272,8 @@ fn user_alert_rules_run_beside_the_built_ins() {
     let broken = FnAlertRule::new("broken", |_: &AlertInput| -> Result<AlertDecision, RuleError> {
         Err(RuleError::new(
             "broken",
-            kam::core::rules::RuleHost::Native,
-            kam::core::rules::RuleErrorKind::Failed,
+            kam_core::rules::RuleHost::Native,
+            kam_core::rules::RuleErrorKind::Failed,
             "no",
         ))
     });

@@ -4,13 +4,13 @@
 
 use std::collections::BTreeSet;
 
-use kam::core::Decimal;
-use kam::core::Direction;
-use kam::core::negotiation::frontier::{self, ParetoAnalysis};
-use kam::core::negotiation::issues::utility;
-use kam::core::negotiation::tactics::{self, Outcome, concession_offer, simulate};
-use kam::core::negotiation::zone::{nash_price, zopa};
-use kam::core::negotiation::{
+use kam_core::Decimal;
+use kam_core::Direction;
+use kam_core::negotiation::frontier::{self, ParetoAnalysis};
+use kam_core::negotiation::issues::utility;
+use kam_core::negotiation::tactics::{self, Outcome, concession_offer, simulate};
+use kam_core::negotiation::zone::{nash_price, zopa};
+use kam_core::negotiation::{
     Batna, ConcessionEntry, ConcessionLog, Criterion, Issue, IssueKind, LinearIssue, MarginFloor,
     NegotiationError, NegotiationSpace, Package, PackageGrid, Party, Side, Tactic, TacticFamily, Trade,
     ValueFunction, ValuePoint,
@@ -939,7 +939,7 @@ proptest! {
 
 #[test]
 fn package_tactics_reach_an_agreement_both_sides_accept() {
-    use kam::core::negotiation::tactics::{PackageOutcome, PackageTactic, simulate_packages};
+    use kam_core::negotiation::tactics::{PackageOutcome, PackageTactic, simulate_packages};
     let space = vector_space();
     let seller = PackageTactic {
         family: TacticFamily::Polynomial,
@@ -1063,9 +1063,9 @@ fn frontier_scales_past_full_enumeration() {
 
 #[test]
 fn margin_floor_from_the_pricing_cost_model() {
-    use kam::core::money::Currency;
-    use kam::core::negotiation::CostBasis;
-    use kam::core::pricing::{ActivityCost, CostModel};
+    use kam_core::money::Currency;
+    use kam_core::negotiation::CostBasis;
+    use kam_core::pricing::{ActivityCost, CostModel};
     let model = CostModel {
         currency: Currency::from_code("EUR").unwrap(),
         activities: vec![ActivityCost {

@@ -5,14 +5,14 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{NaiveDate, NaiveDateTime};
-use kam::core::Decimal;
-use kam::core::account::{Account, AccountNode, BuyingCentre, NodeLevel, ServiceLine};
-use kam::core::coaching::{self, CoachingError, Criterion, GapKind, PlanStandard, Section};
-use kam::core::money::{Currency, Money};
-use kam::core::plan::{
-    Action, ChangeKind, CheckCode, CustomerGoal, Goal, Measure, Objective, Period, Plan, PlanDiff, PlanError,
-    Priority, RevisionError, RevisionLog, Severity, StakeholderRefChange, Status, Swot, Target, TargetValue,
-    ValidationContext, Volume, WhitespaceCell,
+use kam_core::Decimal;
+use kam_core::account::{Account, AccountNode, BuyingCentre, NodeLevel, ServiceLine};
+use kam_core::coaching::{self, CoachingError, Criterion, GapKind, PlanStandard, Section};
+use kam_core::money::{Currency, Money};
+use kam_core::plan::{
+    Action, ChangeKind, CheckCode, CustomerGoal, FindingSeverity, Goal, Measure, Objective, Period, Plan,
+    PlanDiff, PlanError, Priority, RevisionError, RevisionLog, StakeholderRefChange, Status, Swot, Target,
+    TargetValue, ValidationContext, Volume, WhitespaceCell,
 };
 use proptest::prelude::*;
 use rust_decimal_macros::dec;
@@ -463,7 +463,7 @@ fn findings_name_items_and_messages() {
     act(&mut p, 0).due = Some(d(2027, 2, 15));
     let f = &p.validate(&ctx())[0];
     assert_eq!(f.item.as_deref(), Some("a1"));
-    assert_eq!(f.severity, Severity::Warning);
+    assert_eq!(f.severity, FindingSeverity::Warning);
     assert_eq!(
         f.to_string(),
         "warning [overdue-action] goals[0].objectives[0].actions[0]: action \"a1\" was due 2027-02-15 and is still in_progress"
@@ -581,7 +581,7 @@ fn diff_reports_field_by_field() {
     assert_eq!(diff.plan[0].after.as_deref(), Some("Lead partner"));
 
     let ids =
-        |v: &[kam::core::plan::ItemChange]| v.iter().map(|c| (c.id.clone(), c.change)).collect::<Vec<_>>();
+        |v: &[kam_core::plan::ItemChange]| v.iter().map(|c| (c.id.clone(), c.change)).collect::<Vec<_>>();
     assert_eq!(
         ids(&diff.objectives),
         vec![
@@ -1077,7 +1077,7 @@ prop_compose! {
     }
 }
 
-fn item_ids(v: &[kam::core::plan::ItemChange], kind: ChangeKind) -> BTreeSet<String> {
+fn item_ids(v: &[kam_core::plan::ItemChange], kind: ChangeKind) -> BTreeSet<String> {
     v.iter()
         .filter(|c| c.change == kind)
         .map(|c| c.id.clone())
@@ -1138,7 +1138,7 @@ proptest! {
     fn findings_and_diffs_serialize(p in arb_plan(), q in arb_plan()) {
         let findings = p.validate(&ctx());
         let json = serde_json::to_string(&findings).unwrap();
-        prop_assert_eq!(serde_json::from_str::<Vec<kam::core::plan::Finding>>(&json).unwrap(), findings);
+        prop_assert_eq!(serde_json::from_str::<Vec<kam_core::plan::Finding>>(&json).unwrap(), findings);
         let diff: PlanDiff = p.diff(&q).unwrap();
         let text = toml::to_string(&diff).unwrap();
         prop_assert_eq!(toml::from_str::<PlanDiff>(&text).unwrap(), diff);
