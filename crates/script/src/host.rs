@@ -96,13 +96,6 @@ impl Drop for DeadlineGuard {
     }
 }
 
-/// The results a growth rule's batch helper has kept so far, one per month.
-#[derive(Debug, Clone, Default)]
-pub(crate) struct BatchResults(pub(crate) Vec<Dynamic>);
-
-/// The method the batch helper calls on its `this` ([`BatchResults`]) to keep a result.
-pub(crate) const BATCH_KEEP: &str = "__kam_keep";
-
 /// A compiled script: its name, source (for error rendering) and AST.
 #[derive(Debug, Clone)]
 pub struct CompiledScript {
@@ -287,11 +280,7 @@ impl ScriptHost {
             count_output();
             let _ = writeln!(std::io::stderr().lock(), "[debug {pos}] {s}");
         });
-        // Where a growth rule's batch helper keeps each month's result (`this`): a custom
-        // type, so keeping a result is O(1) — an array would have its whole nested size
-        // re-counted after every push. Scripts cannot create one.
-        engine.register_type_with_name::<BatchResults>("BatchResults");
-        engine.register_fn(BATCH_KEEP, |r: &mut BatchResults, v: Dynamic| r.0.push(v));
+        crate::growth::register_engine(&mut engine);
         let api = crate::api::register(&mut engine);
         ScriptHost {
             engine,

@@ -30,8 +30,8 @@
 
 pub mod api;
 pub mod error;
+mod growth;
 pub mod host;
-mod memo;
 pub mod rules;
 
 pub use api::ApiEntry;
