@@ -32,6 +32,7 @@ pub mod metrics;
 pub mod money;
 pub mod negotiation;
 pub mod num;
+pub mod pagerank;
 pub mod plan;
 pub mod pricing;
 pub mod rules;
