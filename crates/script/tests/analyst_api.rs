@@ -802,3 +802,135 @@ fn range_errors_name_the_documented_argument() {
         "{e}"
     );
 }
+
+// ---------------------------------------------------------------- stakeholder graph
+
+/// A score of `pagerank`'s result map as a decimal.
+fn score(map: &rhai::Map, id: &str) -> Decimal {
+    map.get(id)
+        .unwrap_or_else(|| panic!("no score for {id}: {map:?}"))
+        .as_decimal()
+        .unwrap()
+}
+
+#[test]
+fn pagerank_reproduces_networkx() {
+    // Source: networkx, networkx/algorithms/link_analysis/tests/test_pagerank.py,
+    // TestPageRank.setup_class (Langville & Meyer's example; node 2 dangling), alpha 0.9,
+    // expected values as published there (8 places).
+    let r = eval(
+        "pagerank([[1, 2], [1, 3], [3, 1], [3, 2], [3, 5], [4, 5], [4, 6], [5, 4], [5, 6], [6, 4]], 0.9)",
+    )
+    .cast::<rhai::Map>();
+    assert_eq!(r.len(), 6);
+    for (id, want) in [
+        ("1", dec!(0.03721197)),
+        ("2", dec!(0.05395735)),
+        ("3", dec!(0.04150565)),
+        ("4", dec!(0.37508082)),
+        ("5", dec!(0.20599833)),
+        ("6", dec!(0.28624589)),
+    ] {
+        let got = score(&r, id);
+        assert!((got - want).abs() < dec!(1e-6), "{id}: {got} vs {want}");
+    }
+    // Summing to exactly 1, as the script sees it.
+    assert_eq!(
+        d(
+            "let r = pagerank([[1, 2], [1, 3], [3, 1], [3, 2], [3, 5], [4, 5], [4, 6], [5, 4], [5, 6], [6, 4]], 0.9); \
+           let s = 0; for v in r.values() { s += v; } s"
+        ),
+        dec!(1)
+    );
+}
+
+#[test]
+fn pagerank_weighted_undirected_and_edge_cases() {
+    // An undirected path a – b – c given as both directions. By symmetry PR(a) = PR(c)
+    // and PR(b) = 1 − 2·PR(a); PR(a) = (1 − d)/3 + d·PR(b)/2 gives
+    // PR(a) = ((1 − d)/3 + d/2)/(1 + d) = 0.475/1.85 = 0.256756756756… (hand-solved).
+    let r = eval(r#"pagerank([["a", "b"], ["b", "a"], ["b", "c"], ["c", "b"]], 0.85)"#).cast::<rhai::Map>();
+    // The iteration stops within 1e-12 (L1) of the exact ranking, then rounds to 12 places.
+    for (id, want) in [
+        ("a", dec!(0.256756756756757)),
+        ("c", dec!(0.256756756756757)),
+        ("b", dec!(0.486486486486486)),
+    ] {
+        assert!(
+            (score(&r, id) - want).abs() <= dec!(2e-12),
+            "{id}: {}",
+            score(&r, id)
+        );
+    }
+    // Weighted, with parallel edges (weights add) and a self-loop (kept). Source:
+    // networkx 3.6 pagerank of the MultiDiGraph with these weighted edges, alpha 0.85.
+    let r = eval(
+        r#"pagerank([["a", "b", 1], ["a", "b", 2], ["a", "c"], ["b", "c", 0.5], ["c", "a"], ["c", "c", 2], ["d", "a", 1.0]], 0.85)"#,
+    )
+    .cast::<rhai::Map>();
+    for (id, want) in [
+        ("a", dec!(0.226412409278)),
+        ("b", dec!(0.181837910915)),
+        ("c", dec!(0.554249679806)),
+        ("d", dec!(0.0375)),
+    ] {
+        assert!((score(&r, id) - want).abs() < dec!(1e-9), "{id}");
+    }
+    // Integer and string ids are the same node when their text is the same.
+    let r = eval(r#"pagerank([[1, "1"], [1, 2.0]], 0.5)"#).cast::<rhai::Map>();
+    assert_eq!(r.keys().map(|k| k.to_string()).collect::<Vec<_>>(), ["1", "2"]);
+    // No edges, no nodes; alpha 0 is uniform; the same call gives the same map.
+    assert_eq!(eval("pagerank([], 0.85)").cast::<rhai::Map>().len(), 0);
+    assert_eq!(
+        d(r#"pagerank([["a", "b"], ["b", "c"]], 0)["c"]"#),
+        dec!(0.333333333333)
+    );
+    let src = "pagerank([[1, 2], [2, 3], [3, 1], [3, 4], [4, 2]], 0.85)";
+    assert_eq!(eval(src).to_string(), eval(src).to_string());
+}
+
+#[test]
+fn pagerank_errors_name_the_argument() {
+    for (src, want) in [
+        (
+            "pagerank([[1, 2, 0]], 0.85)",
+            "pagerank: argument `edges[0][2]`: weight must be positive, got 0",
+        ),
+        (
+            "pagerank([[1, 2], [2, 1, -1]], 0.85)",
+            "pagerank: argument `edges[1][2]`: weight must be positive, got -1",
+        ),
+        (
+            r#"pagerank([[1, 2, "heavy"]], 0.85)"#,
+            "pagerank: argument `edges[0][2]`: must be a number",
+        ),
+        (
+            "pagerank([[1, 2]], 1)",
+            "pagerank: argument `alpha`: must be in [0, 1), got 1",
+        ),
+        (
+            "pagerank([[1, 2]], -0.1)",
+            "pagerank: argument `alpha`: must be in [0, 1), got -0.1",
+        ),
+        (
+            "pagerank([[1]], 0.85)",
+            "pagerank: argument `edges[0]`: must be [from, to] or [from, to, weight]",
+        ),
+        (
+            "pagerank([1], 0.85)",
+            "pagerank: argument `edges[0]`: must be [from, to] or [from, to, weight]",
+        ),
+        (
+            "pagerank([[1.5, 2]], 0.85)",
+            "pagerank: argument `edges[0][0]`: a node id must be a string or an integer",
+        ),
+        (
+            "pagerank(#{}, 0.85)",
+            "pagerank: argument `edges`: must be an array",
+        ),
+    ] {
+        let e = err(src);
+        assert!(e.message.starts_with(want), "{src}: {}", e.message);
+        assert_eq!(e.line, Some(1), "{src}");
+    }
+}

@@ -14,6 +14,7 @@ pub(crate) mod negotiation;
 pub(crate) mod pricing;
 pub(crate) mod rules;
 pub(crate) mod scorecard;
+pub(crate) mod stakeholders;
 
 /// One documented API entry, as listed by `kam api`.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -41,6 +42,7 @@ pub(crate) fn register(engine: &mut Engine) -> Vec<ApiEntry> {
     negotiation::register(&mut api);
     scorecard::register(&mut api);
     growth::register(&mut api);
+    stakeholders::register(&mut api);
     rules::register(&mut api);
     api.entries
 }
