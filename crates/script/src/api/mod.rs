@@ -8,6 +8,7 @@
 use rhai::{Dynamic, Engine, EvalAltResult, FuncRegistration, INT, Position, RhaiNativeFunc};
 use rust_decimal::Decimal;
 
+pub(crate) mod delivery;
 pub(crate) mod growth;
 pub(crate) mod money;
 pub(crate) mod negotiation;
@@ -43,6 +44,7 @@ pub(crate) fn register(engine: &mut Engine) -> Vec<ApiEntry> {
     scorecard::register(&mut api);
     growth::register(&mut api);
     stakeholders::register(&mut api);
+    delivery::register(&mut api);
     rules::register(&mut api);
     api.entries
 }
