@@ -1,4 +1,4 @@
-//! Every function of ANALYST_API.md, called from a script, against the shared worked
+//! Every function of docs/analyst-api.md (ANALYST_API.md), called from a script, against the shared worked
 //! examples (values copied here; each block names its source).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
