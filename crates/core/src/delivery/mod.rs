@@ -533,10 +533,10 @@ impl Network {
             } else {
                 let mut tail: Option<Decimal> = None;
                 for &s in succs {
-                    if tight(self, v, s) {
-                        if let Some(b) = best.get(s).copied().flatten() {
-                            tail = Some(tail.map_or(b, |t| t.max(b)));
-                        }
+                    if tight(self, v, s)
+                        && let Some(b) = best.get(s).copied().flatten()
+                    {
+                        tail = Some(tail.map_or(b, |t| t.max(b)));
                     }
                 }
                 match tail {

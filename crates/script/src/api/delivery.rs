@@ -16,7 +16,7 @@ use rhai::{Array, Dynamic, Map};
 use rust_decimal::Decimal;
 
 use super::growth::paths_arg;
-use super::{Api, R, arg_err, fn_err, known_fields, map, num, type_name, whole};
+use super::{Api, R, arg_err, fn_err, id_text, known_fields, map, num, type_name};
 
 /// A project as scripts hold it: the records, and the network once an analysis built it.
 #[derive(Debug, Clone)]
@@ -46,19 +46,13 @@ impl ScriptProject {
 
 /// A task id: a string, or an integer (keyed by its text).
 fn task_id(func: &str, arg: &str, v: &Dynamic) -> R<String> {
-    if v.is_string() {
-        return Ok(v.to_string());
-    }
-    if v.is_int() || v.is::<Decimal>() {
-        if let Some(i) = whole(v) {
-            return Ok(i.to_string());
-        }
-    }
-    Err(arg_err(
-        func,
-        arg,
-        format!("a task id must be a string, got {} {v}", type_name(v)),
-    ))
+    id_text(v).ok_or_else(|| {
+        arg_err(
+            func,
+            arg,
+            format!("a task id must be a string, got {} {v}", type_name(v)),
+        )
+    })
 }
 
 /// `p.task(id, spec)`: the task record from the script's map.
@@ -122,17 +116,17 @@ fn task_from(f: &str, id: &str, spec: &Map) -> R<Task> {
             task.after.push(task_id(f, &format!("spec.after[{i}]"), a)?);
         }
     }
-    if let Some(owner) = spec.get("owner") {
-        if !owner.is_unit() {
-            let o = owner.clone().into_string().map_err(|_| {
-                arg_err(
-                    f,
-                    "spec.owner",
-                    format!("task {id:?}: must be a string, got {}", type_name(owner)),
-                )
-            })?;
-            task.owner = Some(o);
-        }
+    if let Some(owner) = spec.get("owner")
+        && !owner.is_unit()
+    {
+        let o = owner.clone().into_string().map_err(|_| {
+            arg_err(
+                f,
+                "spec.owner",
+                format!("task {id:?}: must be a string, got {}", type_name(owner)),
+            )
+        })?;
+        task.owner = Some(o);
     }
     Ok(task)
 }

@@ -247,6 +247,18 @@ pub(crate) fn whole(v: &Dynamic) -> Option<INT> {
     }
 }
 
+/// An id given as a string or an integer (a whole decimal counts as its integer), as
+/// its text; `None` for anything else.
+pub(crate) fn id_text(v: &Dynamic) -> Option<String> {
+    if v.is_string() {
+        return Some(v.to_string());
+    }
+    if v.is_int() || v.is::<Decimal>() {
+        return whole(v).map(|i| i.to_string());
+    }
+    None
+}
+
 /// A probability argument: a number from 0 to 1 inclusive.
 pub(crate) fn probability(func: &str, arg: &str, v: &Dynamic) -> R<Decimal> {
     let p = num(func, arg, v)?;

@@ -11,7 +11,7 @@ use kam_core::pagerank::{PageRankOptions, pagerank};
 use rhai::{Dynamic, Map};
 use rust_decimal::Decimal;
 
-use super::{Api, R, arg_err, array, fn_err, num, type_name, whole};
+use super::{Api, R, arg_err, array, fn_err, id_text, num, type_name};
 
 /// The accuracy `pagerank` iterates to: the L1 distance to the true ranking before the
 /// scores are rounded to 12 places. The document asks for 1e-10; 1e-12 makes the 12
@@ -25,22 +25,16 @@ pub(crate) const MAX_ITERATIONS: u32 = 10_000;
 /// A node id: a string, or an integer (a whole decimal counts as its integer), keyed by
 /// its string form.
 fn node_id(func: &str, arg: &str, v: &Dynamic) -> R<String> {
-    if v.is_string() {
-        return Ok(v.to_string());
-    }
-    if v.is_int() || v.is::<Decimal>() {
-        if let Some(i) = whole(v) {
-            return Ok(i.to_string());
-        }
-    }
-    Err(arg_err(
-        func,
-        arg,
-        format!(
-            "a node id must be a string or an integer, got {} {v}",
-            type_name(v)
-        ),
-    ))
+    id_text(v).ok_or_else(|| {
+        arg_err(
+            func,
+            arg,
+            format!(
+                "a node id must be a string or an integer, got {} {v}",
+                type_name(v)
+            ),
+        )
+    })
 }
 
 pub(crate) fn register(api: &mut Api<'_>) {
