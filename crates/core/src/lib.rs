@@ -2,7 +2,8 @@
 //!
 //! `kam-core` is the pure domain model under kam: exact [`money`], 3PL [`pricing`]
 //! (rate cards, tiers, minimum commitments, commercial models, cost-to-serve),
-//! [`negotiation`] analysis, the global account [`plan`] and its [`stakeholders`] graph,
+//! [`negotiation`] analysis, the global account [`plan`] and its [`stakeholders`] graph
+//! (ranked by [`pagerank`]), solution [`delivery`] projects (PERT/CPM),
 //! key account [`metrics`], QBR/SBR/EBR [`scorecard`]s, [`growth`] pipelines, and the
 //! [`rules`] boundary through which user rules (native, Rhai, WASM) plug in, with the
 //! [`canonical`] decimal text that crosses boundaries without a decimal type.
@@ -26,6 +27,7 @@
 pub mod account;
 pub mod canonical;
 pub mod coaching;
+pub mod delivery;
 pub mod direction;
 pub mod format;
 pub mod growth;
@@ -33,6 +35,7 @@ pub mod metrics;
 pub mod money;
 pub mod negotiation;
 pub mod num;
+pub mod pagerank;
 pub mod plan;
 pub mod pricing;
 pub mod rules;

@@ -3,7 +3,7 @@
 //! Analysts write what-if scenarios and their company's own rules in [Rhai](https://rhai.rs).
 //! This crate is the host: a sandboxed [`ScriptHost`] (one per process, `Send + Sync`,
 //! compiled scripts cached), the analyst API over `kam-core` (names fixed by
-//! `ANALYST_API.md`; `kam api` lists it), and [`rules`] — scripts that implement the
+//! `docs/analyst-api.md`; `kam api` lists it), and [`rules`] — scripts that implement the
 //! `kam_core::rules` traits with fixed entry points.
 //!
 //! Numbers in scripts are exact: Rhai is built with `decimal` + `no_float`, so `4.50` is

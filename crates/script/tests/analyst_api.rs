@@ -1,4 +1,4 @@
-//! Every function of ANALYST_API.md, called from a script, against the shared worked
+//! Every function of docs/analyst-api.md (ANALYST_API.md), called from a script, against the shared worked
 //! examples (values copied here; each block names its source).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -800,5 +800,345 @@ fn range_errors_name_the_documented_argument() {
     assert!(
         e.message.starts_with("grade: ") && !e.message.contains("grade: grade:"),
         "{e}"
+    );
+}
+
+// ---------------------------------------------------------------- stakeholder graph
+
+/// A score of `pagerank`'s result map as a decimal.
+fn score(map: &rhai::Map, id: &str) -> Decimal {
+    map.get(id)
+        .unwrap_or_else(|| panic!("no score for {id}: {map:?}"))
+        .as_decimal()
+        .unwrap()
+}
+
+#[test]
+fn pagerank_reproduces_networkx() {
+    // Source: networkx, networkx/algorithms/link_analysis/tests/test_pagerank.py,
+    // TestPageRank.setup_class (Langville & Meyer's example; node 2 dangling), alpha 0.9,
+    // expected values as published there (8 places).
+    let r = eval(
+        "pagerank([[1, 2], [1, 3], [3, 1], [3, 2], [3, 5], [4, 5], [4, 6], [5, 4], [5, 6], [6, 4]], 0.9)",
+    )
+    .cast::<rhai::Map>();
+    assert_eq!(r.len(), 6);
+    for (id, want) in [
+        ("1", dec!(0.03721197)),
+        ("2", dec!(0.05395735)),
+        ("3", dec!(0.04150565)),
+        ("4", dec!(0.37508082)),
+        ("5", dec!(0.20599833)),
+        ("6", dec!(0.28624589)),
+    ] {
+        let got = score(&r, id);
+        assert!((got - want).abs() < dec!(1e-6), "{id}: {got} vs {want}");
+    }
+    // Summing to exactly 1, as the script sees it.
+    assert_eq!(
+        d(
+            "let r = pagerank([[1, 2], [1, 3], [3, 1], [3, 2], [3, 5], [4, 5], [4, 6], [5, 4], [5, 6], [6, 4]], 0.9); \
+           let s = 0; for v in r.values() { s += v; } s"
+        ),
+        dec!(1)
+    );
+}
+
+#[test]
+fn pagerank_weighted_undirected_and_edge_cases() {
+    // An undirected path a – b – c given as both directions. By symmetry PR(a) = PR(c)
+    // and PR(b) = 1 − 2·PR(a); PR(a) = (1 − d)/3 + d·PR(b)/2 gives
+    // PR(a) = ((1 − d)/3 + d/2)/(1 + d) = 0.475/1.85 = 0.256756756756… (hand-solved).
+    let r = eval(r#"pagerank([["a", "b"], ["b", "a"], ["b", "c"], ["c", "b"]], 0.85)"#).cast::<rhai::Map>();
+    // The iteration stops within 1e-12 (L1) of the exact ranking, then rounds to 12 places.
+    for (id, want) in [
+        ("a", dec!(0.256756756756757)),
+        ("c", dec!(0.256756756756757)),
+        ("b", dec!(0.486486486486486)),
+    ] {
+        assert!(
+            (score(&r, id) - want).abs() <= dec!(2e-12),
+            "{id}: {}",
+            score(&r, id)
+        );
+    }
+    // Weighted, with parallel edges (weights add) and a self-loop (kept). Source:
+    // networkx 3.6 pagerank of the MultiDiGraph with these weighted edges, alpha 0.85.
+    let r = eval(
+        r#"pagerank([["a", "b", 1], ["a", "b", 2], ["a", "c"], ["b", "c", 0.5], ["c", "a"], ["c", "c", 2], ["d", "a", 1.0]], 0.85)"#,
+    )
+    .cast::<rhai::Map>();
+    for (id, want) in [
+        ("a", dec!(0.226412409278)),
+        ("b", dec!(0.181837910915)),
+        ("c", dec!(0.554249679806)),
+        ("d", dec!(0.0375)),
+    ] {
+        assert!((score(&r, id) - want).abs() < dec!(1e-9), "{id}");
+    }
+    // Integer and string ids are the same node when their text is the same.
+    let r = eval(r#"pagerank([[1, "1"], [1, 2.0]], 0.5)"#).cast::<rhai::Map>();
+    assert_eq!(r.keys().map(|k| k.to_string()).collect::<Vec<_>>(), ["1", "2"]);
+    // No edges, no nodes; alpha 0 is uniform; the same call gives the same map.
+    assert_eq!(eval("pagerank([], 0.85)").cast::<rhai::Map>().len(), 0);
+    assert_eq!(
+        d(r#"pagerank([["a", "b"], ["b", "c"]], 0)["c"]"#),
+        dec!(0.333333333333)
+    );
+    let src = "pagerank([[1, 2], [2, 3], [3, 1], [3, 4], [4, 2]], 0.85)";
+    assert_eq!(eval(src).to_string(), eval(src).to_string());
+}
+
+#[test]
+fn pagerank_errors_name_the_argument() {
+    for (src, want) in [
+        (
+            "pagerank([[1, 2, 0]], 0.85)",
+            "pagerank: argument `edges[0][2]`: weight must be positive, got 0",
+        ),
+        (
+            "pagerank([[1, 2], [2, 1, -1]], 0.85)",
+            "pagerank: argument `edges[1][2]`: weight must be positive, got -1",
+        ),
+        (
+            r#"pagerank([[1, 2, "heavy"]], 0.85)"#,
+            "pagerank: argument `edges[0][2]`: must be a number",
+        ),
+        (
+            "pagerank([[1, 2]], 1)",
+            "pagerank: argument `alpha`: must be in [0, 1), got 1",
+        ),
+        (
+            "pagerank([[1, 2]], -0.1)",
+            "pagerank: argument `alpha`: must be in [0, 1), got -0.1",
+        ),
+        (
+            "pagerank([[1]], 0.85)",
+            "pagerank: argument `edges[0]`: must be [from, to] or [from, to, weight]",
+        ),
+        (
+            "pagerank([1], 0.85)",
+            "pagerank: argument `edges[0]`: must be [from, to] or [from, to, weight]",
+        ),
+        (
+            "pagerank([[1.5, 2]], 0.85)",
+            "pagerank: argument `edges[0][0]`: a node id must be a string or an integer",
+        ),
+        (
+            "pagerank(#{}, 0.85)",
+            "pagerank: argument `edges`: must be an array",
+        ),
+    ] {
+        let e = err(src);
+        assert!(e.message.starts_with(want), "{src}: {}", e.message);
+        assert_eq!(e.line, Some(1), "{src}");
+    }
+}
+
+// ---------------------------------------------------------------- solution delivery
+
+/// The document's example, verbatim.
+const DOC_PROJECT: &str = r#"
+let p = project();
+p.task("design", #{ optimistic: 2, most_likely: 3, pessimistic: 6 });           // durations in any unit
+p.task("build", #{ optimistic: 4, most_likely: 6, pessimistic: 12, after: ["design"] });
+"#;
+
+/// Heizer & Render, *Operations Management*, ch. 3: Milwaukee Paper Manufacturing
+/// (three-time estimates in weeks). Worked by hand in kam-core's delivery tests:
+/// critical path A–C–E–G–H, 15 weeks, variance 112/36, slack B 1, D 1, F 6.
+const MILWAUKEE: &str = r#"
+let p = project();
+p.task("A", #{ optimistic: 1, most_likely: 2, pessimistic: 3 });
+p.task("B", #{ optimistic: 2, most_likely: 3, pessimistic: 4 });
+p.task("C", #{ optimistic: 1, most_likely: 2, pessimistic: 3, after: ["A"] });
+p.task("D", #{ optimistic: 2, most_likely: 4, pessimistic: 6, after: ["A", "B"] });
+p.task("E", #{ optimistic: 1, most_likely: 4, pessimistic: 7, after: ["C"] });
+p.task("F", #{ optimistic: 1, most_likely: 2, pessimistic: 9, after: ["C"] });
+p.task("G", #{ optimistic: 3, most_likely: 4, pessimistic: 11, after: ["D", "E"] });
+p.task("H", #{ optimistic: 1, most_likely: 2, pessimistic: 3, after: ["F", "G"] });
+"#;
+
+#[test]
+fn project_as_documented() {
+    // design: mean (2 + 12 + 6)/6 = 10/3, variance (4/6)²; build: (4 + 24 + 12)/6 = 20/3,
+    // variance (8/6)². Mean 10, sd √80/6.
+    assert_eq!(
+        s(&format!("{DOC_PROJECT} p.critical_path()")),
+        r#"["design", "build"]"#
+    );
+    assert_eq!(d(&format!("{DOC_PROJECT} p.expected_duration()")), dec!(10));
+    let sd = d(&format!("{DOC_PROJECT} p.std_dev()"));
+    assert!(
+        (sd - dec!(1.490711984999859797606115779)).abs() < dec!(1e-25),
+        "{sd}"
+    );
+    // Φ(2/(√80/6)) = 0.91014375256050007894 (mpmath, 20 places).
+    assert_eq!(
+        d(&format!("{DOC_PROJECT} p.prob_within(12)")),
+        dec!(0.91014375256050007894)
+    );
+    // 10 + z(0.95)·√80/6 = 12.452003015267048777… (mpmath)
+    let due = d(&format!("{DOC_PROJECT} p.due_date(0.95)"));
+    assert!(
+        (due - dec!(12.452003015267048777031939)).abs() < dec!(1e-18),
+        "{due}"
+    );
+    assert_eq!(d(&format!("{DOC_PROJECT} p.slack(\"design\")")), dec!(0));
+    let sim = format!("{DOC_PROJECT} let s = p.simulate(20000, 7);");
+    let mean = d(&format!("{sim} s.mean"));
+    // The sum of two PERT draws has mean 10 and sd √80/6 ≈ 1.49: within 5·1.49/√20000.
+    assert!((mean - dec!(10)).abs() < dec!(0.053), "{mean}");
+    let q90 = d(&format!("{sim} s.quantile(0.9)"));
+    assert!(q90 > dec!(11) && q90 < dec!(13), "{q90}");
+    let late = d(&format!("{sim} s.prob_at_least(15)"));
+    assert!(late < dec!(0.01), "{late}");
+    // Same seed, same numbers.
+    assert_eq!(d(&format!("{sim} s.quantile(0.9)")), q90);
+}
+
+#[test]
+fn project_textbook_network() {
+    assert_eq!(
+        s(&format!("{MILWAUKEE} p.critical_path()")),
+        r#"["A", "C", "E", "G", "H"]"#
+    );
+    assert_eq!(d(&format!("{MILWAUKEE} p.expected_duration()")), dec!(15));
+    for (id, slack) in [("A", 0), ("B", 1), ("D", 1), ("F", 6), ("H", 0)] {
+        assert_eq!(
+            d(&format!("{MILWAUKEE} p.slack(\"{id}\")")),
+            Decimal::from(slack),
+            "{id}"
+        );
+    }
+    // Φ(1/(√112/6)) = 0.71462480597091301238 (mpmath); the book's .7157 rounds z to 0.57.
+    assert_eq!(
+        d(&format!("{MILWAUKEE} p.prob_within(16)")),
+        dec!(0.71462480597091301238)
+    );
+    // The simulated mean exceeds the PERT mean: near-critical chains (E[max] ≥ max E).
+    let mean = d(&format!("{MILWAUKEE} p.simulate(20000, 1).mean"));
+    assert!(mean > dec!(15), "{mean}");
+}
+
+#[test]
+fn project_ties_boundaries_and_forward_references() {
+    // Two chains of mean 4 after "start": the wider (y, variance 1) is critical.
+    let tie = r#"
+        let p = project();
+        p.task("start", #{ optimistic: 1, most_likely: 1, pessimistic: 1 });
+        p.task("x", #{ optimistic: 3, most_likely: 4, pessimistic: 5, after: ["start"] });
+        p.task("y", #{ optimistic: 1, most_likely: 4, pessimistic: 7, after: ["start"] });
+        p.task("end", #{ optimistic: 1, most_likely: 1, pessimistic: 1, after: ["x", "y"] });
+    "#;
+    assert_eq!(s(&format!("{tie} p.critical_path()")), r#"["start", "y", "end"]"#);
+    assert_eq!(d(&format!("{tie} p.std_dev()")), dec!(1));
+    assert_eq!(d(&format!("{tie} p.slack(\"x\")")), dec!(0));
+    // sd 0: finishing within the mean is certain, a moment earlier impossible.
+    let fixed = r#"let p = project(); p.task("a", #{ optimistic: 3, most_likely: 3, pessimistic: 3 });"#;
+    assert_eq!(d(&format!("{fixed} p.prob_within(3)")), dec!(1));
+    assert_eq!(d(&format!("{fixed} p.prob_within(2.99)")), dec!(0));
+    assert_eq!(d(&format!("{fixed} p.due_date(0.95)")), dec!(3));
+    // A task may name one added later; a milestone may leave out its zero durations.
+    let later = r#"
+        let p = project();
+        p.task("build", #{ optimistic: 4, most_likely: 6, pessimistic: 12, after: ["design"] });
+        p.task("design", #{ optimistic: 2, most_likely: 3, pessimistic: 6, owner: "solution design" });
+        p.task("go-live", #{ milestone: true, after: ["build"] });
+    "#;
+    assert_eq!(
+        s(&format!("{later} p.critical_path()")),
+        r#"["design", "build", "go-live"]"#
+    );
+    assert_eq!(d(&format!("{later} p.expected_duration()")), dec!(10));
+    // Adding a task after an analysis is seen by the next one.
+    assert_eq!(
+        d(&format!(
+            "{DOC_PROJECT} let a = p.expected_duration(); \
+             p.task(\"test\", #{{ optimistic: 1, most_likely: 1, pessimistic: 1, after: [\"build\"] }}); \
+             p.expected_duration() - a"
+        )),
+        dec!(1)
+    );
+    // An empty project takes no time.
+    assert_eq!(d("project().expected_duration()"), dec!(0));
+}
+
+#[test]
+fn project_errors_name_the_task_and_function() {
+    for (src, want) in [
+        (
+            r#"let p = project(); p.task("a", #{ optimistic: 3, most_likely: 2, pessimistic: 4 });"#,
+            r#"project.task: argument `spec`: task "a": need optimistic ≤ most_likely ≤ pessimistic, got 3, 2, 4"#,
+        ),
+        (
+            r#"let p = project(); p.task("a", #{ optimistic: 1, most_likely: 5, pessimistic: 4 });"#,
+            r#"project.task: argument `spec`: task "a": need optimistic ≤ most_likely ≤ pessimistic, got 1, 5, 4"#,
+        ),
+        (
+            r#"let p = project(); p.task("a", #{ optimistic: -1, most_likely: 2, pessimistic: 4 });"#,
+            r#"project.task: argument `spec.optimistic`: task "a": optimistic must not be negative, got -1"#,
+        ),
+        (
+            r#"let p = project(); p.task("a", #{ optimistic: 1, most_likely: 2, pessimistic: 3 }); p.task("a", #{ optimistic: 1, most_likely: 2, pessimistic: 3 });"#,
+            r#"project.task: argument `id`: task "a" is already in the project"#,
+        ),
+        (
+            r#"let p = project(); p.task("a", #{ optimistic: 1, most_likely: 2 });"#,
+            r#"project.task: argument `spec`: task "a": missing field `pessimistic`"#,
+        ),
+        (
+            r#"let p = project(); p.task("a", #{ optimistic: 1, most_likely: 2, pessimistic: "x" });"#,
+            r#"project.task: argument `spec.pessimistic`: task "a": must be a number, got string"#,
+        ),
+        (
+            r#"let p = project(); p.task("a", #{ optimistic: 1, most_likely: 2, pessimistic: 3, afer: [] });"#,
+            "project.task: argument `spec`: unknown field `afer`",
+        ),
+        (
+            r#"let p = project(); p.task("a", #{ optimistic: 1, most_likely: 2, pessimistic: 3 });
+               p.task("b", #{ optimistic: 1, most_likely: 2, pessimistic: 3, after: ["x"] });
+               p.critical_path()"#,
+            r#"project.critical_path: task "b": after names unknown task "x""#,
+        ),
+        (
+            r#"let p = project();
+               p.task("a", #{ optimistic: 1, most_likely: 2, pessimistic: 3, after: ["b"] });
+               p.task("b", #{ optimistic: 1, most_likely: 2, pessimistic: 3, after: ["a"] });
+               p.expected_duration()"#,
+            r#"project.expected_duration: tasks "a", "b" wait for each other in a cycle"#,
+        ),
+        (
+            &format!("{DOC_PROJECT} p.slack(\"deploy\")"),
+            r#"project.slack: argument `id`: no task "deploy" in the project"#,
+        ),
+        (
+            &format!("{DOC_PROJECT} p.due_date(1)"),
+            "project.due_date: argument `q`: must be in (0, 1), got 1",
+        ),
+        (
+            &format!("{DOC_PROJECT} p.simulate(0, 7)"),
+            "project.simulate: run options: paths must be at least 1",
+        ),
+        (
+            &format!("{DOC_PROJECT} p.simulate(100000000000, 7)"),
+            "project.simulate: argument `paths`: at most 10000000 paths in one call, got 100000000000",
+        ),
+    ] {
+        let e = err(src);
+        assert!(e.message.starts_with(want), "{src}:\n{}\n{want}", e.message);
+        assert!(e.line.is_some(), "{src}");
+    }
+}
+
+#[test]
+fn simulate_is_bounded_before_allocating() {
+    // Used to abort the whole process trying to reserve 1.6 TB.
+    let e = err(&format!("{PIPELINE} p.simulate(100000000000, 1)"));
+    assert!(
+        e.message
+            .starts_with("pipeline.simulate: argument `paths`: at most 10000000 paths in one call"),
+        "{}",
+        e.message
     );
 }

@@ -26,6 +26,10 @@
 //! fixed sums. For `scenarios/bench-36m.toml` that is 344 bytes per path: 34.4 MB for
 //! 100,000 paths.
 //!
+//! Beside the growth run: [`simulate_pipeline`] (a simple pipeline's total won value) and
+//! [`delivery::simulate_finish`] (an implementation project's finish, tasks drawn from
+//! PERT), on the same per-path streams.
+//!
 //! It is **not** a forecasting model fitted to data, and it does not load rule scripts
 //! or plugins itself (the CLI does, and passes them in as trait objects).
 //!
@@ -63,6 +67,7 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+pub mod delivery;
 pub mod dist;
 mod engine;
 pub mod pipeline;

@@ -125,8 +125,12 @@ pub fn simulate_pipeline(
         d.validate()?;
         probs.push((d.win_probability.to_f64().unwrap_or(0.0), d.value));
     }
+    // Reserve before drawing: a huge path count is an error, not an allocation abort.
+    let mut values: Vec<Decimal> = Vec::new();
+    values
+        .try_reserve_exact(n)
+        .map_err(|_| SimError::Options(format!("{paths} paths do not fit in memory")))?;
     let proto = ChaCha8Rng::seed_from_u64(seed);
-    let mut values = Vec::with_capacity(n);
     for path in 0..paths {
         let mut rng = proto.clone();
         rng.set_stream(path);
@@ -141,4 +145,19 @@ pub fn simulate_pipeline(
         values.push(total);
     }
     EmpiricalDistribution::new(values)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_impossible_path_count_is_an_error_not_an_abort() {
+        let mut p = Pipeline::new();
+        p.deal("x", Decimal::from(100), Decimal::new(5, 1)).unwrap();
+        for paths in [u64::MAX, 1 << 60] {
+            let e = simulate_pipeline(&p, paths, 1).unwrap_err();
+            assert!(e.to_string().contains("do not fit in memory"), "{e}");
+        }
+    }
 }

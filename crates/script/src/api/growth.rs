@@ -16,6 +16,25 @@ fn count(func: &str, arg: &str, v: &Dynamic) -> R<u64> {
         .ok_or_else(|| arg_err(func, arg, format!("must be a non-negative integer, got {v}")))
 }
 
+/// The most paths one `simulate` call may run: 10,000,000 (160 MB of results, seconds of
+/// work). Checked before anything is allocated; without it `simulate(100000000000, 1)`
+/// tried to reserve 1.6 TB and aborted the process.
+pub(crate) const MAX_PATHS: u64 = 10_000_000;
+
+/// The `paths` and `seed` arguments of a `simulate` call: non-negative integers, paths
+/// at most [`MAX_PATHS`].
+pub(crate) fn paths_arg(func: &str, paths: &Dynamic, seed: &Dynamic) -> R<(u64, u64)> {
+    let n = count(func, "paths", paths)?;
+    if n > MAX_PATHS {
+        return Err(arg_err(
+            func,
+            "paths",
+            format!("at most {MAX_PATHS} paths in one call, got {n}"),
+        ));
+    }
+    Ok((n, count(func, "seed", seed)?))
+}
+
 pub(crate) fn register(api: &mut Api<'_>) {
     api.section("Growth and simulation");
     api.ty::<Pipeline>(
@@ -71,11 +90,11 @@ pub(crate) fn register(api: &mut Api<'_>) {
             "SimulatedDistribution",
         ],
         "p.simulate(paths, seed) -> SimulatedDistribution",
-        "Monte Carlo: `paths` outcomes of the total won value from `seed` (same seed, same result).",
+        "Monte Carlo: `paths` outcomes (at most 10,000,000) of the total won value from `seed` (same \
+         seed, same result).",
         |p: &mut Pipeline, paths: Dynamic, seed: Dynamic| -> R<EmpiricalDistribution> {
             let f = "pipeline.simulate";
-            let n = count(f, "paths", &paths)?;
-            let s = count(f, "seed", &seed)?;
+            let (n, s) = paths_arg(f, &paths, &seed)?;
             simulate_pipeline(p, n, s).map_err(|e| fn_err(f, e))
         },
     );

@@ -8,12 +8,14 @@
 use rhai::{Dynamic, Engine, EvalAltResult, FuncRegistration, INT, Position, RhaiNativeFunc};
 use rust_decimal::Decimal;
 
+pub(crate) mod delivery;
 pub(crate) mod growth;
 pub(crate) mod money;
 pub(crate) mod negotiation;
 pub(crate) mod pricing;
 pub(crate) mod rules;
 pub(crate) mod scorecard;
+pub(crate) mod stakeholders;
 
 /// One documented API entry, as listed by `kam api`.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -41,6 +43,8 @@ pub(crate) fn register(engine: &mut Engine) -> Vec<ApiEntry> {
     negotiation::register(&mut api);
     scorecard::register(&mut api);
     growth::register(&mut api);
+    stakeholders::register(&mut api);
+    delivery::register(&mut api);
     rules::register(&mut api);
     api.entries
 }
@@ -241,6 +245,18 @@ pub(crate) fn whole(v: &Dynamic) -> Option<INT> {
     } else {
         None
     }
+}
+
+/// An id given as a string or an integer (a whole decimal counts as its integer), as
+/// its text; `None` for anything else.
+pub(crate) fn id_text(v: &Dynamic) -> Option<String> {
+    if v.is_string() {
+        return Some(v.to_string());
+    }
+    if v.is_int() || v.is::<Decimal>() {
+        return whole(v).map(|i| i.to_string());
+    }
+    None
 }
 
 /// A probability argument: a number from 0 to 1 inclusive.
