@@ -331,6 +331,18 @@ pub struct Account {
     pub scorecard: Option<Template>,
     /// `actions.toml` (empty when absent).
     pub actions: ActionsFile,
+    /// `labels.toml`: how the report names the account's ids (`supply_chain` →
+    /// "Supply chain"); every key must be an id the account uses.
+    pub labels: BTreeMap<String, String>,
+}
+
+/// `labels.toml`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LabelsFile {
+    /// Id → label.
+    #[serde(default)]
+    pub labels: BTreeMap<String, String>,
 }
 
 const OBSERVATIONS_CSV: &str = "kpi_observations.csv";
@@ -380,6 +392,7 @@ impl Account {
         let scorecard: Option<Template> = parse(&source, &mut texts, "scorecard.toml")?;
         let actions: ActionsFile = parse(&source, &mut texts, "actions.toml")?.unwrap_or_default();
         let kpi_file: KpiFile = parse(&source, &mut texts, "kpis.toml")?.unwrap_or_default();
+        let labels: LabelsFile = parse(&source, &mut texts, "labels.toml")?.unwrap_or_default();
         let custom_kpis = kpi_file.kpi.clone();
         let mut library = KpiLibrary::contract_logistics();
         for k in kpi_file.kpi {
@@ -413,12 +426,14 @@ impl Account {
             computed: kpi_file.computed,
             custom_kpis,
             observations: Vec::new(),
+            labels: labels.labels,
             kpi: None,
             library,
             scorecard,
             actions,
         };
         account.resolve_growth_targets()?;
+        account.check_labels()?;
         account.kpi = account.load_kpi_data()?;
         Ok(account)
     }
@@ -589,6 +604,64 @@ impl Account {
         }
         self.growth_targets = resolved;
         Ok(())
+    }
+
+    /// Every id the account uses, that a label may name.
+    pub fn ids(&self) -> BTreeSet<String> {
+        let mut ids = BTreeSet::new();
+        if let Some(s) = &self.structure {
+            ids.extend(s.nodes.iter().map(|n| n.id.clone()));
+            ids.extend(s.service_lines.iter().map(|l| l.as_str().to_owned()));
+            ids.extend(s.buying_centres.iter().map(|b| b.id.clone()));
+        }
+        if let Some(m) = &self.stakeholders {
+            ids.extend(
+                m.people
+                    .iter()
+                    .flat_map(|p| [p.region.clone(), p.function.clone()]),
+            );
+            ids.extend(["decision_maker", "approver", "evaluator", "user"].map(str::to_owned));
+        }
+        if let Some(g) = &self.growth {
+            ids.extend(g.regions.iter().cloned());
+            ids.extend(g.service_lines.iter().cloned());
+        }
+        ids.extend(self.library.kpis().iter().map(|k| k.id.clone()));
+        ids
+    }
+
+    /// A label for an id the account does not use is a typo: an error at its line.
+    fn check_labels(&self) -> Result<(), AccountError> {
+        if self.labels.is_empty() {
+            return Ok(());
+        }
+        let ids = self.ids();
+        for key in self.labels.keys() {
+            if !ids.contains(key) {
+                let text = self.text("labels.toml").unwrap_or_default();
+                let at = text
+                    .lines()
+                    .position(|l| {
+                        let k = l.split('=').next().unwrap_or_default().trim().trim_matches('"');
+                        k == key
+                    })
+                    .map_or(1, |i| i + 1);
+                return Err(FileError::at(
+                    &self.display("labels.toml"),
+                    at,
+                    1,
+                    Some(key),
+                    format!("{key:?} is not an id this account uses (a node, service line, region, function or KPI)"),
+                )
+                .into());
+            }
+        }
+        Ok(())
+    }
+
+    /// How the report names `id`: the label table's entry, else the id humanized.
+    pub fn label(&self, id: &str) -> String {
+        crate::format::label(&self.labels, id)
     }
 
     /// Rolls the observations (typed and computed) up the hierarchy.

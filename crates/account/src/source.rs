@@ -47,6 +47,10 @@ const SAMPLE: &[(&str, &str)] = &[
         include_str!("../../../scenarios/sample/actions.toml"),
     ),
     (
+        "labels.toml",
+        include_str!("../../../scenarios/sample/labels.toml"),
+    ),
+    (
         "rules/three_misses.rhai",
         include_str!("../../../scenarios/sample/rules/three_misses.rhai"),
     ),

@@ -364,10 +364,25 @@ fn well_formed_checker_catches_mismatches() {
 fn report_is_well_formed_self_contained_with_one_svg_per_chart() {
     let tmp = copy_sample("report");
     let out = tmp.join("ebr.html");
-    let msg = ok(&["report", s(&tmp), "-o", s(&out), "--paths", "2000"]);
+    let msg = ok(&[
+        "report",
+        s(&tmp),
+        "-o",
+        s(&out),
+        "--paths",
+        "2000",
+        "--audience",
+        "internal",
+    ]);
     assert!(msg.starts_with("wrote "), "{msg}");
     let html = std::fs::read_to_string(&out).unwrap();
     well_formed(&html).unwrap();
+    let customer = tmp.join("customer.html");
+    ok(&["report", s(&tmp), "-o", s(&customer), "--paths", "2000"]);
+    let customer = std::fs::read_to_string(&customer).unwrap();
+    well_formed(&customer).unwrap();
+    // The customer edition: the KPI trends and the contributions, no heat map or fan chart.
+    assert_eq!(customer.matches("<svg").count(), 8 + 1);
     assert!(!html.to_ascii_lowercase().contains("<script"));
     for attr in [
         "src=\"http",
@@ -379,7 +394,8 @@ fn report_is_well_formed_self_contained_with_one_svg_per_chart() {
     ] {
         assert!(!html.contains(attr), "external asset: {attr}");
     }
-    // Charts: one trend per scorecard KPI (8), contributions, coverage heat map, fan chart.
+    // The pre-read's charts: one trend per scorecard KPI (8), contributions, coverage heat
+    // map, fan chart.
     assert_eq!(html.matches("<svg").count(), 8 + 3);
     assert_eq!(html.matches("</svg>").count(), 8 + 3);
     for text in [
@@ -1191,4 +1207,250 @@ fn history_keeps_revisions_and_changes_show_what_moved_since_the_last_ebr() {
     .unwrap();
     let err = fails(&["history", "list", s(&dir), "--store", s(&junk)]);
     assert!(err.contains("junk.db"), "{err}");
+}
+
+/// A headless Chromium, if this machine has one (`$KAM_CHROMIUM` names another binary).
+/// `./tools/test.sh` installs it where it can.
+fn chromium() -> Option<PathBuf> {
+    let candidates: Vec<PathBuf> = std::env::var_os("KAM_CHROMIUM")
+        .map(PathBuf::from)
+        .into_iter()
+        .chain(
+            ["chromium", "chromium-browser", "google-chrome"]
+                .iter()
+                .map(PathBuf::from),
+        )
+        .collect();
+    candidates.into_iter().find(|c| {
+        Command::new(c)
+            .arg("--version")
+            .output()
+            .is_ok_and(|o| o.status.success())
+    })
+}
+
+fn headless(browser: &Path, args: &[&str], page: &Path) -> Output {
+    Command::new(browser)
+        .args([
+            "--headless=new",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--hide-scrollbars",
+            "--no-first-run",
+        ])
+        .args(args)
+        .arg(page)
+        .output()
+        .expect("run chromium")
+}
+
+/// The page with a measuring script added (the report itself has none): every SVG's
+/// box, the text containers whose content is wider than they are, the page's width.
+fn measured(html: &str) -> String {
+    let probe = r#"<script>
+      const svgs = [...document.querySelectorAll('svg')].map(s => s.getBoundingClientRect());
+      const boxes = [...document.querySelectorAll('td, th, figcaption, li, p, h1, h2, .headline')];
+      const over = boxes.filter(e => e.scrollWidth > e.clientWidth + 1).map(e => e.textContent.trim().slice(0, 60));
+      document.body.setAttribute('data-measure', JSON.stringify({
+        svgs: svgs.length,
+        empty_svgs: svgs.filter(r => r.width < 1 || r.height < 1).length,
+        overflowing: over,
+        page_overflow: document.documentElement.scrollWidth > window.innerWidth + 1,
+      }));
+    </script></body>"#;
+    html.replacen("</body>", probe, 1)
+}
+
+#[test]
+fn ebr_pack_customer_and_internal_editions_render_in_a_real_browser() {
+    let out = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("ebr-artifacts");
+    std::fs::create_dir_all(&out).unwrap();
+    let dir = copy_sample("ebr");
+    let mut pages = Vec::new();
+    for edition in ["customer", "internal"] {
+        let file = out.join(format!("ebr-{edition}.html"));
+        let msg = ok(&[
+            "report",
+            s(&dir),
+            "--audience",
+            edition,
+            "--paths",
+            "1000",
+            "-o",
+            s(&file),
+        ]);
+        assert!(msg.contains(&format!("{edition} edition")), "{msg}");
+        pages.push((edition, file.clone(), std::fs::read_to_string(&file).unwrap()));
+    }
+    let (customer, internal) = (&pages[0].2, &pages[1].2);
+    // The customer edition holds nothing of the internal sections; the internal one does.
+    for secret in [
+        "Win probability",
+        "Relationship coverage",
+        "No supporter",
+        "Proposal margin",
+        "Walk-away",
+        "Leipzig NX sequencing",
+        "Revenue P10–P90",
+        "no action plan",
+        "supporter",
+        "mentor",
+    ] {
+        assert!(
+            !customer.contains(secret),
+            "the customer edition shows {secret:?}"
+        );
+    }
+    for shown in [
+        "Win probability",
+        "Relationship coverage",
+        "No supporter",
+        "Proposal margin",
+        "Walk-away",
+    ] {
+        assert!(internal.contains(shown), "the internal pre-read lacks {shown:?}");
+    }
+    // Executive formatting: currency and scale, human labels, month names.
+    assert!(internal.contains("EUR 105.1 M"), "year-1 target as EUR 105.1 M");
+    assert!(customer.contains("Nov 2026"));
+    assert!(!customer.contains("supply_chain") && !internal.contains(">supply_chain<"));
+    // No history store: the section is absent, not empty.
+    assert!(!customer.contains("Since our last review"));
+    for html in [customer, internal] {
+        assert!(!html.to_ascii_lowercase().contains("<script"));
+        assert!(html.contains("@page { size: A4 landscape"));
+    }
+
+    let Some(browser) = chromium() else {
+        eprintln!(
+            "skipped the browser checks: no chromium on this machine (./tools/test.sh installs it with apt-get; or set KAM_CHROMIUM)"
+        );
+        return;
+    };
+    let mut pdf_pages = Vec::new();
+    for (edition, file, html) in &pages {
+        // A screenshot kept as an artifact of the run.
+        let png = out.join(format!("ebr-{edition}.png"));
+        let shot = headless(
+            &browser,
+            &[
+                "--window-size=1280,3000",
+                &format!("--screenshot={}", png.display()),
+            ],
+            file,
+        );
+        assert!(shot.status.success(), "{}", String::from_utf8_lossy(&shot.stderr));
+        assert!(
+            std::fs::metadata(&png).unwrap().len() > 20_000,
+            "{edition}: empty screenshot"
+        );
+        // Layout measured in the browser: every chart has a box, no text overflows.
+        let probe = out.join(format!("ebr-{edition}-measure.html"));
+        std::fs::write(&probe, measured(html)).unwrap();
+        let dom = headless(&browser, &["--window-size=1280,1000", "--dump-dom"], &probe);
+        let dom = String::from_utf8_lossy(&dom.stdout).to_string();
+        let attr = dom
+            .split("data-measure=\"")
+            .nth(1)
+            .and_then(|r| r.split('"').next())
+            .unwrap_or_else(|| panic!("{edition}: no measurement in the dumped DOM"))
+            .replace("&quot;", "\"");
+        let m: serde_json::Value = serde_json::from_str(&attr).unwrap();
+        assert!(m["svgs"].as_u64().unwrap() >= 9, "{edition}: {m}");
+        assert_eq!(m["empty_svgs"], 0, "{edition}: an SVG without a box: {m}");
+        assert_eq!(
+            m["overflowing"],
+            serde_json::json!([]),
+            "{edition}: text overflows: {m}"
+        );
+        assert_eq!(
+            m["page_overflow"], false,
+            "{edition}: the page is wider than the window: {m}"
+        );
+        // Print to PDF: the print stylesheet paginates, section by section.
+        let pdf = out.join(format!("ebr-{edition}.pdf"));
+        let print = headless(
+            &browser,
+            &[
+                "--no-pdf-header-footer",
+                &format!("--print-to-pdf={}", pdf.display()),
+            ],
+            file,
+        );
+        assert!(
+            print.status.success(),
+            "{}",
+            String::from_utf8_lossy(&print.stderr)
+        );
+        let bytes = std::fs::read(&pdf).unwrap();
+        let text = String::from_utf8_lossy(&bytes);
+        let count = text.matches("/Type /Page").count() - text.matches("/Type /Pages").count();
+        assert!(count >= 3, "{edition}: {count} PDF pages");
+        pdf_pages.push(count);
+    }
+    assert!(
+        pdf_pages[1] > pdf_pages[0],
+        "the pre-read has more pages: {pdf_pages:?}"
+    );
+}
+
+#[test]
+fn ebr_pack_refuses_an_unknown_label_and_audience_and_shows_the_last_review() {
+    let dir = copy_sample("ebr-bad");
+    edit(
+        &dir,
+        "labels.toml",
+        "apac = \"APAC\"",
+        "apac = \"APAC\"\nasia_pacific = \"Asia\"",
+    );
+    let err = fails(&["report", s(&dir), "-o", s(&dir.join("x.html"))]);
+    assert!(err.contains("labels.toml:6:1: field `asia_pacific`"), "{err}");
+    let out = kam(&["report", s(&sample()), "--audience", "board"]);
+    assert_eq!(out.status.code(), Some(2), "clap refuses the audience");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("board"));
+
+    // With a saved review, "since our last review" appears, worded for the customer.
+    let dir = copy_sample("ebr-since");
+    ok_at(
+        "2026-08-31T17:00:00+02:00",
+        &[
+            "history",
+            "save",
+            s(&dir),
+            "--label",
+            "EBR 2026-Q2",
+            "--paths",
+            "300",
+        ],
+    );
+    edit(
+        &dir,
+        "actions.toml",
+        "state = \"in_progress\"",
+        "state = \"resolved\"",
+    );
+    edit(&dir, "pricing.toml", "rate = \"1.38\"", "rate = \"1.42\"");
+    let file = dir.join("ebr.html");
+    ok(&["report", s(&dir), "--paths", "300", "-o", s(&file)]);
+    let html = std::fs::read_to_string(&file).unwrap();
+    assert!(
+        html.contains("Since our last review (EBR 2026-Q2, Aug 2026)"),
+        "since section"
+    );
+    assert!(!html.contains("Pricing proposal"), "prices changed are internal");
+    ok(&[
+        "report",
+        s(&dir),
+        "--paths",
+        "300",
+        "--audience",
+        "internal",
+        "-o",
+        s(&file),
+    ]);
+    let html = std::fs::read_to_string(&file).unwrap();
+    assert!(
+        html.contains("Pricing proposal storage_pallet_week changed"),
+        "internal sees the price change"
+    );
 }

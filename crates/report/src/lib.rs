@@ -3,9 +3,14 @@
 //! Turns an [`EbrReport`] — plain, presentation-ready records that the caller fills from
 //! kam's domain results — into one self-contained HTML page: inline CSS, inline SVG
 //! charts (see [`svg`]), no scripts, fonts or images from elsewhere, printable on A4.
-//! The page is what an account team puts in front of a customer's executives: KPI trends
-//! against targets, the scorecard with contributions, stakeholder coverage, the growth
-//! fan chart against target, the pipeline, open actions and escalations.
+//! It comes in two editions ([`Audience`]). The **customer** edition is what an account
+//! team puts in front of the customer's executives: headlines, the scorecard and KPI
+//! trends against target, the joint plan's objectives with their progress, value
+//! delivered, what changed since the last review and open escalations. The **internal**
+//! pre-read adds what must never reach the customer — the relationship map and its gaps,
+//! the pipeline with win probabilities, margins and the negotiation stance, the growth
+//! forecast, alerts and action plans with owners — held in [`InternalView`], which the
+//! customer edition does not carry at all (so it cannot leak through the template).
 //!
 //! It is **not** an analysis crate: it computes nothing about the account and depends on
 //! no other kam crate. Rendering is deterministic: the same report gives the same bytes.
@@ -46,6 +51,77 @@ pub enum Rag {
     /// No status.
     #[default]
     None,
+}
+
+/// Who the pack is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Audience {
+    /// The customer's executives: no internal view of their people, deals or margins.
+    #[default]
+    Customer,
+    /// Our account team's pre-read.
+    Internal,
+}
+
+/// A joint objective of the account plan with its progress.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct ObjectiveRow {
+    /// Title.
+    pub title: String,
+    /// Where (region or the account).
+    pub scope: String,
+    /// The measure's name.
+    pub measure: String,
+    /// Current value, formatted.
+    pub current: String,
+    /// Target, formatted.
+    pub target: String,
+    /// Due, formatted (`Mar 2027`).
+    pub due: String,
+    /// On target, close, or off.
+    pub status: Rag,
+}
+
+/// What changed since the last review.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct SinceView {
+    /// The review compared with (`EBR 2026-Q2, Aug 2026`).
+    pub since: String,
+    /// One line per change, customer-safe.
+    pub lines: Vec<String>,
+}
+
+/// An alert in the internal pre-read.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct AlertRow {
+    /// Where.
+    pub node: String,
+    /// Which KPI.
+    pub kpi: String,
+    /// Why.
+    pub reason: String,
+    /// Since when.
+    pub since: String,
+    /// Who acts on it.
+    pub owner: String,
+}
+
+/// What only the internal pre-read shows.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct InternalView {
+    /// Relationship coverage and its gaps.
+    pub coverage: Option<CoverageView>,
+    /// The growth forecast against target.
+    pub growth: Option<GrowthView>,
+    /// The pipeline with win probabilities.
+    pub pipeline: Vec<DealRow>,
+    /// Margins and the negotiation stance, as (label, value).
+    pub commercial: Vec<(String, String)>,
+    /// Open alerts with owners.
+    pub alerts: Vec<AlertRow>,
+    /// Open action plans.
+    pub actions: Vec<ActionRow>,
 }
 
 /// A headline figure at the top of the pack.
@@ -209,22 +285,24 @@ pub struct EbrReport {
     pub as_of: String,
     /// Who prepared it.
     pub prepared_by: String,
+    /// Who the pack is for.
+    pub audience: Audience,
     /// Headline figures.
     pub headlines: Vec<Headline>,
     /// KPI trends.
     pub kpi_trends: Vec<KpiTrend>,
     /// The scorecard.
     pub scorecard: Option<ScorecardView>,
-    /// Stakeholder coverage.
-    pub coverage: Option<CoverageView>,
-    /// Growth forecast.
-    pub growth: Option<GrowthView>,
-    /// Pipeline.
-    pub pipeline: Vec<DealRow>,
-    /// Open actions.
-    pub actions: Vec<ActionRow>,
+    /// The joint plan's objectives with their progress.
+    pub objectives: Vec<ObjectiveRow>,
+    /// Value delivered, as (label, value).
+    pub value: Vec<(String, String)>,
+    /// What changed since the last review (absent without a saved review).
+    pub since: Option<SinceView>,
     /// Open escalations.
     pub escalations: Vec<EscalationRow>,
+    /// The internal pre-read's sections; `None` in the customer edition.
+    pub internal: Option<InternalView>,
 }
 
 const TEMPLATE: &str = include_str!("templates/ebr.html");
@@ -247,11 +325,11 @@ pub fn render_html(report: &EbrReport) -> Result<String, ReportError> {
             .collect();
         svg::bar_chart("Contribution to the overall score", &items)
     });
-    let heat = report
-        .coverage
-        .as_ref()
+    let internal = report.internal.as_ref();
+    let heat = internal
+        .and_then(|i| i.coverage.as_ref())
         .map(|c| svg::heat_map("Stakeholder coverage", &c.rows, &c.cols, &c.cells));
-    let fan = report.growth.as_ref().map(|g| {
+    let fan = internal.and_then(|i| i.growth.as_ref()).map(|g| {
         svg::fan_chart(
             "Revenue forecast P10–P90 against target",
             &g.periods,

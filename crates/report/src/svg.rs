@@ -282,12 +282,37 @@ pub fn heat_map(title: &str, rows: &[String], cols: &[String], cells: &[Vec<Heat
     let mut out = String::new();
     open(&mut out, title, height);
     for (j, c) in cols.iter().enumerate() {
-        let _ = write!(
-            out,
-            r##"<text x="{:.1}" y="28" font-size="11" text-anchor="middle" fill="#333">{}</text>"##,
-            120.0 + cell_w * (j as f64 + 0.5),
-            escape(c)
-        );
+        // A header wider than its column (about 6 px a character at 11 px) is broken over
+        // two lines at the space nearest its middle, so the last column is not cut off.
+        let x = 120.0 + cell_w * (j as f64 + 0.5);
+        let fits = c.chars().count() as f64 * 6.0 <= cell_w;
+        let split = (!fits)
+            .then(|| {
+                let mid = c.len() / 2;
+                c.match_indices(' ')
+                    .map(|(i, _)| i)
+                    .min_by_key(|i| i.abs_diff(mid))
+            })
+            .flatten();
+        match split {
+            Some(i) => {
+                let (a, b) = c.split_at(i);
+                let _ = write!(
+                    out,
+                    r##"<text x="{x:.1}" y="18" font-size="10" text-anchor="middle" fill="#333"><tspan x="{x:.1}" dy="0">{}</tspan><tspan x="{x:.1}" dy="11">{}</tspan></text>"##,
+                    escape(a),
+                    escape(b.trim_start())
+                );
+            }
+            None => {
+                let size = if fits { 11 } else { 9 };
+                let _ = write!(
+                    out,
+                    r##"<text x="{x:.1}" y="28" font-size="{size}" text-anchor="middle" fill="#333">{}</text>"##,
+                    escape(c)
+                );
+            }
+        }
     }
     for (i, r) in rows.iter().enumerate() {
         let y = 40.0 + cell_h * i as f64;

@@ -4,13 +4,13 @@
 use kam_core::metrics::{ActionState, Rung, Status};
 use kam_core::stakeholders::{BuyingRole, Rag as MapRag, ThreadScope};
 use kam_report::{
-    ActionRow, CoverageView, DealRow, EbrReport, EscalationRow, GrowthView, Headline, HeatCell, KpiTrend,
-    MeasureRow, Rag, ScorecardView,
+    ActionRow, AlertRow, Audience, CoverageView, DealRow, EbrReport, EscalationRow, GrowthView, Headline,
+    HeatCell, InternalView, KpiTrend, MeasureRow, ObjectiveRow, Rag, ScorecardView, SinceView,
 };
 use rust_decimal::Decimal;
 
 use crate::error::AccountError;
-use crate::format::{money, pct_of_fraction};
+use crate::format::{day, money_short, month_year, pct, pct_of_fraction, period};
 use crate::model::Account;
 use crate::plugins::Plugins;
 use kam_plugin::RuleKind;
@@ -49,13 +49,25 @@ fn month_label(start: Option<&str>, month: u32) -> String {
 /// The plugin kinds the EBR pack runs: the scorecard, alerts and the growth forecast.
 pub const PLUGIN_KINDS: [RuleKind; 3] = [RuleKind::KpiScoring, RuleKind::Alert, RuleKind::Growth];
 
-/// Builds the EBR record of `account`, with the manifest's plugins of [`PLUGIN_KINDS`]
-/// loaded in `plugins`.
+/// Builds the EBR record of `account` for `audience`, with the manifest's plugins of
+/// [`PLUGIN_KINDS`] loaded in `plugins` and, when a review was saved before, what changed
+/// since (`since`, already worded for the audience: see [`since_lines`]).
+///
+/// The customer edition carries no [`InternalView`]: the relationship map, win
+/// probabilities, margins, the forecast, alerts and action plans are not in the record,
+/// so no template can show them.
 ///
 /// # Errors
 /// Any analysis the pack shows fails (see [`super::scorecard`], [`super::alerts`],
 /// [`super::stakeholders`], [`super::growth()`]), or account.toml is missing.
-pub fn ebr(account: &Account, paths: u64, seed: u64, plugins: &Plugins) -> Result<EbrReport, AccountError> {
+pub fn ebr(
+    account: &Account,
+    paths: u64,
+    seed: u64,
+    plugins: &Plugins,
+    audience: Audience,
+    since: Option<SinceView>,
+) -> Result<EbrReport, AccountError> {
     let manifest = &account.manifest;
     let structure = account.need(&account.structure, "account.toml", "the EBR report")?;
     let data = account.kpi_data("the EBR report")?;
@@ -87,9 +99,13 @@ pub fn ebr(account: &Account, paths: u64, seed: u64, plugins: &Plugins) -> Resul
                 .flatten()
                 .map_or(Rag::None, |v| rag(kpi.status(v)));
             Ok(KpiTrend {
-                name: kpi.name.clone(),
-                unit: crate::format::name(&kpi.unit),
-                periods: data.periods.clone(),
+                name: account
+                    .labels
+                    .get(&kpi.id)
+                    .cloned()
+                    .unwrap_or_else(|| kpi.name.clone()),
+                unit: unit_text(&kpi.unit),
+                periods: data.periods.iter().map(|p| period(p)).collect(),
                 actual,
                 target: Some(m.target),
                 status,
@@ -129,8 +145,8 @@ pub fn ebr(account: &Account, paths: u64, seed: u64, plugins: &Plugins) -> Resul
 
     let coverage = CoverageView {
         status: map_rag(sh.status),
-        rows: sh.regions.clone(),
-        cols: sh.functions.clone(),
+        rows: sh.regions.iter().map(|r| account.label(r)).collect(),
+        cols: sh.functions.iter().map(|f| account.label(f)).collect(),
         cells: sh
             .heat
             .iter()
@@ -153,22 +169,28 @@ pub fn ebr(account: &Account, paths: u64, seed: u64, plugins: &Plugins) -> Resul
             .map(|g| {
                 format!(
                     "Gap: {} {} {} — {} key player(s) not covered",
-                    g.region,
-                    g.function,
-                    role_label(g.buying_role),
+                    account.label(&g.region),
+                    account.label(&g.function).to_lowercase(),
+                    role_label(g.buying_role).replace('_', " "),
                     g.key_players
                 )
             })
-            .chain(
-                sh.unsupported_key_players
+            .chain(sh.unsupported_key_players.iter().map(|u| {
+                format!(
+                    "No supporter: {} ({}, {})",
+                    u.title,
+                    u.id,
+                    account.label(&u.region)
+                )
+            }))
+            .chain(sh.single_threaded.iter().map(|t| {
+                let name = structure
+                    .buying_centres
                     .iter()
-                    .map(|u| format!("No supporter: {} ({}, {})", u.title, u.id, u.region)),
-            )
-            .chain(
-                sh.single_threaded
-                    .iter()
-                    .map(|t| format!("Single-threaded {}: {}", scope_label(t.scope), t.id)),
-            )
+                    .find(|b| b.id == t.id)
+                    .map_or_else(|| account.label(&t.id), |b| b.name.clone());
+                format!("Single-threaded {}: {name}", scope_label(t.scope))
+            }))
             .collect(),
     };
 
@@ -201,14 +223,14 @@ pub fn ebr(account: &Account, paths: u64, seed: u64, plugins: &Plugins) -> Resul
                     format!("Year {} revenue P10 / P50 / P90", y.year),
                     format!(
                         "{} / {} / {}",
-                        money(y.revenue.p10),
-                        money(y.revenue.p50),
-                        money(y.revenue.p90)
+                        money_short(&scenario.currency, y.revenue.p10),
+                        money_short(&scenario.currency, y.revenue.p50),
+                        money_short(&scenario.currency, y.revenue.p90)
                     ),
                 )];
                 if let (Some(t), Some(p)) = (y.target, y.prob_reach_target) {
                     v.push((
-                        format!("Year {} target {}", y.year, money(t)),
+                        format!("Year {} target {}", y.year, money_short(&scenario.currency, t)),
                         format!("reached in {} of paths", pct_of_fraction(p)),
                     ));
                 }
@@ -225,83 +247,121 @@ pub fn ebr(account: &Account, paths: u64, seed: u64, plugins: &Plugins) -> Resul
             weighted,
             DealRow {
                 name: o.name.clone(),
-                region: o.region.clone(),
-                service_line: o.service_line.replace('_', " "),
+                region: account.label(&o.region),
+                service_line: account.label(&o.service_line),
                 stage: format!("start {}", month_label(start, o.start_month)),
-                value: money(value),
+                value: money_short(&scenario.currency, value),
                 probability: pct_of_fraction(o.win_probability),
-                weighted: money(weighted),
+                weighted: money_short(&scenario.currency, weighted),
             },
         ));
     }
     pipeline.sort_by_key(|p| std::cmp::Reverse(p.0));
 
     let first_year = results.years.first();
-    let headlines = vec![
+    let open_escalations = alerts.escalations.iter().filter(|e| e.open).count();
+    let mut headlines = vec![
         Headline {
-            label: format!("{} {}", scorecard.name, score.period),
+            label: format!("{} {}", scorecard.name, period(&score.period)),
             value: format!("{} ({})", scorecard.overall.round_dp(2), scorecard.grade),
             status: rag(score.status),
         },
         Headline {
-            label: "Stakeholder map".into(),
-            value: format!(
-                "{} — {} gaps",
-                map_status_label(sh.status).to_uppercase(),
-                sh.gaps.len()
-            ),
-            status: map_rag(sh.status),
-        },
-        Headline {
-            label: "Revenue P50, year 1".into(),
-            value: first_year.map_or("n/a".into(), |y| money(y.revenue.p50)),
-            status: Rag::None,
-        },
-        Headline {
-            label: "P(year-1 target)".into(),
-            value: first_year
-                .and_then(|y| y.prob_reach_target)
-                .map_or("n/a".into(), pct_of_fraction),
-            status: Rag::None,
-        },
-        Headline {
-            label: "Open alerts / escalations".into(),
-            value: format!(
-                "{} / {}",
-                alerts.alerts.len(),
-                alerts.escalations.iter().filter(|e| e.open).count()
-            ),
-            status: if alerts.alerts.is_empty() {
+            label: "Open escalations".into(),
+            value: open_escalations.to_string(),
+            status: if open_escalations == 0 {
                 Rag::Green
             } else {
                 Rag::Amber
             },
         },
     ];
+    let objectives = objectives(account)?;
+    if !objectives.is_empty() {
+        let on = objectives.iter().filter(|o| o.status == Rag::Green).count();
+        let measured = objectives.iter().filter(|o| o.status != Rag::None).count();
+        headlines.push(Headline {
+            label: "Joint objectives on target".into(),
+            value: format!("{on} of {measured}"),
+            status: if on == measured { Rag::Green } else { Rag::Amber },
+        });
+    }
+    let internal = match audience {
+        Audience::Customer => None,
+        Audience::Internal => {
+            headlines.push(Headline {
+                label: "Stakeholder map".into(),
+                value: format!(
+                    "{} — {} gaps",
+                    map_status_label(sh.status).to_uppercase(),
+                    sh.gaps.len()
+                ),
+                status: map_rag(sh.status),
+            });
+            headlines.push(Headline {
+                label: "Revenue P50, year 1".into(),
+                value: first_year.map_or("n/a".into(), |y| money_short(&scenario.currency, y.revenue.p50)),
+                status: Rag::None,
+            });
+            headlines.push(Headline {
+                label: "P(year-1 target)".into(),
+                value: first_year
+                    .and_then(|y| y.prob_reach_target)
+                    .map_or("n/a".into(), pct_of_fraction),
+                status: Rag::None,
+            });
+            Some(InternalView {
+                coverage: Some(coverage),
+                growth: Some(growth),
+                pipeline: pipeline.into_iter().map(|(_, d)| d).collect(),
+                commercial: commercial(account)?,
+                alerts: alerts
+                    .alerts
+                    .iter()
+                    .map(|a| AlertRow {
+                        node: account.label(&a.node),
+                        kpi: account.label(&a.kpi),
+                        reason: a.kind.replace('_', " "),
+                        since: period(&a.opened),
+                        owner: account
+                            .actions
+                            .action
+                            .iter()
+                            .find(|p| p.node == a.node && p.kpi == a.kpi)
+                            .map_or_else(|| "— (no action plan)".to_owned(), |p| p.owner.clone()),
+                    })
+                    .collect(),
+                actions: alerts
+                    .actions
+                    .iter()
+                    .map(|a| ActionRow {
+                        id: a.id.clone(),
+                        title: a.title.clone(),
+                        owner: a.owner.clone(),
+                        due: day(a.due),
+                        status: action_label(a.state).into(),
+                        overdue: a.overdue,
+                    })
+                    .collect(),
+            })
+        }
+    };
 
     Ok(EbrReport {
-        title: format!("Executive Business Review — {}", structure.name),
+        title: match audience {
+            Audience::Customer => format!("Executive Business Review — {}", structure.name),
+            Audience::Internal => format!("EBR pre-read — {}", structure.name),
+        },
         account: structure.name.clone(),
-        as_of: manifest.as_of.to_string(),
+        as_of: day(manifest.as_of),
         prepared_by: manifest.prepared_by.clone(),
+        audience,
         headlines,
         kpi_trends,
         scorecard: Some(scorecard),
-        coverage: Some(coverage),
-        growth: Some(growth),
-        pipeline: pipeline.into_iter().map(|(_, d)| d).collect(),
-        actions: alerts
-            .actions
-            .iter()
-            .map(|a| ActionRow {
-                id: a.id.clone(),
-                title: a.title.clone(),
-                owner: a.owner.clone(),
-                due: a.due.to_string(),
-                status: action_label(a.state).into(),
-                overdue: a.overdue,
-            })
-            .collect(),
+        objectives,
+        value: value_delivered(account)?,
+        since,
         escalations: alerts
             .escalations
             .iter()
@@ -313,11 +373,215 @@ pub fn ebr(account: &Account, paths: u64, seed: u64, plugins: &Plugins) -> Resul
                 level: rung_label(e.rung).into(),
                 sla_due: e
                     .sla_due
-                    .map_or("-".into(), |d| d.format("%Y-%m-%d %H:%M").to_string()),
+                    .map_or("-".into(), |d| format!("{} {}", day(d.date()), d.format("%H:%M"))),
                 breached: e.top_sla_missed,
             })
             .collect(),
+        internal,
     })
+}
+
+/// A KPI's unit as a reader writes it.
+fn unit_text(u: &kam_core::metrics::Unit) -> String {
+    match crate::format::name(u).as_str() {
+        "percent" => "%".into(),
+        "ppm" => "ppm".into(),
+        "hours" => "hours".into(),
+        "count" => "count".into(),
+        other => other.replace('_', " "),
+    }
+}
+
+/// The plan's objectives that have a measure, with their current value (observed, else
+/// typed) against target, in the KPI's direction.
+fn objectives(account: &Account) -> Result<Vec<ObjectiveRow>, AccountError> {
+    let Some(plan) = &account.plan else {
+        return Ok(Vec::new());
+    };
+    let mut out = Vec::new();
+    for g in &plan.goals {
+        for o in &g.objectives {
+            let Some(m) = &o.measure else { continue };
+            let node = m.node.as_deref().unwrap_or(&o.node);
+            let current = crate::check::observed(account, &m.kpi, node, m.period.as_deref()).or(m.current);
+            let kpi = account.library.get(&m.kpi).ok();
+            let status = match (current, kpi) {
+                (Some(c), Some(k)) => {
+                    if k.thresholds.meets_target(k.direction, c) || meets(k.direction, c, m.target) {
+                        Rag::Green
+                    } else if k.status(c) == Status::Red {
+                        Rag::Red
+                    } else {
+                        Rag::Amber
+                    }
+                }
+                _ => Rag::None,
+            };
+            let unit = kpi.map(|k| unit_text(&k.unit)).unwrap_or_default();
+            let fmt = |v: Decimal| {
+                if unit == "%" {
+                    pct(v)
+                } else {
+                    format!("{} {unit}", v.round_dp(2).normalize())
+                }
+            };
+            out.push(ObjectiveRow {
+                title: o.title.clone(),
+                scope: account.label(node),
+                measure: kpi.map_or_else(
+                    || m.kpi.clone(),
+                    |k| {
+                        account
+                            .labels
+                            .get(&k.id)
+                            .cloned()
+                            .unwrap_or_else(|| k.name.clone())
+                    },
+                ),
+                current: current.map_or("—".into(), fmt),
+                target: fmt(m.target),
+                due: o.due.map_or("—".into(), month_year),
+                status,
+            });
+        }
+    }
+    Ok(out)
+}
+
+/// Whether `value` meets `target` in `direction`.
+fn meets(direction: kam_core::Direction, value: Decimal, target: Decimal) -> bool {
+    match direction {
+        kam_core::Direction::HigherIsBetter => value >= target,
+        kam_core::Direction::LowerIsBetter => value <= target,
+    }
+}
+
+/// Value delivered that the account's files show: the renewal's saving for the customer
+/// and the cost-to-serve trend (the commercial models' gainshare is not in the files yet).
+fn value_delivered(account: &Account) -> Result<Vec<(String, String)>, AccountError> {
+    let mut out = Vec::new();
+    if account.pricing.is_some() {
+        let q = super::price(account, None, &Plugins::none())?;
+        let saving = q.baseline_total - q.proposal_net;
+        if saving > Decimal::ZERO {
+            out.push((
+                format!(
+                    "Renewal proposal for {}: saving on this month's volumes",
+                    account.label(&q.node)
+                ),
+                format!(
+                    "{} ({})",
+                    money_short(&q.currency, saving),
+                    q.delta_pct.map_or("n/a".into(), |p| pct(-p))
+                ),
+            ));
+        }
+    }
+    if let Some(data) = &account.kpi {
+        let v = |p: &String| {
+            data.rolled
+                .value(&data.root, "cost_to_serve_pct", p)
+                .ok()
+                .flatten()
+        };
+        if let (Some(first), Some(last)) = (data.periods.first(), data.periods.last())
+            && let (Some(a), Some(b)) = (v(first), v(last))
+        {
+            out.push((
+                format!("Cost to serve, {} → {}", period(first), period(last)),
+                format!("{} → {} of revenue", pct(a), pct(b)),
+            ));
+        }
+    }
+    Ok(out)
+}
+
+/// Margins and the negotiation stance, for the internal pre-read.
+fn commercial(account: &Account) -> Result<Vec<(String, String)>, AccountError> {
+    let mut out = Vec::new();
+    if account.pricing.is_some() {
+        let q = super::price(account, None, &Plugins::none())?;
+        if let Some(m) = q.proposal_margin_pct() {
+            out.push(("Proposal margin (CM3)".into(), pct(m)));
+        }
+    }
+    if account.negotiation.is_some() && account.pricing.is_some() {
+        let n = super::negotiate(account)?;
+        out.push((
+            format!(
+                "Walk-away for {} at a {} % margin floor",
+                n.price_issue.replace('_', " "),
+                n.min_margin_pct
+            ),
+            n.floor_price.to_string(),
+        ));
+        if let Some((lo, hi, _)) = n.price_zopa {
+            out.push(("Price zone of agreement".into(), format!("{lo} – {hi}")));
+        }
+        if let Some(ok) = n.keeps_margin_floor {
+            out.push((
+                "Recommended package".into(),
+                format!(
+                    "margin {} — {}",
+                    n.recommended_margin_pct.map_or("n/a".into(), pct),
+                    if ok { "keeps the floor" } else { "below the floor" }
+                ),
+            ));
+        }
+    }
+    Ok(out)
+}
+
+/// What changed since the last review, worded for `audience`: the customer sees the
+/// plan, the scorecard, escalations and targets; the internal pre-read also the people,
+/// prices, pipeline and forecast.
+pub fn since_lines(account: &Account, c: &crate::history::Changes, audience: Audience) -> Vec<String> {
+    let mut out = Vec::new();
+    if let Some(p) = &c.plan {
+        for o in &p.objectives {
+            out.push(format!("Objective {} {}", o.id, crate::format::name(&o.change)));
+        }
+        for t in &p.targets {
+            out.push(format!("Target {} {}", t.id, crate::format::name(&t.change)));
+        }
+    }
+    if let Some(o) = &c.overall {
+        out.push(format!(
+            "Scorecard: {} → {}",
+            o.before.as_deref().unwrap_or("—"),
+            o.after.as_deref().unwrap_or("—")
+        ));
+    }
+    for e in &c.escalations {
+        out.push(format!("Escalation {} {}", e.id, e.change));
+    }
+    if audience == Audience::Internal {
+        for p in &c.stakeholders.people {
+            out.push(format!("Person {} {}", p.id, p.change));
+        }
+        for g in &c.stakeholders.gaps {
+            out.push(format!("Coverage gap {}: {}", g.change, g.cell));
+        }
+        for p in &c.pricing {
+            out.push(format!("Pricing {} {}", p.id, p.change));
+        }
+        for d in &c.pipeline {
+            out.push(format!("Deal {} {}", d.id, d.change));
+        }
+        for a in &c.actions {
+            out.push(format!("Action plan {} {}", a.id, a.change));
+        }
+        for (b, a) in &c.growth {
+            out.push(format!(
+                "Forecast year {} P50: {} → {}",
+                a.year,
+                crate::format::millions(b.p50),
+                crate::format::millions(a.p50)
+            ));
+        }
+    }
+    let _ = account;
+    out
 }
 
 /// `red`, `amber`, `green`.
@@ -362,7 +626,7 @@ pub fn rung_label(r: Rung) -> &'static str {
     match r {
         Rung::RegionalAccountManager => "regional account manager",
         Rung::GlobalAccountDirector => "global account director",
-        Rung::Vp => "vp",
+        Rung::Vp => "our VP",
         Rung::CustomerExecutiveSponsor => "customer executive sponsor",
     }
 }
