@@ -47,6 +47,10 @@ const SAMPLE: &[(&str, &str)] = &[
         include_str!("../../../scenarios/sample/actions.toml"),
     ),
     (
+        "delivery.toml",
+        include_str!("../../../scenarios/sample/delivery.toml"),
+    ),
+    (
         "rules/three_misses.rhai",
         include_str!("../../../scenarios/sample/rules/three_misses.rhai"),
     ),
