@@ -1071,7 +1071,10 @@ fn delivery(sink: &mut Sink<'_>) -> Result<(), AccountError> {
                 FindingSeverity::Warning,
                 file,
                 Some(&format!("deal = \"{deal}\"")),
-                format!("project {}: deal {deal:?} is not an opportunity in growth.toml", p.id),
+                format!(
+                    "project {}: deal {deal:?} is not an opportunity in growth.toml",
+                    p.id
+                ),
             );
         }
         if let Some(known) = &objectives {
@@ -1102,11 +1105,7 @@ fn delivery(sink: &mut Sink<'_>) -> Result<(), AccountError> {
             }
         }
     }
-    let report = views::delivery::delivery(
-        a,
-        views::delivery::DEFAULT_PATHS,
-        views::delivery::DEFAULT_SEED,
-    )?;
+    let report = views::delivery::delivery(a, views::delivery::DEFAULT_PATHS, views::delivery::DEFAULT_SEED)?;
     for p in &report.projects {
         for t in &p.unowned_critical {
             sink.push(

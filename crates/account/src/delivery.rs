@@ -261,7 +261,9 @@ pub fn sim_projects(file: &DeliveryFile, growth_start: NaiveDate, deals: &BTreeS
         let Some(deal) = p.deal.as_deref().filter(|d| deals.contains(d)) else {
             continue;
         };
-        let Some(core) = file.core_project(i) else { continue };
+        let Some(core) = file.core_project(i) else {
+            continue;
+        };
         out.push(SimProject {
             name: p.id.clone(),
             deal: deal.to_owned(),
@@ -310,7 +312,11 @@ pub fn validate(file: &DeliveryFile, name: &str, text: &str) -> Result<(), FileE
         }
         if p.capacity_days_per_month < Decimal::ZERO {
             let o = after(text, block(text, "[[people]]", i), "capacity_days_per_month");
-            return Err(at(o, "capacity_days_per_month", format!("person {:?}: capacity must not be negative", p.id)));
+            return Err(at(
+                o,
+                "capacity_days_per_month",
+                format!("person {:?}: capacity must not be negative", p.id),
+            ));
         }
     }
     let owner_ok = |t: &DeliveryTask, start: usize, what: &str| -> Result<(), FileError> {
@@ -326,7 +332,11 @@ pub fn validate(file: &DeliveryFile, name: &str, text: &str) -> Result<(), FileE
         }
         if t.effort_days < Decimal::ZERO {
             let off = after(text, start, "effort_days");
-            return Err(at(off, "effort_days", format!("{what}: effort must not be negative")));
+            return Err(at(
+                off,
+                "effort_days",
+                format!("{what}: effort must not be negative"),
+            ));
         }
         Ok(())
     };
@@ -341,7 +351,10 @@ pub fn validate(file: &DeliveryFile, name: &str, text: &str) -> Result<(), FileE
             return Err(at(
                 after(text, start, "after"),
                 "after",
-                format!("shared task {:?}: dependencies belong to the projects' tasks that use it", t.id),
+                format!(
+                    "shared task {:?}: dependencies belong to the projects' tasks that use it",
+                    t.id
+                ),
             ));
         }
         let task = Task {
@@ -353,7 +366,8 @@ pub fn validate(file: &DeliveryFile, name: &str, text: &str) -> Result<(), FileE
             owner: None,
             milestone: t.milestone,
         };
-        task.validate(i).map_err(|e| at(start, "id", format!("shared task: {e}")))?;
+        task.validate(i)
+            .map_err(|e| at(start, "id", format!("shared task: {e}")))?;
     }
     let mut ids = BTreeSet::new();
     let mut deals = BTreeSet::new();
@@ -361,7 +375,11 @@ pub fn validate(file: &DeliveryFile, name: &str, text: &str) -> Result<(), FileE
         let head = block(text, "[[project]]", i);
         let here = |needle: &str| after(text, head, needle);
         if !ids.insert(p.id.as_str()) {
-            return Err(at(here(&format!("\"{}\"", p.id)), "id", format!("project {:?} is listed twice", p.id)));
+            return Err(at(
+                here(&format!("\"{}\"", p.id)),
+                "id",
+                format!("project {:?} is listed twice", p.id),
+            ));
         }
         if let Some(d) = &p.deal
             && !deals.insert(d.as_str())
@@ -369,7 +387,10 @@ pub fn validate(file: &DeliveryFile, name: &str, text: &str) -> Result<(), FileE
             return Err(at(
                 here("deal"),
                 "deal",
-                format!("project {:?}: deal {d:?} is already another project's (one project per deal)", p.id),
+                format!(
+                    "project {:?}: deal {d:?} is already another project's (one project per deal)",
+                    p.id
+                ),
             ));
         }
         for o in p.owner.iter().chain(&p.consulted).chain(&p.informed) {
@@ -388,7 +409,11 @@ pub fn validate(file: &DeliveryFile, name: &str, text: &str) -> Result<(), FileE
             owner_ok(t, start, &what)?;
             if t.shared {
                 if !shared.contains_key(t.id.as_str()) {
-                    return Err(at(start, "shared", format!("{what}: no [[shared_task]] with this id")));
+                    return Err(at(
+                        start,
+                        "shared",
+                        format!("{what}: no [[shared_task]] with this id"),
+                    ));
                 }
             } else if !t.milestone
                 && (t.optimistic.is_none() || t.most_likely.is_none() || t.pessimistic.is_none())
@@ -404,7 +429,9 @@ pub fn validate(file: &DeliveryFile, name: &str, text: &str) -> Result<(), FileE
         if let Err(e) = core.network() {
             let task = error_task(&e).unwrap_or(&p.go_live);
             let field = match &e {
-                DeliveryError::UnknownDependency { .. } | DeliveryError::DuplicateDependency { .. } => "after",
+                DeliveryError::UnknownDependency { .. } | DeliveryError::DuplicateDependency { .. } => {
+                    "after"
+                }
                 DeliveryError::Cycle { .. } => "after",
                 _ => "id",
             };
@@ -421,7 +448,10 @@ pub fn validate(file: &DeliveryFile, name: &str, text: &str) -> Result<(), FileE
             return Err(at(
                 here("committed"),
                 "committed",
-                format!("project {:?}: committed {} is before its start {}", p.id, p.committed, p.start),
+                format!(
+                    "project {:?}: committed {} is before its start {}",
+                    p.id, p.committed, p.start
+                ),
             ));
         }
     }

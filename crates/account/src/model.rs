@@ -397,7 +397,8 @@ impl Account {
                 )
             })?;
         }
-        let delivery: Option<crate::delivery::DeliveryFile> = parse(&source, &mut texts, crate::delivery::FILE)?;
+        let delivery: Option<crate::delivery::DeliveryFile> =
+            parse(&source, &mut texts, crate::delivery::FILE)?;
         if let (Some(d), Some(text)) = (&delivery, texts.get(crate::delivery::FILE)) {
             crate::delivery::validate(d, &source.display(crate::delivery::FILE), text)?;
         }

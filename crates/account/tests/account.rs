@@ -870,7 +870,10 @@ fn a_delivery_project_is_linked_to_its_growth_deal() {
     let g = a.growth.as_ref().unwrap();
     assert_eq!(g.projects.len(), 1);
     let p = &g.projects[0];
-    assert_eq!((p.name.as_str(), p.deal.as_str()), ("bremen-ext", "Bremen extension"));
+    assert_eq!(
+        (p.name.as_str(), p.deal.as_str()),
+        ("bremen-ext", "Bremen extension")
+    );
     // 2027-01-04 is 3/31 of a month after growth_start 2027-01.
     assert_eq!(p.start_month, dec!(3) / dec!(31));
     let r = views::delivery(&a, 2_000, 1).unwrap();
@@ -945,12 +948,32 @@ fn project_late() {
 /// Bad delivery input is an error at delivery.toml:line:col naming the task.
 #[test]
 fn bad_delivery_input_is_an_error_at_its_place_naming_the_task() {
-    let setup_line = DELIVERY.lines().position(|l| l.contains("id = \"setup\"")).unwrap() + 1;
+    let setup_line = DELIVERY
+        .lines()
+        .position(|l| l.contains("id = \"setup\""))
+        .unwrap()
+        + 1;
     let cases = [
-        ("after = [\"design\"]", "after = [\"nowhere\"]", "unknown task \"nowhere\""),
-        ("owner = \"am-emea\", effort_days = \"4\"", "owner = \"bob\", effort_days = \"4\"", "\"bob\""),
-        ("optimistic = \"2\", most_likely = \"3\"", "optimistic = \"4\", most_likely = \"3\"", "optimistic ≤ most_likely"),
-        ("optimistic = \"2\", most_likely = \"3\"", "optimistic = \"-2\", most_likely = \"3\"", "must not be negative"),
+        (
+            "after = [\"design\"]",
+            "after = [\"nowhere\"]",
+            "unknown task \"nowhere\"",
+        ),
+        (
+            "owner = \"am-emea\", effort_days = \"4\"",
+            "owner = \"bob\", effort_days = \"4\"",
+            "\"bob\"",
+        ),
+        (
+            "optimistic = \"2\", most_likely = \"3\"",
+            "optimistic = \"4\", most_likely = \"3\"",
+            "optimistic ≤ most_likely",
+        ),
+        (
+            "optimistic = \"2\", most_likely = \"3\"",
+            "optimistic = \"-2\", most_likely = \"3\"",
+            "must not be negative",
+        ),
         ("after = [\"design\"]", "after = [\"go-live\"]", "cycle"),
     ];
     for (from, to, says) in cases {
@@ -961,7 +984,10 @@ fn bad_delivery_input_is_an_error_at_its_place_naming_the_task() {
         let e = Account::load(Source::Memory(f)).unwrap_err().to_string();
         assert!(e.starts_with(&format!("delivery.toml:{setup_line}:")), "{e}");
         assert!(e.contains(says), "{e}");
-        assert!(e.contains("\"setup\"") || e.contains("\"go-live\""), "names the task: {e}");
+        assert!(
+            e.contains("\"setup\"") || e.contains("\"go-live\""),
+            "names the task: {e}"
+        );
     }
 }
 
@@ -972,17 +998,33 @@ fn bad_delivery_input_is_an_error_at_its_place_naming_the_task() {
 fn the_samples_late_project_moves_the_growth_forecast() {
     let a = Account::sample().unwrap();
     let r = views::delivery(&a, 10_000, 42).unwrap();
-    let late: Vec<_> = r.projects.iter().filter(|p| p.late).map(|p| p.id.as_str()).collect();
+    let late: Vec<_> = r
+        .projects
+        .iter()
+        .filter(|p| p.late)
+        .map(|p| p.id.as_str())
+        .collect();
     assert_eq!(late, ["leipzig-nx"]);
     let owner = r.projects[0].raci.accountable.clone().unwrap();
     assert!(r.overloads.iter().any(|o| o.person == owner), "{:?}", r.overloads);
     assert_eq!(a.growth.as_ref().unwrap().projects.len(), 3);
     // One WMS release shared by the two NX projects.
-    let shared: Vec<_> = a.growth.as_ref().unwrap().projects.iter().filter(|p| !p.shared.is_empty()).collect();
+    let shared: Vec<_> = a
+        .growth
+        .as_ref()
+        .unwrap()
+        .projects
+        .iter()
+        .filter(|p| !p.shared.is_empty())
+        .collect();
     assert_eq!(shared.len(), 2);
 
     let plugins = kam_account::plugins::Plugins::none();
-    let y1 = |a: &Account| views::growth(a, 20_000, 7, &plugins).unwrap().years[0].revenue.p50;
+    let y1 = |a: &Account| {
+        views::growth(a, 20_000, 7, &plugins).unwrap().years[0]
+            .revenue
+            .p50
+    };
     let before = y1(&a);
     // The same account with the late project's pessimistic durations tripled, edited in
     // its delivery.toml.
@@ -991,7 +1033,11 @@ fn the_samples_late_project_moves_the_growth_forecast() {
     let (head, rest) = text.split_once("id = \"leipzig-nx\"").unwrap();
     let (project, tail) = rest.split_once("[[project]]").unwrap();
     let mut tripled = String::new();
-    for piece in project.split("pessimistic = \"").enumerate().map(|(i, s)| (i, s.to_owned())) {
+    for piece in project
+        .split("pessimistic = \"")
+        .enumerate()
+        .map(|(i, s)| (i, s.to_owned()))
+    {
         match piece {
             (0, s) => tripled.push_str(&s),
             (_, s) => {

@@ -6,7 +6,8 @@ use std::fmt::{self, Display, Write as _};
 
 use kam_account::format::{grouped, millions, money, name, pct_of_fraction};
 use kam_account::views::{
-    AlertsReport, DeliveryReport, GrowthReport, NegotiationReport, PlanCheck, PriceReport, ScorecardReport, StakeholderReport,
+    AlertsReport, DeliveryReport, GrowthReport, NegotiationReport, PlanCheck, PriceReport, ScorecardReport,
+    StakeholderReport,
 };
 
 /// A view shown as the table the CLI prints.
@@ -101,7 +102,11 @@ impl Display for Table<'_, DeliveryReport> {
             )?;
         }
         writeln!(f)?;
-        writeln!(f, "  Overloaded (person days assigned > capacity a month): {}", r.overloads.len())?;
+        writeln!(
+            f,
+            "  Overloaded (person days assigned > capacity a month): {}",
+            r.overloads.len()
+        )?;
         for o in &r.overloads {
             writeln!(
                 f,

@@ -1203,8 +1203,14 @@ fn sample_files() -> PathBuf {
 fn delivery_shows_the_late_project_its_critical_path_and_overloads() {
     let dir = sample_files();
     let out = ok(&["delivery", s(&dir)]);
-    assert!(out.contains("leipzig-nx — Leipzig NX sequencing centre  [LATE]"), "{out}");
-    assert!(out.contains("critical path: design → wms-release → integration → ppap → go-live"), "{out}");
+    assert!(
+        out.contains("leipzig-nx — Leipzig NX sequencing centre  [LATE]"),
+        "{out}"
+    );
+    assert!(
+        out.contains("critical path: design → wms-release → integration → ppap → go-live"),
+        "{out}"
+    );
     let json: serde_json::Value = serde_json::from_str(&ok(&["delivery", s(&dir), "--json"])).unwrap();
     assert_eq!(json["unit"], "weeks");
     let projects = json["projects"].as_array().unwrap();
@@ -1218,9 +1224,15 @@ fn delivery_shows_the_late_project_its_critical_path_and_overloads() {
     assert!(projects[1..].iter().all(|p| p["late"] == false));
     assert_eq!(projects[2]["unowned_critical"], serde_json::json!(["carrier-it"]));
     let overloads = json["overloads"].as_array().unwrap();
-    assert!(overloads.iter().any(|o| o["person"] == "solutions"), "{overloads:?}");
+    assert!(
+        overloads.iter().any(|o| o["person"] == "solutions"),
+        "{overloads:?}"
+    );
     // The same seed, the same figures.
-    assert_eq!(ok(&["delivery", s(&dir), "--json"]), ok(&["delivery", s(&dir), "--json"]));
+    assert_eq!(
+        ok(&["delivery", s(&dir), "--json"]),
+        ok(&["delivery", s(&dir), "--json"])
+    );
 }
 
 #[test]
@@ -1230,9 +1242,17 @@ fn delivery_bad_input_names_file_line_column_and_task() {
     copy_dir(&sample_files(), &dir);
     let text = std::fs::read_to_string(dir.join("delivery.toml")).unwrap();
     let line = text.lines().position(|l| l.contains("id = \"ppap\"")).unwrap() + 1;
-    edit(&dir, "delivery.toml", "\"site-ready\", \"hiring\"]", "\"site-ready\", \"nowhere\"]");
+    edit(
+        &dir,
+        "delivery.toml",
+        "\"site-ready\", \"hiring\"]",
+        "\"site-ready\", \"nowhere\"]",
+    );
     let e = fails(&["delivery", s(&dir)]);
     assert!(e.contains(&format!("delivery.toml:{line}:")), "{e}");
-    assert!(e.contains("\"ppap\"") && e.contains("unknown task \"nowhere\""), "{e}");
+    assert!(
+        e.contains("\"ppap\"") && e.contains("unknown task \"nowhere\""),
+        "{e}"
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -220,7 +220,12 @@ impl GoLives {
     /// One path's go-live months (the first whole month after each project's go-live,
     /// at least 0) into `months`, drawn from `rng`: the shared tasks first, then each
     /// project's own tasks in project and task order.
-    pub(crate) fn draw<R: rand::Rng + ?Sized>(&self, rng: &mut R, sc: &mut GoLiveScratch, months: &mut [u32]) {
+    pub(crate) fn draw<R: rand::Rng + ?Sized>(
+        &self,
+        rng: &mut R,
+        sc: &mut GoLiveScratch,
+        months: &mut [u32],
+    ) {
         for (v, s) in sc.pool.iter_mut().zip(&self.pool) {
             *v = s.sample(rng);
         }

@@ -501,7 +501,11 @@ impl Scenario {
 
 /// The field path of the task a delivery error names (`project[2].tasks[4]`), else the
 /// project's tasks.
-fn task_field(prefix: &str, tasks: &[kam_core::delivery::Task], e: &kam_core::delivery::DeliveryError) -> String {
+fn task_field(
+    prefix: &str,
+    tasks: &[kam_core::delivery::Task],
+    e: &kam_core::delivery::DeliveryError,
+) -> String {
     use kam_core::delivery::DeliveryError as D;
     let named = match e {
         D::EmptyId { index } => Some(*index),

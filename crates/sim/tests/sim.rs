@@ -791,7 +791,10 @@ fn linked_projects_are_deterministic_for_any_thread_count_and_shard() {
         .collect::<Vec<_>>();
     assert_eq!(Summary::merge(parts).unwrap(), one);
     // The go-lives replace the free slippage: the result differs from the unlinked run.
-    assert_ne!(one, run(&small(), &RunOptions::new(3_000, 11).threads(1)).unwrap());
+    assert_ne!(
+        one,
+        run(&small(), &RunOptions::new(3_000, 11).threads(1)).unwrap()
+    );
 }
 
 #[test]
@@ -812,7 +815,10 @@ tasks = [{ id = "live", optimistic = "1", most_likely = "2", pessimistic = "30" 
     let with = parse_scenario(&text, "x.toml").unwrap();
     let without = parse_scenario(&never, "x.toml").unwrap();
     let a = run(&with, &RunOptions::new(2_000, 5)).unwrap().results().unwrap();
-    let b = run(&without, &RunOptions::new(2_000, 5)).unwrap().results().unwrap();
+    let b = run(&without, &RunOptions::new(2_000, 5))
+        .unwrap()
+        .results()
+        .unwrap();
     assert_eq!(a.years, b.years);
     assert_eq!(a.fan_chart, b.fan_chart);
 }
@@ -820,7 +826,15 @@ tasks = [{ id = "live", optimistic = "1", most_likely = "2", pessimistic = "30" 
 #[test]
 fn longer_pessimistic_durations_lower_the_year_one_p50_and_the_tornado_shows_delivery_risk() {
     let s = parse_scenario(&linked(), "linked.toml").unwrap();
-    let p50 = |s: &Scenario| run(s, &RunOptions::new(4_000, 3)).unwrap().results().unwrap().years[0].revenue.p50;
+    let p50 = |s: &Scenario| {
+        run(s, &RunOptions::new(4_000, 3))
+            .unwrap()
+            .results()
+            .unwrap()
+            .years[0]
+            .revenue
+            .p50
+    };
     let mut late = s.clone();
     kam_sim::stretch_pessimistic(&mut late, dec!(3)).unwrap();
     assert!(p50(&late) < p50(&s), "{} !< {}", p50(&late), p50(&s));
@@ -866,17 +880,27 @@ fn bad_projects_are_errors_at_their_line_naming_the_task() {
         let ScenarioError::Invalid { line, .. } = &e else {
             panic!("{e}")
         };
-        let want = text.lines().position(|l| l.contains(from.lines().next().unwrap())).unwrap() + 1;
+        let want = text
+            .lines()
+            .position(|l| l.contains(from.lines().next().unwrap()))
+            .unwrap()
+            + 1;
         assert_eq!(*line, want, "{e}");
         let msg = e.to_string();
         assert!(msg.contains(says) && msg.contains("project[0].tasks["), "{msg}");
     }
-    let e = parse_scenario(&text.replace("deal = \"Leipzig inbound\"", "deal = \"Nowhere\""), "x.toml")
-        .unwrap_err()
-        .to_string();
+    let e = parse_scenario(
+        &text.replace("deal = \"Leipzig inbound\"", "deal = \"Nowhere\""),
+        "x.toml",
+    )
+    .unwrap_err()
+    .to_string();
     assert!(e.contains("unknown deal \"Nowhere\""), "{e}");
-    let e = parse_scenario(&text.replacen("pessimistic = \"20\"", "pessimistic = \"21\"", 1), "x.toml")
-        .unwrap_err()
-        .to_string();
+    let e = parse_scenario(
+        &text.replacen("pessimistic = \"20\"", "pessimistic = \"21\"", 1),
+        "x.toml",
+    )
+    .unwrap_err()
+    .to_string();
     assert!(e.contains("shared task \"wms\" has other durations"), "{e}");
 }

@@ -264,8 +264,7 @@ pub fn delivery(account: &Account, paths: u64, seed: u64) -> Result<DeliveryRepo
         let core = file.core_project(i).unwrap_or_default();
         let network = core.network().map_err(domain)?;
         let committed_weeks = weeks_between(p.start, p.committed);
-        let (p50w, p90w, prob, sub) =
-            simulate_to(&core, &network, &p.go_live, committed_weeks, paths, seed)?;
+        let (p50w, p90w, prob, sub) = simulate_to(&core, &network, &p.go_live, committed_weeks, paths, seed)?;
         let mut milestones = Vec::new();
         for t in &p.task {
             let due = if t.id == p.go_live {
@@ -326,7 +325,11 @@ pub fn delivery(account: &Account, paths: u64, seed: u64) -> Result<DeliveryRepo
             }
             tasks.push(TaskRow {
                 id: t.id.clone(),
-                name: if t.name.is_empty() { r.name.clone() } else { t.name.clone() },
+                name: if t.name.is_empty() {
+                    r.name.clone()
+                } else {
+                    t.name.clone()
+                },
                 owner: r.owner.clone(),
                 effort_days: r.effort_days,
                 mean_weeks: s.mean,
