@@ -10,7 +10,8 @@
 //! reference that points nowhere is a finding, never a panic or a silent skip.
 //!
 //! What it does not do: run WASM plugins (a check must not depend on what was built),
-//! or the Monte Carlo forecast. The Rhai pricing and alert rules do run, as they are part
+//! or the growth forecast. The delivery checks do simulate each project's go-live
+//! (seeded, [`views::delivery`]'s defaults), so they agree with `kam delivery`. The Rhai pricing and alert rules do run, as they are part
 //! of the account's figures.
 
 use std::collections::{BTreeMap, BTreeSet};
