@@ -575,10 +575,11 @@ fn sample_growth_plugin_lifts_the_forecast_of_the_account_directory() {
     );
     insta::assert_snapshot!("simulate_growth_plugin", table);
 
-    // The scenario file alone has no kam.toml, so no plugin: same draws, and the
-    // plugin's factor 1.03^(year-1) leaves year 1 unchanged and lifts years 2 and 3.
-    let file = dir.join("growth.toml");
-    let plain: Vec<String> = args(&file);
+    // A copy of the directory cannot reach the plugin by its relative path, so it runs
+    // without it (and with the same delivery projects): same draws, and the plugin's
+    // factor 1.03^(year-1) leaves year 1 unchanged and lifts years 2 and 3.
+    let copy = copy_sample("plugin-lift");
+    let plain: Vec<String> = args(&copy);
     let mut plain: Vec<&str> = plain.iter().map(String::as_str).collect();
     plain.push("--json");
     let mut plugged = with_dir.clone();
