@@ -2,7 +2,12 @@
 //! project, and the Monte Carlo of a 200-task project's finish.
 //!
 //! Targets: CPM (validation, forward and backward pass, critical path, sd) on 1,000
-//! tasks ≤ 1 ms; 100,000 simulated finishes of a 200-task project ≤ 1 s.
+//! tasks ≤ 1 ms; 100,000 simulated finishes of a 200-task project ≤ 1 s; the growth
+//! simulation of `scenarios/bench-36m.toml` with 30 of its deals linked to projects
+//! (8 tasks each, one WMS release shared by every 5 projects) ≤ 2 s for 100,000 paths.
+//!
+//! `cargo bench --bench delivery` (`-- "projects"` for the growth part only; the
+//! 100,000-path wall times print first).
 #![allow(missing_docs, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::hint::black_box;
@@ -58,6 +63,70 @@ fn project(n: usize) -> Project {
     p
 }
 
+/// bench-36m with its first 30 deals each linked to an 8-task project (weeks), one WMS
+/// release shared by every five projects, starts spread over months −3 to 5.
+fn linked_scenario() -> kam_sim::Scenario {
+    let text = include_str!("../scenarios/bench-36m.toml");
+    let mut s = kam_sim::scenario::parse_scenario(text, "scenarios/bench-36m.toml").unwrap();
+    let d = |x: i64| Decimal::new(x, 1);
+    let t = |id: &str, o, m, p, after: &[&str]| Task::new(id, d(o), d(m), d(p)).after(after.iter().copied());
+    let deals: Vec<String> = s.opportunities.iter().take(30).map(|o| o.name.clone()).collect();
+    for (i, deal) in deals.into_iter().enumerate() {
+        let k = i as i64;
+        let wms = format!("wms-{}", i / 5);
+        s.projects.push(kam_sim::scenario::SimProject {
+            name: format!("project-{i:02}"),
+            deal,
+            start_month: Decimal::from(k % 9 - 3),
+            go_live: "go-live".into(),
+            tasks: vec![
+                t("design", 20, 30 + k % 5, 60, &[]),
+                t("procure", 30, 40, 90, &["design"]),
+                t("build", 40, 60 + k % 7, 120, &["design"]),
+                t("hire", 30, 40, 70, &["design"]),
+                t(&wms, 40, 60, 140, &["design"]),
+                t("integration", 20, 40, 80, &[wms.as_str(), "procure"]),
+                t("trials", 10, 20, 40, &["integration", "build", "hire"]),
+                Task::milestone("go-live").after(["trials"]),
+            ],
+            shared: vec![wms],
+        });
+    }
+    s.validate().unwrap();
+    s
+}
+
+fn bench_projects(c: &mut Criterion) {
+    use kam_sim::{RunOptions, run};
+    let s = linked_scenario();
+    let plain = {
+        let mut p = s.clone();
+        p.projects.clear();
+        p
+    };
+    for threads in [2usize, 1] {
+        for (label, sc) in [("30 linked projects", &s), ("no projects", &plain)] {
+            let t = Instant::now();
+            let r = run(sc, &RunOptions::new(100_000, 42).threads(threads))
+                .unwrap()
+                .results()
+                .unwrap();
+            eprintln!(
+                "bench-36m, {label}: 100,000 paths in {:.3} s on {threads} thread(s) (year-1 P50 {})",
+                t.elapsed().as_secs_f64(),
+                r.years[0].revenue.p50
+            );
+        }
+    }
+    let mut g = c.benchmark_group("projects");
+    g.sample_size(10);
+    g.bench_function("bench-36m + 30 linked projects, 20,000 paths, 2 threads", |b| {
+        let opts = RunOptions::new(20_000, 42).threads(2);
+        b.iter(|| run(&s, &opts).unwrap().results().unwrap())
+    });
+    g.finish();
+}
+
 fn bench(c: &mut Criterion) {
     let big = project(1_000);
     let mid = project(200);
@@ -92,5 +161,5 @@ fn bench(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, bench);
+criterion_group!(benches, bench, bench_projects);
 criterion_main!(benches);

@@ -10,7 +10,8 @@
 //! reference that points nowhere is a finding, never a panic or a silent skip.
 //!
 //! What it does not do: run WASM plugins (a check must not depend on what was built),
-//! or the Monte Carlo forecast. The Rhai pricing and alert rules do run, as they are part
+//! or the growth forecast. The delivery checks do simulate each project's go-live
+//! (seeded, [`views::delivery`]'s defaults), so they agree with `kam delivery`. The Rhai pricing and alert rules do run, as they are part
 //! of the account's figures.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -132,6 +133,30 @@ pub const CODES: &[(&str, &str)] = &[
         "region-without-manager",
         "a region with sites has no regional account manager in the plan",
     ),
+    (
+        "project-deal-unknown",
+        "a delivery project's deal is not a growth.toml opportunity (its go-live feeds no forecast)",
+    ),
+    (
+        "project-objective-unknown",
+        "a delivery project names a plan objective the plan does not have",
+    ),
+    (
+        "delivery-person-unknown",
+        "a person of delivery.toml is not one of our people in stakeholders.toml",
+    ),
+    (
+        "critical-task-unowned",
+        "a task on a project's critical path has no owner",
+    ),
+    (
+        "person-overloaded",
+        "a person's assigned effort in a month exceeds their capacity",
+    ),
+    (
+        "project-late",
+        "a project's simulated P90 go-live is after the date committed to the customer",
+    ),
 ];
 
 /// Collects findings, locating each by searching its file's text.
@@ -210,6 +235,7 @@ pub fn check(account: &Account) -> Result<Vec<Finding>, AccountError> {
     references(&mut sink);
     whitespace(&mut sink);
     scorecard(&mut sink);
+    delivery(&mut sink)?;
     let mut out = sink.out;
     out.sort_by(|a, b| (&a.file, a.line, &a.code, &a.message).cmp(&(&b.file, b.line, &b.code, &b.message)));
     Ok(out)
@@ -1017,4 +1043,112 @@ fn scorecard(sink: &mut Sink<'_>) {
             }
         }
     }
+}
+
+/// Delivery projects: references to growth deals, plan objectives and our people, and
+/// the schedule's risks (from [`views::delivery`] with its default paths and seed, so
+/// `kam check` and `kam delivery` agree).
+fn delivery(sink: &mut Sink<'_>) -> Result<(), AccountError> {
+    let a = sink.account;
+    let Some(d) = &a.delivery else { return Ok(()) };
+    let file = crate::delivery::FILE;
+    let deals: BTreeSet<&str> = a
+        .growth
+        .as_ref()
+        .map(|g| g.opportunities.iter().map(|o| o.name.as_str()).collect())
+        .unwrap_or_default();
+    let objectives: Option<BTreeSet<&str>> = a.plan.as_ref().map(|p| {
+        p.goals
+            .iter()
+            .flat_map(|g| g.objectives.iter().map(|o| o.id.as_str()))
+            .collect()
+    });
+    for p in &d.project {
+        if let Some(deal) = &p.deal
+            && !deals.contains(deal.as_str())
+        {
+            sink.push(
+                "project-deal-unknown",
+                FindingSeverity::Warning,
+                file,
+                Some(&format!("deal = \"{deal}\"")),
+                format!(
+                    "project {}: deal {deal:?} is not an opportunity in growth.toml",
+                    p.id
+                ),
+            );
+        }
+        if let Some(known) = &objectives {
+            for o in &p.objectives {
+                if !known.contains(o.as_str()) {
+                    sink.push(
+                        "project-objective-unknown",
+                        FindingSeverity::Warning,
+                        file,
+                        Some(&format!("\"{o}\"")),
+                        format!("project {}: objective {o:?} is not in plan.toml", p.id),
+                    );
+                }
+            }
+        }
+    }
+    if let Some(map) = &a.stakeholders {
+        let ours: BTreeSet<&str> = map.our_people.iter().map(|p| p.id.as_str()).collect();
+        for p in &d.people {
+            if !ours.contains(p.id.as_str()) {
+                sink.push(
+                    "delivery-person-unknown",
+                    FindingSeverity::Warning,
+                    file,
+                    Some(&id_needle(&p.id)),
+                    format!("person {:?} is not one of our people in stakeholders.toml", p.id),
+                );
+            }
+        }
+    }
+    let report = views::delivery::delivery(a, views::delivery::DEFAULT_PATHS, views::delivery::DEFAULT_SEED)?;
+    for p in &report.projects {
+        for t in &p.unowned_critical {
+            sink.push(
+                "critical-task-unowned",
+                FindingSeverity::Warning,
+                file,
+                Some(&id_needle(t)),
+                format!("project {}: critical task {t} has no owner", p.id),
+            );
+        }
+        if p.late {
+            sink.push(
+                "project-late",
+                FindingSeverity::Warning,
+                file,
+                Some(&format!("committed = \"{}\"", p.committed)),
+                format!(
+                    "project {}: P90 go-live {} is after the committed {} (P50 {}, {:.1} % on time)",
+                    p.id,
+                    p.p90,
+                    p.committed,
+                    p.p50,
+                    (p.prob_on_time * Decimal::ONE_HUNDRED).round_dp(1)
+                ),
+            );
+        }
+    }
+    for o in &report.overloads {
+        sink.push(
+            "person-overloaded",
+            FindingSeverity::Warning,
+            file,
+            Some(&id_needle(&o.person)),
+            format!(
+                "{} in {}: {} person days assigned, capacity {} ({})",
+                o.person,
+                o.month,
+                o.days,
+                o.capacity_days,
+                o.projects.join(", ")
+            ),
+        );
+    }
+    Ok(())
 }

@@ -23,6 +23,7 @@
 //! ```
 
 pub mod check;
+pub mod delivery;
 pub mod error;
 pub mod files;
 pub mod format;

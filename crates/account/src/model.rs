@@ -5,7 +5,7 @@
 //! `kam.toml` (manifest: as-of date, rules, plugins, `[check]` settings), `account.toml`,
 //! `plan.toml`, `stakeholders.toml`, `pricing.toml`, `growth.toml`, `kpis.toml`,
 //! `kpi_observations.csv` (or `.xlsx`), `scorecard.toml`, `negotiation.toml`,
-//! `actions.toml`, `rules/*.rhai`.
+//! `actions.toml`, `delivery.toml`, `rules/*.rhai`.
 //!
 //! One figure, one home — what the loader links instead of asking for it twice:
 //! - **growth targets come from the plan.** A year of `growth.toml` takes its revenue
@@ -16,6 +16,9 @@
 //! - **plan measures track KPIs.** A measure names its `kpi` (and optionally `node` and
 //!   `period`; by default the objective's node and the latest period): its current
 //!   value is the observed one, and a typed `current` that drifts from it is a finding.
+//! - **go-lives feed growth.** A `delivery.toml` project whose `deal` is a growth.toml
+//!   opportunity becomes one of the growth scenario's `projects`: the deal's revenue
+//!   starts at the simulated go-live instead of its start month and slippage.
 //! - **computed KPIs.** `kpis.toml` may declare `[[computed]]` observations of the
 //!   cost-to-serve and margin KPIs from `pricing.toml`'s cost model × volumes, instead
 //!   of typing them into the observations file.
@@ -334,6 +337,9 @@ pub struct Account {
     /// `labels.toml`: how the report names the account's ids (`supply_chain` →
     /// "Supply chain"); every key must be an id the account uses.
     pub labels: BTreeMap<String, String>,
+    /// `delivery.toml`: implementation projects and our people's capacity (its projects
+    /// linked to growth deals are also in [`Account::growth`]'s `projects`).
+    pub delivery: Option<crate::delivery::DeliveryFile>,
 }
 
 /// `labels.toml`.
@@ -404,6 +410,11 @@ impl Account {
                 )
             })?;
         }
+        let delivery: Option<crate::delivery::DeliveryFile> =
+            parse(&source, &mut texts, crate::delivery::FILE)?;
+        if let (Some(d), Some(text)) = (&delivery, texts.get(crate::delivery::FILE)) {
+            crate::delivery::validate(d, &source.display(crate::delivery::FILE), text)?;
+        }
         let growth = match read(&source, &mut texts, "growth.toml")? {
             Some(text) => Some(
                 kam_sim::parse_scenario(&text, &source.display("growth.toml"))
@@ -431,9 +442,11 @@ impl Account {
             library,
             scorecard,
             actions,
+            delivery,
         };
         account.resolve_growth_targets()?;
         account.check_labels()?;
+        account.link_projects();
         account.kpi = account.load_kpi_data()?;
         Ok(account)
     }
@@ -662,6 +675,19 @@ impl Account {
     /// How the report names `id`: the label table's entry, else the id humanized.
     pub fn label(&self, id: &str) -> String {
         crate::format::label(&self.labels, id)
+    }
+
+    /// The delivery projects linked to a growth deal go into the growth scenario: each
+    /// path draws the go-live and starts the deal's revenue from it (needs kam.toml's
+    /// `growth_start` to place the project's start date in the model's months).
+    pub fn link_projects(&mut self) {
+        let (Some(d), Some(start)) = (&self.delivery, self.growth_start()) else {
+            return;
+        };
+        if let Some(g) = &mut self.growth {
+            let deals = g.opportunities.iter().map(|o| o.name.as_str()).collect();
+            g.projects = crate::delivery::sim_projects(d, start, &deals);
+        }
     }
 
     /// Rolls the observations (typed and computed) up the hierarchy.

@@ -51,6 +51,10 @@ const SAMPLE: &[(&str, &str)] = &[
         include_str!("../../../scenarios/sample/labels.toml"),
     ),
     (
+        "delivery.toml",
+        include_str!("../../../scenarios/sample/delivery.toml"),
+    ),
+    (
         "rules/three_misses.rhai",
         include_str!("../../../scenarios/sample/rules/three_misses.rhai"),
     ),

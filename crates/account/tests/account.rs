@@ -286,6 +286,32 @@ severity = "S3"
 opened = "2026-11-14T09:00:00"
 "#;
 
+const DELIVERY: &str = r#"[[people]]
+id = "am-emea"
+function = "account_management"
+capacity_days_per_month = "20"
+
+[[people]]
+id = "ad"
+function = "management"
+capacity_days_per_month = "2"
+
+[[project]]
+id = "bremen-ext"
+name = "Bremen extension"
+deal = "Bremen extension"
+objectives = ["o-otif"]
+owner = "am-emea"
+start = "2027-01-04"
+committed = "2027-06-30"
+go_live = "go-live"
+task = [
+  { id = "design", optimistic = "1", most_likely = "2", pessimistic = "3", owner = "am-emea", effort_days = "3" },
+  { id = "setup", optimistic = "2", most_likely = "3", pessimistic = "5", after = ["design"], owner = "am-emea", effort_days = "4" },
+  { id = "go-live", milestone = true, after = ["setup"] },
+]
+"#;
+
 fn files() -> BTreeMap<String, String> {
     [
         ("kam.toml", KAM),
@@ -298,6 +324,7 @@ fn files() -> BTreeMap<String, String> {
         ("kpi_observations.csv", OBSERVATIONS),
         ("scorecard.toml", SCORECARD),
         ("actions.toml", ACTIONS),
+        ("delivery.toml", DELIVERY),
     ]
     .into_iter()
     .map(|(k, v)| (k.to_owned(), v.to_owned()))
@@ -833,4 +860,197 @@ fn the_sample_loads_links_and_keeps_its_documented_findings() {
             .iter()
             .any(|f| f.code == "growth-target-differs" || f.code == "region-unmapped")
     );
+}
+
+// ---------------------------------------------------------------- delivery
+
+#[test]
+fn a_delivery_project_is_linked_to_its_growth_deal() {
+    let a = load(files());
+    let g = a.growth.as_ref().unwrap();
+    assert_eq!(g.projects.len(), 1);
+    let p = &g.projects[0];
+    assert_eq!(
+        (p.name.as_str(), p.deal.as_str()),
+        ("bremen-ext", "Bremen extension")
+    );
+    // 2027-01-04 is 3/31 of a month after growth_start 2027-01.
+    assert_eq!(p.start_month, dec!(3) / dec!(31));
+    let r = views::delivery(&a, 2_000, 1).unwrap();
+    assert!(r.projects[0].feeds_growth && !r.projects[0].late);
+    assert_eq!(r.projects[0].critical_path, ["design", "setup", "go-live"]);
+}
+
+#[test]
+fn project_deal_unknown() {
+    let f = trips(
+        "project-deal-unknown",
+        "delivery.toml",
+        "deal = \"Bremen extension\"",
+        "deal = \"Nowhere\"",
+    );
+    assert!(f.message.contains("bremen-ext"), "{f:?}");
+}
+
+#[test]
+fn project_objective_unknown() {
+    trips(
+        "project-objective-unknown",
+        "delivery.toml",
+        "objectives = [\"o-otif\"]",
+        "objectives = [\"o-nope\"]",
+    );
+}
+
+#[test]
+fn delivery_person_unknown() {
+    trips(
+        "delivery-person-unknown",
+        "delivery.toml",
+        "id = \"ad\"",
+        "id = \"temp\"",
+    );
+}
+
+#[test]
+fn critical_task_unowned() {
+    let f = trips(
+        "critical-task-unowned",
+        "delivery.toml",
+        "owner = \"am-emea\", effort_days = \"4\"",
+        "effort_days = \"4\"",
+    );
+    assert!(f.message.contains("setup"), "{f:?}");
+}
+
+#[test]
+fn person_overloaded() {
+    let f = trips(
+        "person-overloaded",
+        "delivery.toml",
+        "capacity_days_per_month = \"20\"",
+        "capacity_days_per_month = \"1\"",
+    );
+    assert!(f.message.contains("am-emea in 2027-01"), "{f:?}");
+}
+
+#[test]
+fn project_late() {
+    let f = trips(
+        "project-late",
+        "delivery.toml",
+        "committed = \"2027-06-30\"",
+        "committed = \"2027-01-20\"",
+    );
+    assert!(f.message.contains("bremen-ext"), "{f:?}");
+}
+
+/// Bad delivery input is an error at delivery.toml:line:col naming the task.
+#[test]
+fn bad_delivery_input_is_an_error_at_its_place_naming_the_task() {
+    let setup_line = DELIVERY
+        .lines()
+        .position(|l| l.contains("id = \"setup\""))
+        .unwrap()
+        + 1;
+    let cases = [
+        (
+            "after = [\"design\"]",
+            "after = [\"nowhere\"]",
+            "unknown task \"nowhere\"",
+        ),
+        (
+            "owner = \"am-emea\", effort_days = \"4\"",
+            "owner = \"bob\", effort_days = \"4\"",
+            "\"bob\"",
+        ),
+        (
+            "optimistic = \"2\", most_likely = \"3\"",
+            "optimistic = \"4\", most_likely = \"3\"",
+            "optimistic ≤ most_likely",
+        ),
+        (
+            "optimistic = \"2\", most_likely = \"3\"",
+            "optimistic = \"-2\", most_likely = \"3\"",
+            "must not be negative",
+        ),
+        ("after = [\"design\"]", "after = [\"go-live\"]", "cycle"),
+    ];
+    for (from, to, says) in cases {
+        let mut f = files();
+        let d = f.get_mut("delivery.toml").unwrap();
+        assert!(d.contains(from), "{from}");
+        *d = d.replacen(from, to, 1);
+        let e = Account::load(Source::Memory(f)).unwrap_err().to_string();
+        assert!(e.starts_with(&format!("delivery.toml:{setup_line}:")), "{e}");
+        assert!(e.contains(says), "{e}");
+        assert!(
+            e.contains("\"setup\"") || e.contains("\"go-live\""),
+            "names the task: {e}"
+        );
+    }
+}
+
+/// The sample's late project (Leipzig NX): `kam delivery` shows it late and its owner
+/// overloaded, and making its pessimistic durations 3× longer lowers the simulated
+/// year-1 revenue P50.
+#[test]
+fn the_samples_late_project_moves_the_growth_forecast() {
+    let a = Account::sample().unwrap();
+    let r = views::delivery(&a, 10_000, 42).unwrap();
+    let late: Vec<_> = r
+        .projects
+        .iter()
+        .filter(|p| p.late)
+        .map(|p| p.id.as_str())
+        .collect();
+    assert_eq!(late, ["leipzig-nx"]);
+    let owner = r.projects[0].raci.accountable.clone().unwrap();
+    assert!(r.overloads.iter().any(|o| o.person == owner), "{:?}", r.overloads);
+    assert_eq!(a.growth.as_ref().unwrap().projects.len(), 3);
+    // One WMS release shared by the two NX projects.
+    let shared: Vec<_> = a
+        .growth
+        .as_ref()
+        .unwrap()
+        .projects
+        .iter()
+        .filter(|p| !p.shared.is_empty())
+        .collect();
+    assert_eq!(shared.len(), 2);
+
+    let plugins = kam_account::plugins::Plugins::none();
+    let y1 = |a: &Account| {
+        views::growth(a, 20_000, 7, &plugins).unwrap().years[0]
+            .revenue
+            .p50
+    };
+    let before = y1(&a);
+    // The same account with the late project's pessimistic durations tripled, edited in
+    // its delivery.toml.
+    let mut files: BTreeMap<String, String> = a.texts().clone();
+    let text = files.get_mut("delivery.toml").unwrap();
+    let (head, rest) = text.split_once("id = \"leipzig-nx\"").unwrap();
+    let (project, tail) = rest.split_once("[[project]]").unwrap();
+    let mut tripled = String::new();
+    for piece in project
+        .split("pessimistic = \"")
+        .enumerate()
+        .map(|(i, s)| (i, s.to_owned()))
+    {
+        match piece {
+            (0, s) => tripled.push_str(&s),
+            (_, s) => {
+                let (n, after) = s.split_once('"').unwrap();
+                let n: rust_decimal::Decimal = n.parse().unwrap();
+                tripled.push_str(&format!("pessimistic = \"{}\"{after}", n * dec!(3)));
+            }
+        }
+    }
+    *text = format!("{head}id = \"leipzig-nx\"{tripled}[[project]]{tail}");
+    let stretched = Account::load(Source::Memory(files)).unwrap();
+    let after = y1(&stretched);
+    assert!(after < before, "year-1 P50 {after} not below {before}");
+    let r = views::delivery(&stretched, 10_000, 42).unwrap();
+    assert!(r.projects[0].late && r.projects[0].p90 > r.projects[0].committed);
 }

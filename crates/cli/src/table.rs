@@ -6,7 +6,8 @@ use std::fmt::{self, Display, Write as _};
 
 use kam_account::format::{grouped, millions, money, name, pct_of_fraction};
 use kam_account::views::{
-    AlertsReport, GrowthReport, NegotiationReport, PlanCheck, PriceReport, ScorecardReport, StakeholderReport,
+    AlertsReport, DeliveryReport, GrowthReport, NegotiationReport, PlanCheck, PriceReport, ScorecardReport,
+    StakeholderReport,
 };
 
 /// A view shown as the table the CLI prints.
@@ -27,6 +28,94 @@ impl Display for Table<'_, PlanCheck> {
                 x.code.to_string(),
                 x.path,
                 x.message
+            )?;
+        }
+        Ok(())
+    }
+}
+
+impl Display for Table<'_, DeliveryReport> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let r = self.0;
+        let late = r.projects.iter().filter(|p| p.late).count();
+        writeln!(
+            f,
+            "Delivery: {} projects, {} late; {} overloaded person-months ({} paths, seed {}; durations in {})",
+            r.projects.len(),
+            late,
+            r.overloads.len(),
+            r.paths,
+            r.seed,
+            r.unit
+        )?;
+        for p in &r.projects {
+            writeln!(f)?;
+            writeln!(
+                f,
+                "  {} — {}{}",
+                p.id,
+                if p.name.is_empty() { &p.id } else { &p.name },
+                if p.late { "  [LATE]" } else { "" }
+            )?;
+            if let Some(d) = &p.deal {
+                writeln!(
+                    f,
+                    "    deal: {d}{}",
+                    if p.feeds_growth {
+                        " (revenue starts at the simulated go-live)"
+                    } else {
+                        " (not in growth.toml: not linked)"
+                    }
+                )?;
+            }
+            writeln!(
+                f,
+                "    go-live committed {}   P50 {}   P90 {}   on time {}   (PERT mean {:.1} weeks)",
+                p.committed,
+                p.p50,
+                p.p90,
+                pct_of_fraction(p.prob_on_time),
+                p.pert_weeks
+            )?;
+            writeln!(f, "    critical path: {}", p.critical_path.join(" → "))?;
+            for m in p.milestones.iter().filter(|m| m.id != p.go_live) {
+                writeln!(
+                    f,
+                    "    milestone {:<14} due {}   P50 {}   P90 {}   {}",
+                    m.id,
+                    m.due,
+                    m.p50,
+                    m.p90,
+                    if m.at_risk { "AT RISK" } else { "ok" }
+                )?;
+            }
+            if !p.unowned_critical.is_empty() {
+                writeln!(f, "    critical without owner: {}", p.unowned_critical.join(", "))?;
+            }
+            writeln!(
+                f,
+                "    RACI: R {}; A {}; C {}; I {}",
+                p.raci.responsible.join(", "),
+                p.raci.accountable.as_deref().unwrap_or("-"),
+                p.raci.consulted.join(", "),
+                p.raci.informed.join(", ")
+            )?;
+        }
+        writeln!(f)?;
+        writeln!(
+            f,
+            "  Overloaded (person days assigned > capacity a month): {}",
+            r.overloads.len()
+        )?;
+        for o in &r.overloads {
+            writeln!(
+                f,
+                "    {:<8} {:<14} {:>6.1} of {:>4} days   {}",
+                o.month,
+                o.person,
+                o.days,
+                o.capacity_days,
+                o.projects.join(", ")
             )?;
         }
         Ok(())

@@ -95,6 +95,7 @@ fn demo_runs_every_section_and_is_reproducible() {
         "5. QBR scorecard",
         "6. Alerts, action plans and escalations",
         "7. Growth P10 / P50 / P90 against target",
+        "9. Implementation projects: go-lives and load (kam delivery)",
         "note: plugin oem_volume_growth (growth): skipped — the embedded sample carries no plugin files",
     ] {
         assert!(out.contains(section), "missing {section}");
@@ -102,7 +103,7 @@ fn demo_runs_every_section_and_is_reproducible() {
     insta::assert_snapshot!("demo", out);
     let json: serde_json::Value = serde_json::from_str(&ok(&["demo", "--json"])).unwrap();
     let keys: Vec<&str> = json.as_object().unwrap().keys().map(String::as_str).collect();
-    assert_eq!(keys.len(), 11);
+    assert_eq!(keys.len(), 12);
     assert_eq!(json["growth"]["paths"], 20_000);
 }
 
@@ -590,10 +591,11 @@ fn sample_growth_plugin_lifts_the_forecast_of_the_account_directory() {
     );
     insta::assert_snapshot!("simulate_growth_plugin", table);
 
-    // The scenario file alone has no kam.toml, so no plugin: same draws, and the
-    // plugin's factor 1.03^(year-1) leaves year 1 unchanged and lifts years 2 and 3.
-    let file = dir.join("growth.toml");
-    let plain: Vec<String> = args(&file);
+    // A copy of the directory cannot reach the plugin by its relative path, so it runs
+    // without it (and with the same delivery projects): same draws, and the plugin's
+    // factor 1.03^(year-1) leaves year 1 unchanged and lifts years 2 and 3.
+    let copy = copy_sample("plugin-lift");
+    let plain: Vec<String> = args(&copy);
     let mut plain: Vec<&str> = plain.iter().map(String::as_str).collect();
     plain.push("--json");
     let mut plugged = with_dir.clone();
@@ -1394,6 +1396,47 @@ fn ebr_pack_customer_and_internal_editions_render_in_a_real_browser() {
     );
 }
 
+/// The sample directory as it is (no plugins built: `kam delivery` loads none).
+fn sample_files() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scenarios/sample")
+}
+
+#[test]
+fn delivery_shows_the_late_project_its_critical_path_and_overloads() {
+    let dir = sample_files();
+    let out = ok(&["delivery", s(&dir)]);
+    assert!(
+        out.contains("leipzig-nx — Leipzig NX sequencing centre  [LATE]"),
+        "{out}"
+    );
+    assert!(
+        out.contains("critical path: design → wms-release → integration → ppap → go-live"),
+        "{out}"
+    );
+    let json: serde_json::Value = serde_json::from_str(&ok(&["delivery", s(&dir), "--json"])).unwrap();
+    assert_eq!(json["unit"], "weeks");
+    let projects = json["projects"].as_array().unwrap();
+    assert_eq!(projects.len(), 3);
+    let leipzig = &projects[0];
+    assert_eq!(leipzig["id"], "leipzig-nx");
+    assert_eq!(leipzig["late"], true);
+    assert_eq!(leipzig["feeds_growth"], true);
+    assert!(leipzig["p90"].as_str().unwrap() > leipzig["committed"].as_str().unwrap());
+    assert_eq!(leipzig["raci"]["accountable"], "solutions");
+    assert!(projects[1..].iter().all(|p| p["late"] == false));
+    assert_eq!(projects[2]["unowned_critical"], serde_json::json!(["carrier-it"]));
+    let overloads = json["overloads"].as_array().unwrap();
+    assert!(
+        overloads.iter().any(|o| o["person"] == "solutions"),
+        "{overloads:?}"
+    );
+    // The same seed, the same figures.
+    assert_eq!(
+        ok(&["delivery", s(&dir), "--json"]),
+        ok(&["delivery", s(&dir), "--json"])
+    );
+}
+
 #[test]
 fn ebr_pack_refuses_an_unknown_label_and_audience_and_shows_the_last_review() {
     let dir = copy_sample("ebr-bad");
@@ -1453,4 +1496,26 @@ fn ebr_pack_refuses_an_unknown_label_and_audience_and_shows_the_last_review() {
         html.contains("Pricing proposal storage_pallet_week changed"),
         "internal sees the price change"
     );
+}
+
+#[test]
+fn delivery_bad_input_names_file_line_column_and_task() {
+    let dir = std::env::temp_dir().join(format!("kam-cli-delivery-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    copy_dir(&sample_files(), &dir);
+    let text = std::fs::read_to_string(dir.join("delivery.toml")).unwrap();
+    let line = text.lines().position(|l| l.contains("id = \"ppap\"")).unwrap() + 1;
+    edit(
+        &dir,
+        "delivery.toml",
+        "\"site-ready\", \"hiring\"]",
+        "\"site-ready\", \"nowhere\"]",
+    );
+    let e = fails(&["delivery", s(&dir)]);
+    assert!(e.contains(&format!("delivery.toml:{line}:")), "{e}");
+    assert!(
+        e.contains("\"ppap\"") && e.contains("unknown task \"nowhere\""),
+        "{e}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
 }

@@ -39,6 +39,7 @@ use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use rayon::prelude::*;
 use rust_decimal::Decimal;
+use rust_decimal::prelude::ToPrimitive;
 
 use crate::dist::{PertGamma, ValueDistribution, from_f64};
 use crate::pipeline::EmpiricalDistribution;
@@ -46,6 +47,9 @@ use crate::{ModelError, SimError};
 
 /// Paths per work item.
 const CHUNK: usize = 1024;
+
+/// [`crate::scenario::WEEKS_PER_MONTH`] as `f64` (365.2425 / 12 / 7, exact in both).
+const WPM: f64 = 4.348125;
 
 /// The network flattened for the draws: samplers in project order, then the tasks in
 /// topological order with their predecessors in one array.
@@ -99,6 +103,12 @@ impl Plan {
         for (d, s) in dur.iter_mut().zip(&self.samplers) {
             *d = s.sample(&mut rng);
         }
+        self.forward(dur, finish)
+    }
+
+    /// The forward pass over drawn durations: each task's finish into `finish`, and the
+    /// project's end.
+    fn forward(&self, dur: &[f64], finish: &mut [f64]) -> f64 {
         let mut end = 0.0f64;
         let mut start_at = 0usize;
         for (&task, &stop) in self.order.iter().zip(&self.pred_end) {
@@ -115,6 +125,130 @@ impl Plan {
             end = end.max(f);
         }
         end
+    }
+}
+
+/// The go-lives of a scenario's projects, compiled for the growth engine: one
+/// [`Plan`] per project, the shared tasks drawn once per path into a pool.
+pub(crate) struct GoLives {
+    /// Shared task samplers, by first appearance.
+    pool: Vec<PertGamma>,
+    projects: Vec<ProjectC>,
+    /// The widest project, for scratch.
+    max_tasks: usize,
+}
+
+struct ProjectC {
+    plan: Plan,
+    /// Per task: `Some(pool index)` for a shared task.
+    shared: Vec<Option<usize>>,
+    go_live: usize,
+    start_month: f64,
+}
+
+/// Per-worker scratch of [`GoLives::draw`].
+pub(crate) struct GoLiveScratch {
+    pool: Vec<f64>,
+    dur: Vec<f64>,
+    finish: Vec<f64>,
+}
+
+impl GoLives {
+    /// Compiles the scenario's (validated) projects.
+    pub(crate) fn new(projects: &[crate::scenario::SimProject]) -> Result<Self, SimError> {
+        let mut pool = Vec::new();
+        let mut pool_ids: Vec<&str> = Vec::new();
+        let mut out = Vec::with_capacity(projects.len());
+        let mut max_tasks = 0;
+        for p in projects {
+            let project = kam_core::delivery::Project {
+                id: p.name.clone(),
+                tasks: p.tasks.clone(),
+            };
+            let network = project
+                .network()
+                .map_err(|e| SimError::Options(format!("project {:?}: {e}", p.name)))?;
+            let plan = Plan::new(&network)?;
+            let mut shared = Vec::with_capacity(p.tasks.len());
+            for t in &p.tasks {
+                if p.shared.contains(&t.id) {
+                    let k = match pool_ids.iter().position(|id| *id == t.id) {
+                        Some(k) => k,
+                        None => {
+                            pool_ids.push(&t.id);
+                            pool.push(PertGamma::new(t.optimistic, t.most_likely, t.pessimistic)?);
+                            pool.len() - 1
+                        }
+                    };
+                    shared.push(Some(k));
+                } else {
+                    shared.push(None);
+                }
+            }
+            let go_live = network.position(&p.go_live).ok_or_else(|| {
+                SimError::Options(format!("project {:?}: no go-live task {:?}", p.name, p.go_live))
+            })?;
+            max_tasks = max_tasks.max(network.len());
+            out.push(ProjectC {
+                plan,
+                shared,
+                go_live,
+                // Start months in weeks, so the draw adds weeks and divides once.
+                start_month: p.start_month.to_f64().unwrap_or(0.0) * WPM,
+            });
+        }
+        Ok(GoLives {
+            pool,
+            projects: out,
+            max_tasks,
+        })
+    }
+
+    /// Number of projects.
+    pub(crate) fn len(&self) -> usize {
+        self.projects.len()
+    }
+
+    pub(crate) fn scratch(&self) -> GoLiveScratch {
+        GoLiveScratch {
+            pool: vec![0.0; self.pool.len()],
+            dur: vec![0.0; self.max_tasks],
+            finish: vec![0.0; self.max_tasks],
+        }
+    }
+
+    /// One path's go-live months (the first whole month after each project's go-live,
+    /// at least 0) into `months`, drawn from `rng`: the shared tasks first, then each
+    /// project's own tasks in project and task order.
+    pub(crate) fn draw<R: rand::Rng + ?Sized>(
+        &self,
+        rng: &mut R,
+        sc: &mut GoLiveScratch,
+        months: &mut [u32],
+    ) {
+        for (v, s) in sc.pool.iter_mut().zip(&self.pool) {
+            *v = s.sample(rng);
+        }
+        for (p, out) in self.projects.iter().zip(months.iter_mut()) {
+            let n = p.shared.len();
+            let (dur, finish) = (&mut sc.dur[..n], &mut sc.finish[..n]);
+            for ((d, s), shared) in dur.iter_mut().zip(&p.plan.samplers).zip(&p.shared) {
+                *d = match shared {
+                    Some(k) => sc.pool.get(*k).copied().unwrap_or(0.0),
+                    None => s.sample(rng),
+                };
+            }
+            p.plan.forward(dur, finish);
+            let weeks = p.start_month + finish.get(p.go_live).copied().unwrap_or(0.0);
+            let month = (weeks / WPM).ceil();
+            *out = if month <= 0.0 {
+                0
+            } else if month >= f64::from(u32::MAX) {
+                u32::MAX
+            } else {
+                month as u32
+            };
+        }
     }
 }
 
@@ -254,6 +388,39 @@ mod tests {
         // Here the near-critical chains (B–D–G–H, A–D–G–H at 14) push the mean clearly
         // above the PERT mean of 15.
         assert!(mean > t + 0.1, "{mean}");
+    }
+
+    /// Two projects that are one shared task each go live in the same month on every
+    /// path; unshared, the same tasks differ on some paths.
+    #[test]
+    fn shared_tasks_correlate_go_lives() {
+        use crate::scenario::SimProject;
+        let project = |name: &str, shared: bool| SimProject {
+            name: name.into(),
+            deal: name.into(),
+            start_month: Decimal::ZERO,
+            go_live: "wms".into(),
+            tasks: vec![t("wms", 4, 8, 40, &[])],
+            shared: if shared { vec!["wms".into()] } else { vec![] },
+        };
+        let months = |shared: bool| {
+            let g = GoLives::new(&[project("a", shared), project("b", shared)]).unwrap();
+            let mut sc = g.scratch();
+            let proto = ChaCha8Rng::seed_from_u64(1);
+            (0..200u64)
+                .map(|path| {
+                    let mut rng = proto.clone();
+                    rng.set_stream(path);
+                    let mut m = [0u32; 2];
+                    g.draw(&mut rng, &mut sc, &mut m);
+                    m
+                })
+                .collect::<Vec<_>>()
+        };
+        assert!(months(true).iter().all(|m| m[0] == m[1]));
+        assert!(months(false).iter().any(|m| m[0] != m[1]));
+        // 4 to 40 weeks: go-live between month 1 and month 10.
+        assert!(months(true).iter().all(|m| (1..=10).contains(&m[0])));
     }
 
     #[test]

@@ -16,6 +16,7 @@ use rust_decimal::Decimal;
 use rust_decimal::prelude::ToPrimitive;
 
 use crate::SimError;
+use crate::delivery::{GoLiveScratch, GoLives};
 use crate::dist::{Sampler, unit_f64};
 use crate::scenario::{Scenario, Slippage};
 use crate::summary::{Summary, exact_pipeline};
@@ -190,6 +191,8 @@ struct OppC {
     ramp: u32,
     margin: f64,
     exposure: f64,
+    /// The project whose go-live starts this deal (instead of `start` and `slip`).
+    project: Option<usize>,
 }
 
 pub(crate) struct Model {
@@ -204,10 +207,18 @@ pub(crate) struct Model {
     opps: Vec<OppC>,
     n_groups: usize,
     sl_names: Vec<String>,
+    /// The projects' go-lives, when the scenario links deals to projects.
+    go_lives: Option<GoLives>,
+    /// The delivery draws' generator: its stream `i` is path `i`'s, apart from the
+    /// path's own stream, so linking a project shifts no other draw.
+    delivery_proto: ChaCha8Rng,
 }
 
+/// Mixed into the seed of the delivery draws ("kam-delv").
+const DELIVERY_SEED: u64 = 0x6B61_6D2D_6465_6C76;
+
 impl Model {
-    pub(crate) fn compile(s: &Scenario) -> Result<Model, SimError> {
+    pub(crate) fn compile(s: &Scenario, seed: u64) -> Result<Model, SimError> {
         s.validate()?;
         let months = s.horizon_months as usize;
         let years = s.years() as usize;
@@ -271,6 +282,7 @@ impl Model {
                 }
             };
             opps.push(OppC {
+                project: s.projects.iter().position(|p| p.deal == o.name),
                 cell: cell(&o.service_line, &o.region),
                 p: f(o.win_probability),
                 group: group_of(&o.name),
@@ -294,6 +306,12 @@ impl Model {
             opps,
             n_groups: s.correlation_groups.len(),
             sl_names: s.service_lines.clone(),
+            go_lives: if s.projects.is_empty() {
+                None
+            } else {
+                Some(GoLives::new(&s.projects)?)
+            },
+            delivery_proto: ChaCha8Rng::seed_from_u64(seed ^ DELIVERY_SEED),
         })
     }
 
@@ -380,6 +398,8 @@ struct Scratch {
     states: Vec<GrowthState>,
     /// The rule's factors for the current path.
     factors: PeriodFactors,
+    /// The delivery draws' scratch and each project's go-live month on this path.
+    go_live: Option<(GoLiveScratch, Vec<u32>)>,
 }
 
 fn cents(x: f64) -> Result<i64, SimError> {
@@ -422,6 +442,7 @@ impl Model {
                 Vec::new()
             },
             factors: PeriodFactors::new(),
+            go_live: self.go_lives.as_ref().map(|g| (g.scratch(), vec![0; g.len()])),
         }
     }
 
@@ -492,6 +513,11 @@ impl Model {
         for g in sc.group_u.iter_mut() {
             *g = unit_f64(rng.next_u64());
         }
+        if let (Some(go_lives), Some((gsc, months))) = (&self.go_lives, &mut sc.go_live) {
+            let mut drng = self.delivery_proto.clone();
+            drng.set_stream(path);
+            go_lives.draw(&mut drng, gsc, months);
+        }
         let mut won_value = 0.0;
         for o in &self.opps {
             let own = unit_f64(rng.next_u64());
@@ -503,7 +529,10 @@ impl Model {
             }
             let value = o.sampler.sample(&mut SplitMix(value_seed));
             won_value += value;
-            let start = o.start.saturating_add(o.slip.months(su)) as usize;
+            let start = match (o.project, &sc.go_live) {
+                (Some(p), Some((_, months))) => months.get(p).copied().unwrap_or(o.start) as usize,
+                _ => o.start.saturating_add(o.slip.months(su)) as usize,
+            };
             let monthly = value / 12.0;
             let ramp = f64::from(o.ramp);
             // Ramp-up months one by one; from full rate on, one linear segment.
@@ -675,7 +704,7 @@ pub fn run(scenario: &Scenario, options: &RunOptions) -> Result<Summary, SimErro
     if options.threads == Some(0) {
         return Err(SimError::Options("threads must be at least 1".into()));
     }
-    let model = Model::compile(scenario)?;
+    let model = Model::compile(scenario, options.seed)?;
     if model.years > 100 {
         return Err(SimError::Options(
             "horizons over 100 years are not supported".into(),

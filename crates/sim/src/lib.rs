@@ -83,7 +83,7 @@ pub use scenario::{Scenario, ScenarioError, load_scenario, parse_scenario};
 pub use summary::{
     ExactPipeline, MonthBand, PipelineResult, SegmentResult, SimResults, Stats, Summary, YearResult,
 };
-pub use tornado::{TORNADO_RUNS, Tornado, TornadoBar, tornado};
+pub use tornado::{TORNADO_RUNS, Tornado, TornadoBar, stretch_pessimistic, tornado, tornado_runs};
 
 /// An invalid model: what is wrong, and the field path (`opportunity[3].value`).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -94,6 +94,54 @@ pub struct Scenario {
     /// to the scenario file). kam-sim itself takes rules as `GrowthRule` trait objects.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rule: Option<String>,
+    /// Implementation projects whose simulated go-live starts a deal's revenue (instead
+    /// of the deal's `start_month` and slippage).
+    #[serde(default, rename = "project", skip_serializing_if = "Vec::is_empty")]
+    pub projects: Vec<SimProject>,
+}
+
+/// Weeks in a mean Gregorian month (365.2425 / 12 / 7): project durations are in weeks,
+/// the growth model is monthly.
+pub const WEEKS_PER_MONTH: Decimal = Decimal::from_parts(4_348_125, 0, 0, false, 6);
+
+/// An implementation project linked to a deal: on every path its tasks are drawn
+/// (PERT, durations in **weeks**), the go-live milestone's finish found by the forward
+/// pass, and the deal's revenue ramp starts in the first whole month after it:
+/// `⌈start_month + finish / WEEKS_PER_MONTH⌉` (never before month 0).
+///
+/// ```toml
+/// [[project]]
+/// name = "leipzig-nx"
+/// deal = "Leipzig NX sequencing"
+/// start_month = "1.5"          # mid-February for month 0 = January
+/// go_live = "go-live"
+/// shared = ["wms-upgrade"]     # drawn once per path for every project listing it
+/// tasks = [
+///   { id = "design", optimistic = "2", most_likely = "3", pessimistic = "6" },
+///   { id = "wms-upgrade", optimistic = "3", most_likely = "4", pessimistic = "9", after = ["design"] },
+///   { id = "go-live", optimistic = "0", most_likely = "0", pessimistic = "0", after = ["wms-upgrade"], milestone = true },
+/// ]
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SimProject {
+    /// Unique project name.
+    pub name: String,
+    /// The opportunity whose revenue starts at go-live (one project per deal).
+    pub deal: String,
+    /// When the project starts, in months from month 0 (fractions are part of a month;
+    /// negative: it started before the horizon).
+    #[serde(default)]
+    pub start_month: Decimal,
+    /// The go-live milestone's task id.
+    pub go_live: String,
+    /// Tasks, durations in weeks.
+    pub tasks: Vec<kam_core::delivery::Task>,
+    /// Ids of this project's tasks that are one physical task shared with the other
+    /// projects listing the same id (one WMS upgrade): drawn once per path, so the
+    /// projects' go-lives correlate. Their three durations must agree.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub shared: Vec<String>,
 }
 
 fn default_currency() -> String {
@@ -349,6 +397,8 @@ impl Scenario {
             }
         }
 
+        self.validate_projects(&names)?;
+
         let mut years = HashSet::new();
         for (i, t) in self.targets.iter().enumerate() {
             let f = format!("target[{i}]");
@@ -371,6 +421,106 @@ impl Scenario {
             non_negative(&format!("{f}.revenue"), t.revenue)?;
         }
         Ok(())
+    }
+}
+
+impl Scenario {
+    /// Projects: unique names, a known deal linked once, a valid network (the
+    /// offending task named by its field path), a go-live task, shared tasks that exist
+    /// and agree on their durations across projects.
+    fn validate_projects(&self, deals: &HashMap<&str, usize>) -> Result<(), ModelError> {
+        let mut names = HashSet::new();
+        let mut linked = HashSet::new();
+        let mut shared: HashMap<&str, (usize, &kam_core::delivery::Task)> = HashMap::new();
+        for (i, p) in self.projects.iter().enumerate() {
+            let f = format!("project[{i}]");
+            if !names.insert(p.name.as_str()) {
+                return Err(ModelError::Duplicate {
+                    field: format!("{f}.name"),
+                    name: p.name.clone(),
+                });
+            }
+            if !deals.contains_key(p.deal.as_str()) {
+                return Err(ModelError::Invalid {
+                    field: format!("{f}.deal"),
+                    message: format!("project {:?} names unknown deal {:?}", p.name, p.deal),
+                });
+            }
+            if !linked.insert(p.deal.as_str()) {
+                return Err(ModelError::Duplicate {
+                    field: format!("{f}.deal"),
+                    name: p.deal.clone(),
+                });
+            }
+            let project = kam_core::delivery::Project {
+                id: p.name.clone(),
+                tasks: p.tasks.clone(),
+            };
+            if let Err(e) = project.network() {
+                return Err(ModelError::Invalid {
+                    field: task_field(&f, &p.tasks, &e),
+                    message: format!("project {:?}: {e}", p.name),
+                });
+            }
+            if !p.tasks.iter().any(|t| t.id == p.go_live) {
+                return Err(ModelError::Invalid {
+                    field: format!("{f}.go_live"),
+                    message: format!("project {:?}: no task {:?}", p.name, p.go_live),
+                });
+            }
+            for (j, id) in p.shared.iter().enumerate() {
+                let Some(t) = p.tasks.iter().find(|t| &t.id == id) else {
+                    return Err(ModelError::Invalid {
+                        field: format!("{f}.shared[{j}]"),
+                        message: format!("project {:?}: no task {id:?} to share", p.name),
+                    });
+                };
+                match shared.get(id.as_str()) {
+                    Some((k, other))
+                        if (other.optimistic, other.most_likely, other.pessimistic)
+                            != (t.optimistic, t.most_likely, t.pessimistic) =>
+                    {
+                        return Err(ModelError::Invalid {
+                            field: format!("{f}.shared[{j}]"),
+                            message: format!(
+                                "shared task {id:?} has other durations than in project {:?}",
+                                self.projects.get(*k).map_or("", |p| p.name.as_str())
+                            ),
+                        });
+                    }
+                    Some(_) => {}
+                    None => {
+                        shared.insert(id.as_str(), (i, t));
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The field path of the task a delivery error names (`project[2].tasks[4]`), else the
+/// project's tasks.
+fn task_field(
+    prefix: &str,
+    tasks: &[kam_core::delivery::Task],
+    e: &kam_core::delivery::DeliveryError,
+) -> String {
+    use kam_core::delivery::DeliveryError as D;
+    let named = match e {
+        D::EmptyId { index } => Some(*index),
+        D::DuplicateTask { id } => tasks.iter().rposition(|t| &t.id == id),
+        D::NegativeDuration { task, .. }
+        | D::DurationOrder { task, .. }
+        | D::Milestone { task, .. }
+        | D::UnknownDependency { task, .. }
+        | D::DuplicateDependency { task, .. } => tasks.iter().position(|t| &t.id == task),
+        D::Cycle { tasks: ids } => ids.first().and_then(|id| tasks.iter().position(|t| &t.id == id)),
+        _ => None,
+    };
+    match named {
+        Some(j) => format!("{prefix}.tasks[{j}]"),
+        None => format!("{prefix}.tasks"),
     }
 }
 

@@ -16,6 +16,11 @@
 //! | price escalation | − 1 point | + 1 point |
 //! | volume index drift | − 0.25 % per month | + 0.25 % per month |
 //! | volume index volatility | × 0.5 | × 1.5 |
+//! | delivery risk (only with projects) | as planned | every project task's pessimistic duration × 2 |
+//!
+//! Delivery risk's low case is the scenario as given (its P50 is the base's, not rerun):
+//! the go-lives already carry the planned uncertainty, and the bar shows what a
+//! stretched tail — suppliers, IT and customer sign-offs slipping as they do — costs.
 
 use std::fmt;
 
@@ -168,20 +173,43 @@ const INPUTS: [(&str, &str, &str, Tweak); 8] = [
     ("volume index volatility", "x0.5", "x1.5", tweak_volatility),
 ];
 
+/// Multiplies the pessimistic duration of every task of every project by `by` (≥ 1
+/// keeps `most_likely ≤ pessimistic`).
+///
+/// # Errors
+/// Overflow.
+pub fn stretch_pessimistic(s: &mut Scenario, by: Decimal) -> Result<(), SimError> {
+    for p in &mut s.projects {
+        for t in &mut p.tasks {
+            t.pessimistic = mul(t.pessimistic, by)?;
+        }
+    }
+    Ok(())
+}
+
+/// The delivery-risk bar's high case.
+const DELIVERY_STRETCH: Decimal = Decimal::from_parts(2, 0, 0, false, 0);
+
 fn p50(s: &Scenario, options: &RunOptions) -> Result<Decimal, SimError> {
     Ok(run(s, options)?.results()?.horizon_revenue.p50)
 }
 
-/// The number of runs a tornado makes: the base and a low and a high variant per input.
+/// The number of runs a tornado makes without projects: the base and a low and a high
+/// variant per input (with projects, one more: [`tornado_runs`]).
 pub const TORNADO_RUNS: u64 = 1 + 2 * INPUTS.len() as u64;
 
-/// Runs the base scenario and a low and a high variant per input ([`TORNADO_RUNS`] runs
+/// The number of runs [`tornado`] makes for `scenario`.
+pub fn tornado_runs(scenario: &Scenario) -> u64 {
+    TORNADO_RUNS + u64::from(!scenario.projects.is_empty())
+}
+
+/// Runs the base scenario and a low and a high variant per input ([`tornado_runs`] runs
 /// of `options.paths` paths; the shard option is ignored). The progress callback, if
-/// any, sees the paths of all runs together: `(done so far, TORNADO_RUNS × paths)`.
+/// any, sees the paths of all runs together: `(done so far, runs × paths)`.
 pub fn tornado(scenario: &Scenario, options: &RunOptions) -> Result<Tornado, SimError> {
     let mut opts = options.clone();
     opts.shard = None;
-    let total = options.paths.saturating_mul(TORNADO_RUNS);
+    let total = options.paths.saturating_mul(tornado_runs(scenario));
     let mut runs = 0u64;
     let mut p50_of = |s: &Scenario| {
         let mut o = opts.clone();
@@ -210,6 +238,19 @@ pub fn tornado(scenario: &Scenario, options: &RunOptions) -> Result<Tornado, Sim
             p50_low,
             p50_high,
             swing: (p50_high - p50_low).abs(),
+        });
+    }
+    if !scenario.projects.is_empty() {
+        let mut hi = scenario.clone();
+        stretch_pessimistic(&mut hi, DELIVERY_STRETCH)?;
+        let p50_high = p50_of(&hi)?;
+        bars.push(TornadoBar {
+            input: "delivery risk".into(),
+            low: "as planned".into(),
+            high: "pessimistic x2".into(),
+            p50_low: base_p50,
+            p50_high,
+            swing: (p50_high - base_p50).abs(),
         });
     }
     bars.sort_by(|a, b| b.swing.cmp(&a.swing).then_with(|| a.input.cmp(&b.input)));

@@ -744,3 +744,163 @@ fn bench_scenario_has_the_promised_size() {
     assert_eq!(s.base_book.len(), 50);
     assert_eq!(s.horizon_months, 36);
 }
+
+// ---------------------------------------------------------------- delivery projects
+
+/// `SMALL` with "Leipzig inbound" linked to a project (durations in weeks) that starts
+/// in month 0: design, then a WMS upgrade shared with a second project for "Tilburg
+/// returns", then go-live.
+fn linked() -> String {
+    format!(
+        "{SMALL}\n{}",
+        r#"
+[[project]]
+name = "leipzig"
+deal = "Leipzig inbound"
+start_month = "0"
+go_live = "go-live"
+shared = ["wms"]
+tasks = [
+  { id = "design", optimistic = "2", most_likely = "4", pessimistic = "8" },
+  { id = "wms", optimistic = "4", most_likely = "6", pessimistic = "20", after = ["design"] },
+  { id = "go-live", optimistic = "0", most_likely = "0", pessimistic = "0", after = ["wms"], milestone = true },
+]
+
+[[project]]
+name = "tilburg"
+deal = "Tilburg returns"
+start_month = "1"
+go_live = "live"
+shared = ["wms"]
+tasks = [
+  { id = "wms", optimistic = "4", most_likely = "6", pessimistic = "20" },
+  { id = "live", optimistic = "0", most_likely = "0", pessimistic = "0", after = ["wms"], milestone = true },
+]
+"#
+    )
+}
+
+#[test]
+fn linked_projects_are_deterministic_for_any_thread_count_and_shard() {
+    let s = parse_scenario(&linked(), "linked.toml").unwrap();
+    let one = run(&s, &RunOptions::new(3_000, 11).threads(1)).unwrap();
+    let two = run(&s, &RunOptions::new(3_000, 11).threads(2)).unwrap();
+    assert_eq!(one, two);
+    let parts = (1..=3)
+        .map(|i| run(&s, &RunOptions::new(3_000, 11).shard(Shard::new(i, 3).unwrap())).unwrap())
+        .collect::<Vec<_>>();
+    assert_eq!(Summary::merge(parts).unwrap(), one);
+    // The go-lives replace the free slippage: the result differs from the unlinked run.
+    assert_ne!(
+        one,
+        run(&small(), &RunOptions::new(3_000, 11).threads(1)).unwrap()
+    );
+}
+
+#[test]
+fn a_project_of_a_deal_that_never_wins_shifts_no_other_draw() {
+    // Delivery draws come from their own stream: linking a project to a deal that never
+    // wins leaves every path exactly as without the project.
+    let never = SMALL.replace("win_probability = \"0.3\"", "win_probability = \"0\"");
+    let mut text = never.clone();
+    text.push_str(
+        r#"
+[[project]]
+name = "pune"
+deal = "Pune aftermarket"
+go_live = "live"
+tasks = [{ id = "live", optimistic = "1", most_likely = "2", pessimistic = "30" }]
+"#,
+    );
+    let with = parse_scenario(&text, "x.toml").unwrap();
+    let without = parse_scenario(&never, "x.toml").unwrap();
+    let a = run(&with, &RunOptions::new(2_000, 5)).unwrap().results().unwrap();
+    let b = run(&without, &RunOptions::new(2_000, 5))
+        .unwrap()
+        .results()
+        .unwrap();
+    assert_eq!(a.years, b.years);
+    assert_eq!(a.fan_chart, b.fan_chart);
+}
+
+#[test]
+fn longer_pessimistic_durations_lower_the_year_one_p50_and_the_tornado_shows_delivery_risk() {
+    let s = parse_scenario(&linked(), "linked.toml").unwrap();
+    let p50 = |s: &Scenario| {
+        run(s, &RunOptions::new(4_000, 3))
+            .unwrap()
+            .results()
+            .unwrap()
+            .years[0]
+            .revenue
+            .p50
+    };
+    let mut late = s.clone();
+    kam_sim::stretch_pessimistic(&mut late, dec!(3)).unwrap();
+    assert!(p50(&late) < p50(&s), "{} !< {}", p50(&late), p50(&s));
+
+    let t = tornado(&s, &RunOptions::new(1_000, 3)).unwrap();
+    let bar = t.bars.iter().find(|b| b.input == "delivery risk").unwrap();
+    assert_eq!(bar.p50_low, t.base_p50);
+    assert!(bar.p50_high < bar.p50_low, "{bar:?}");
+    assert_eq!(kam_sim::tornado_runs(&s), kam_sim::TORNADO_RUNS + 1);
+    // Without projects there is no such bar.
+    let t = tornado(&small(), &RunOptions::new(200, 3)).unwrap();
+    assert!(t.bars.iter().all(|b| b.input != "delivery risk"));
+}
+
+#[test]
+fn bad_projects_are_errors_at_their_line_naming_the_task() {
+    let text = linked();
+    let cases = [
+        (
+            "after = [\"design\"] },",
+            "after = [\"nowhere\"] },",
+            "unknown task \"nowhere\"",
+        ),
+        (
+            "{ id = \"design\", optimistic = \"2\", most_likely = \"4\"",
+            "{ id = \"design\", optimistic = \"5\", most_likely = \"4\"",
+            "\"design\"",
+        ),
+        (
+            "{ id = \"design\", optimistic = \"2\"",
+            "{ id = \"design\", optimistic = \"-2\"",
+            "must not be negative",
+        ),
+        (
+            "{ id = \"design\", optimistic = \"2\", most_likely = \"4\", pessimistic = \"8\" }",
+            "{ id = \"design\", optimistic = \"2\", most_likely = \"4\", pessimistic = \"8\", after = [\"go-live\"] }",
+            "cycle",
+        ),
+    ];
+    for (from, to, says) in cases {
+        assert!(text.contains(from), "{from}");
+        let e = parse_scenario(&text.replacen(from, to, 1), "linked.toml").unwrap_err();
+        let ScenarioError::Invalid { line, .. } = &e else {
+            panic!("{e}")
+        };
+        let want = text
+            .lines()
+            .position(|l| l.contains(from.lines().next().unwrap()))
+            .unwrap()
+            + 1;
+        assert_eq!(*line, want, "{e}");
+        let msg = e.to_string();
+        assert!(msg.contains(says) && msg.contains("project[0].tasks["), "{msg}");
+    }
+    let e = parse_scenario(
+        &text.replace("deal = \"Leipzig inbound\"", "deal = \"Nowhere\""),
+        "x.toml",
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(e.contains("unknown deal \"Nowhere\""), "{e}");
+    let e = parse_scenario(
+        &text.replacen("pessimistic = \"20\"", "pessimistic = \"21\"", 1),
+        "x.toml",
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(e.contains("shared task \"wms\" has other durations"), "{e}");
+}

@@ -3,6 +3,7 @@
 //! plain serde records whose enums stay enums, so the CLI's tables and JSON, `kam demo`,
 //! the EBR report and an integrator all read the same values.
 
+pub mod delivery;
 pub mod growth;
 pub mod metrics;
 pub mod plan;
@@ -10,6 +11,7 @@ pub mod pricing;
 pub mod report;
 pub mod stakeholders;
 
+pub use delivery::{DeliveryReport, delivery};
 pub use growth::{GrowthReport, GrowthYear, growth, growth_report, run_options};
 pub use metrics::{
     ActionRow, AlertRow, AlertsReport, EscalationRow, NodeGrade, ScorecardReport, alert_kind, alert_register,

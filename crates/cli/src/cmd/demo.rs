@@ -51,6 +51,8 @@ pub struct Demo {
     pub checks: Vec<kam_account::check::Finding>,
     /// Plugin notes (the embedded sample carries no plugin files: always skipped).
     pub plugins: Vec<String>,
+    /// Implementation projects, go-lives and load (the last section).
+    pub delivery: views::DeliveryReport,
 }
 
 /// Runs all analyses over the embedded sample.
@@ -76,6 +78,11 @@ pub fn build(paths: u64, seed: u64) -> Result<Demo, CliError> {
             .filter(|f| kam_account::check::CODES.iter().any(|(c, _)| *c == f.code))
             .collect(),
         plugins: plugins.notes().to_vec(),
+        delivery: views::delivery(
+            &account,
+            views::delivery::DEFAULT_PATHS,
+            views::delivery::DEFAULT_SEED,
+        )?,
     })
 }
 
@@ -93,7 +100,7 @@ pub fn run(args: &DemoArgs) -> Result<(), CliError> {
         demo.account,
         demo.as_of
     );
-    let sections: [(&str, &dyn std::fmt::Display); 8] = [
+    let sections: [(&str, &dyn std::fmt::Display); 9] = [
         ("1. Account plan integrity", &Table(&demo.plan)),
         ("2. Stakeholder gaps and map status", &Table(&demo.stakeholders)),
         (
@@ -107,6 +114,10 @@ pub fn run(args: &DemoArgs) -> Result<(), CliError> {
         (
             "8. Checks across the account's files (kam check)",
             &Table(&demo.checks),
+        ),
+        (
+            "9. Implementation projects: go-lives and load (kam delivery)",
+            &Table(&demo.delivery),
         ),
     ];
     for (title, body) in sections {

@@ -16,7 +16,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use kam_sim::{ProgressFn, RunOptions, Shard, SimResults, Summary, TORNADO_RUNS};
+use kam_sim::{ProgressFn, RunOptions, Shard, SimResults, Summary};
 
 use kam_account::plugins::Plugins;
 use kam_account::{AccountError, files, views};
@@ -185,7 +185,10 @@ fn simulate(
     }
     let mut results = summary.results().map_err(input)?;
     if args.tornado {
-        let (bar, progress) = progress_bar(args.paths.saturating_mul(TORNADO_RUNS), "tornado");
+        let (bar, progress) = progress_bar(
+            args.paths.saturating_mul(kam_sim::tornado_runs(scenario)),
+            "tornado",
+        );
         let tornado = kam_sim::tornado(scenario, &options.progress(progress));
         bar.finish_and_clear();
         results.tornado = Some(tornado.map_err(|e| plugins.locate(AccountError::domain(e)))?);
