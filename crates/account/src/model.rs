@@ -66,6 +66,10 @@ pub struct Manifest {
     /// Settings of `kam check`.
     #[serde(default)]
     pub check: CheckSettings,
+    /// The global standard regional plans are coached against (`kam coach`); kam's
+    /// default standard when absent.
+    #[serde(default)]
+    pub coaching: Option<kam_core::coaching::PlanStandard>,
 }
 
 /// `[check]` in kam.toml: thresholds of the checks across files.

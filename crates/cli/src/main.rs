@@ -48,6 +48,8 @@ enum Command {
     History(cmd::history::HistoryArgs),
     /// What changed since a saved revision (plan, people, pricing, pipeline, scores…).
     Changes(cmd::history::ChangesArgs),
+    /// Coaching: each regional manager's plan completeness and coverage, development actions.
+    Coach(cmd::coach::CoachArgs),
     /// Implementation projects: critical paths, P50/P90 go-live vs committed, load.
     Delivery(cmd::delivery::DeliveryArgs),
     /// Stakeholder map status, coverage gaps and single threads.
@@ -72,6 +74,7 @@ fn main() -> std::process::ExitCode {
         Command::Plan(args) => cmd::plan::run(&args),
         Command::History(args) => cmd::history::run(&args),
         Command::Changes(args) => cmd::history::changes(&args),
+        Command::Coach(args) => cmd::coach::run(&args),
         Command::Delivery(args) => cmd::delivery::run(&args),
         Command::Stakeholders(args) => cmd::stakeholders::run(&args),
         Command::Report(args) => cmd::ebr::run(&args),

@@ -544,3 +544,59 @@ impl Display for Table<'_, kam_account::history::Changes> {
         Ok(())
     }
 }
+
+impl Display for Table<'_, kam_account::views::CoachingReport> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "Regional plans against the global standard")?;
+        for r in &self.0.regions {
+            let a = &r.assessment;
+            writeln!(
+                f,
+                "  {:<10} {:<14} completeness {:>5}  key players {} (covered {}, by the manager {})",
+                a.region,
+                a.manager.as_deref().unwrap_or("no manager"),
+                a.score.round_dp(1),
+                r.key_players,
+                r.covered,
+                r.covered_by_manager
+            )?;
+            for c in &a.criteria {
+                writeln!(
+                    f,
+                    "      {:<11} {:>5}  {}",
+                    name(&c.criterion),
+                    c.score.round_dp(1),
+                    c.detail
+                )?;
+            }
+            for d in &a.development_actions {
+                writeln!(f, "      → {} (due {}, {})", d.title, d.due, name(&d.priority))?;
+            }
+        }
+        Ok(())
+    }
+}
+
+impl Display for Table<'_, kam_account::views::Rollup> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "Scorecard roll-up, {} (weighted by revenue)", self.0.period)?;
+        for n in &self.0.nodes {
+            let indent = match n.level {
+                kam_core::account::NodeLevel::Global => 0,
+                kam_core::account::NodeLevel::Region => 2,
+                kam_core::account::NodeLevel::Country => 4,
+                kam_core::account::NodeLevel::Site => 6,
+            };
+            writeln!(
+                f,
+                "  {:indent$}{:<width$} {:>8}  weight {}",
+                "",
+                n.node,
+                n.score.map_or("n/a".into(), |s| s.round_dp(3).to_string()),
+                money(n.weight),
+                width = 16 - indent
+            )?;
+        }
+        Ok(())
+    }
+}

@@ -1519,3 +1519,113 @@ fn delivery_bad_input_names_file_line_column_and_task() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn stakeholders_rank_influence_find_paths_hostile_players_and_departures() {
+    let dir = copy_sample("reach");
+    let json: serde_json::Value = serde_json::from_str(&ok(&["stakeholders", s(&dir), "--json"])).unwrap();
+    let ranking = json["influence"].as_array().unwrap();
+    assert_eq!(ranking.len(), 60, "the whole ranking in JSON");
+    let total: rust_decimal::Decimal = ranking
+        .iter()
+        .map(|r| {
+            r["score"]
+                .as_str()
+                .unwrap()
+                .parse::<rust_decimal::Decimal>()
+                .unwrap()
+        })
+        .sum();
+    assert_eq!(total, rust_decimal::Decimal::ONE, "scores sum to exactly 1");
+    let paths = json["paths"].as_array().unwrap();
+    assert_eq!(paths.len(), json["deciders"].as_u64().unwrap() as usize);
+    assert!(
+        paths
+            .iter()
+            .any(|p| p["path"]["steps"][0]["link"]["kind"] == "coverage"),
+        "{paths:?}"
+    );
+    let hostile = json["hostile"].as_array().unwrap();
+    assert!(
+        hostile
+            .iter()
+            .any(|h| h["person"] == "wang" && h["why"] == "enemy"),
+        "{hostile:?}"
+    );
+    let table = ok(&["stakeholders", s(&dir), "--top", "3"]);
+    assert!(
+        table.contains("Influence (weighted PageRank), top 3:") && table.contains("   3. "),
+        "{table}"
+    );
+    assert!(!table.contains("   4. "), "{table}");
+    assert!(table.contains("Strongest path to each decision maker"), "{table}");
+
+    // A conflict with one of our mentors is a finding too.
+    edit(
+        &dir,
+        "stakeholders.toml",
+        "[[relations]]",
+        "[[relations]]\nkind = \"conflicts_with\"\nfrom = \"brandt\"\nto = \"okafor\"\n\n[[relations]]",
+    );
+    let json: serde_json::Value = serde_json::from_str(&ok(&["stakeholders", s(&dir), "--json"])).unwrap();
+    assert!(
+        json["hostile"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|h| h["person"] == "brandt" && h["why"] == "conflicts with our mentor okafor"),
+        "{}",
+        json["hostile"]
+    );
+
+    // If the APAC account manager leaves, APAC's relationships go with them.
+    let leaves = ok(&["stakeholders", s(&dir), "--if-leaves", "am-apac"]);
+    assert!(leaves.starts_with("If am-apac (ours) leaves"), "{leaves}");
+    let d: serde_json::Value = serde_json::from_str(&ok(&[
+        "stakeholders",
+        s(&dir),
+        "--if-leaves",
+        "am-apac",
+        "--json",
+    ]))
+    .unwrap();
+    assert!(!d["relationships_lost"].as_array().unwrap().is_empty(), "{d}");
+    let err = fails(&["stakeholders", s(&dir), "--if-leaves", "nobody"]);
+    assert!(err.contains("nobody"), "{err}");
+}
+
+#[test]
+fn coaching_and_the_scorecard_roll_up_from_the_account_directory() {
+    let dir = copy_sample("coach");
+    let json: serde_json::Value = serde_json::from_str(&ok(&["coach", s(&dir), "--json"])).unwrap();
+    let regions = json["regions"].as_array().unwrap();
+    assert_eq!(regions.len(), 4);
+    let china = regions
+        .iter()
+        .find(|r| r["assessment"]["region"] == "china")
+        .unwrap();
+    assert_eq!(china["assessment"]["manager"], "am-china");
+    assert!(
+        !china["assessment"]["development_actions"]
+            .as_array()
+            .unwrap()
+            .is_empty(),
+        "{china}"
+    );
+    let table = ok(&["coach", s(&dir)]);
+    assert!(table.contains("completeness") && table.contains("→ "), "{table}");
+
+    let r: serde_json::Value =
+        serde_json::from_str(&ok(&["scorecard", s(&dir), "--rollup", "--json"])).unwrap();
+    let nodes = r["nodes"].as_array().unwrap();
+    assert_eq!(nodes[0]["node"], "global");
+    assert_eq!(nodes.len(), 26, "every node of account.toml");
+    // The account's score is the revenue-weighted mean of its regions'.
+    let num = |v: &serde_json::Value| v.as_str().unwrap().parse::<rust_decimal::Decimal>().unwrap();
+    let regions: Vec<&serde_json::Value> = nodes.iter().filter(|n| n["level"] == "region").collect();
+    let weighted: rust_decimal::Decimal = regions.iter().map(|n| num(&n["score"]) * num(&n["weight"])).sum();
+    let weight: rust_decimal::Decimal = regions.iter().map(|n| num(&n["weight"])).sum();
+    let diff = (weighted / weight - num(&nodes[0]["score"])).abs();
+    assert!(diff < rust_decimal::Decimal::new(1, 3), "{diff}");
+    assert!(ok(&["scorecard", s(&dir), "--rollup"]).contains("weighted by revenue"));
+}

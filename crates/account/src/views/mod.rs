@@ -3,14 +3,17 @@
 //! plain serde records whose enums stay enums, so the CLI's tables and JSON, `kam demo`,
 //! the EBR report and an integrator all read the same values.
 
+pub mod coaching;
 pub mod delivery;
 pub mod growth;
 pub mod metrics;
 pub mod plan;
 pub mod pricing;
 pub mod report;
+pub mod rollup;
 pub mod stakeholders;
 
+pub use coaching::{CoachingReport, RegionCoaching, coaching};
 pub use delivery::{DeliveryReport, delivery};
 pub use growth::{GrowthReport, GrowthYear, growth, growth_report, run_options};
 pub use metrics::{
@@ -19,4 +22,7 @@ pub use metrics::{
 };
 pub use plan::{PlanCheck, plan_check, plan_diff};
 pub use pricing::{MarginLayer, NegotiationReport, PriceLine, PriceReport, negotiate, price};
-pub use stakeholders::{Gap, HeatCell, SingleThread, StakeholderReport, Unsupported, stakeholders};
+pub use rollup::{Rollup, rollup};
+pub use stakeholders::{
+    Gap, HeatCell, Hostile, SingleThread, StakeholderReport, Unsupported, departure, stakeholders,
+};

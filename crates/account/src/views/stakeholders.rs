@@ -3,7 +3,9 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use kam_core::stakeholders::{BuyingRole, Rag, ThreadScope};
+use kam_core::stakeholders::{
+    BuyingRole, Departure, InfluenceOptions, InfluenceScore, Rag, Reach, Relation, Support, ThreadScope,
+};
 use serde::Serialize;
 
 use crate::error::AccountError;
@@ -84,6 +86,27 @@ pub struct StakeholderReport {
     pub functions: Vec<String>,
     /// Per region × function.
     pub heat: Vec<Vec<HeatCell>>,
+    /// Influence ranking of the customer's people (weighted PageRank over influence
+    /// relations, damping 0.85), highest first; every person.
+    pub influence: Vec<InfluenceScore>,
+    /// The strongest relationship path from one of our people to each decision maker
+    /// and approver (none: nobody of ours reaches them).
+    pub paths: Vec<Reach>,
+    /// Key players who work against us, or who conflict with one of our mentors.
+    pub hostile: Vec<Hostile>,
+}
+
+/// A key player who is an enemy, or who conflicts with one of our mentors.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Hostile {
+    /// The key player.
+    pub person: String,
+    /// Title.
+    pub title: String,
+    /// Region.
+    pub region: String,
+    /// Why: `enemy`, or `conflicts with mentor ID`.
+    pub why: String,
 }
 
 /// Analyses `stakeholders.toml`.
@@ -177,6 +200,40 @@ pub fn stakeholders(account: &Account) -> Result<StakeholderReport, AccountError
                 .collect()
         })
         .collect();
+    let influence = graph
+        .influence_ranking(&InfluenceOptions::default())
+        .map_err(err)?
+        .scores;
+    let paths = graph.strongest_paths().map_err(err)?;
+    let support: BTreeMap<&str, Support> = map.people.iter().map(|p| (p.id.as_str(), p.support)).collect();
+    let mut hostile = Vec::new();
+    for p in map.people.iter().filter(|p| p.is_key_player()) {
+        let mut push = |why: String| {
+            hostile.push(Hostile {
+                person: p.id.clone(),
+                title: p.title.clone(),
+                region: p.region.clone(),
+                why,
+            })
+        };
+        if p.support == Support::Enemy {
+            push("enemy".into());
+        }
+        for r in &map.relations {
+            if let Relation::ConflictsWith { from, to } = r {
+                let other = if *from == p.id {
+                    to
+                } else if *to == p.id {
+                    from
+                } else {
+                    continue;
+                };
+                if support.get(other.as_str()) == Some(&Support::Mentor) {
+                    push(format!("conflicts with our mentor {other}"));
+                }
+            }
+        }
+    }
     Ok(StakeholderReport {
         status: status.status,
         people: map.people.len(),
@@ -191,5 +248,25 @@ pub fn stakeholders(account: &Account) -> Result<StakeholderReport, AccountError
         regions,
         functions,
         heat,
+        influence,
+        paths,
+        hostile,
+    })
+}
+
+/// `kam stakeholders --if-leaves ID`: what coverage, paths and key-player support are
+/// lost if person `id` (theirs or ours) leaves.
+///
+/// # Errors
+/// No stakeholder map, or no such person (an error naming the id).
+pub fn departure(account: &Account, id: &str) -> Result<Departure, AccountError> {
+    let name = "stakeholders.toml";
+    let map = account.need(&account.stakeholders, name, "the departure what-if")?;
+    let graph = map.graph().map_err(|e| account.error_in(name, None, e))?;
+    graph.departure(id).map_err(|e| {
+        AccountError::invalid(format!(
+            "--if-leaves {id:?}: {e} (not a person of {})",
+            account.display(name)
+        ))
     })
 }

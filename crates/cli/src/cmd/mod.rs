@@ -2,6 +2,7 @@
 
 pub mod api;
 pub mod check;
+pub mod coach;
 pub mod delivery;
 pub mod demo;
 pub mod ebr;

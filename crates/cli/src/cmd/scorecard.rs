@@ -20,6 +20,9 @@ pub struct ScorecardArgs {
     /// Show open alerts, action plans and escalations instead of the scorecard.
     #[arg(long)]
     pub alerts: bool,
+    /// Roll every site's score up site → country → region → global, weighted by revenue.
+    #[arg(long, conflicts_with = "alerts")]
+    pub rollup: bool,
     /// JSON instead of a table.
     #[arg(long)]
     pub json: bool,
@@ -34,6 +37,10 @@ pub fn run(args: &ScorecardArgs) -> Result<(), CliError> {
         return super::emit(&report, args.json);
     }
     let plugins = Plugins::load(&account, &[RuleKind::KpiScoring])?;
+    if args.rollup {
+        let r = plugins.finish(views::rollup(&account, &plugins))?;
+        return super::emit(&r, args.json);
+    }
     let report = plugins.finish(views::scorecard(&account, &plugins))?;
     if let Some(x) = &args.xlsx {
         super::xlsx::scorecard(&report, x)?;
