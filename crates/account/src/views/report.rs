@@ -268,10 +268,10 @@ pub fn ebr(account: &Account, paths: u64, seed: u64, plugins: &Plugins) -> Resul
             label: "Open alerts / escalations".into(),
             value: format!(
                 "{} / {}",
-                alerts.alerts.len(),
+                alerts.open().count(),
                 alerts.escalations.iter().filter(|e| e.open).count()
             ),
-            status: if alerts.alerts.is_empty() {
+            status: if alerts.open().next().is_none() {
                 Rag::Green
             } else {
                 Rag::Amber
