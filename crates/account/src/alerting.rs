@@ -23,7 +23,7 @@ use crate::files::{self, FileError};
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct AlertSettings {
     /// An open problem without an action plan is flagged once it is this many periods
-    /// old (0: at once).
+    /// old (default 0: at once).
     pub grace_periods: u32,
     /// An action plan is resolved (verified) only after its KPI has been on target this
     /// many periods in a row.
@@ -109,11 +109,11 @@ pub struct EscalationRule {
 }
 
 impl AlertSettings {
-    /// What an account without alerts.toml uses: no routes (no owner), grace 1 period,
+    /// What an account without alerts.toml uses: no routes (no owner), no grace period,
     /// verification over 2 periods, default severities and SLAs, no escalation rules.
     pub fn defaults() -> Self {
         AlertSettings {
-            grace_periods: 1,
+            grace_periods: 0,
             verify_periods: 2,
             families: BTreeMap::new(),
             routing: RoutingTable {
@@ -222,7 +222,7 @@ pub fn parse(file: &str, text: &str, cx: &Context<'_>) -> Result<AlertSettings, 
             u32::try_from(n).map_err(|_| at(s.span(), field, format!("{n} periods is too many")))
         }
     };
-    let grace_periods = count(&raw.grace_periods, "grace_periods", 1, 0)?;
+    let grace_periods = count(&raw.grace_periods, "grace_periods", 0, 0)?;
     let verify_periods = count(&raw.verify_periods, "verify_periods", 2, 1)?;
 
     let ours: Vec<&str> = cx
