@@ -235,7 +235,9 @@ pub fn parse(file: &str, text: &str, cx: &Context<'_>) -> Result<AlertSettings, 
             return Err(at(
                 o.span(),
                 field,
-                format!("owner {id:?}: owners are our people in stakeholders.toml, which this account does not have"),
+                format!(
+                    "owner {id:?}: owners are our people in stakeholders.toml, which this account does not have"
+                ),
             ));
         }
         if !ours.contains(&id.as_str()) {
@@ -259,7 +261,10 @@ pub fn parse(file: &str, text: &str, cx: &Context<'_>) -> Result<AlertSettings, 
                 return Err(at(
                     k.span(),
                     "families",
-                    format!("family {name}: unknown KPI {:?} (not in the KPI library or kpis.toml)", k.get_ref()),
+                    format!(
+                        "family {name}: unknown KPI {:?} (not in the KPI library or kpis.toml)",
+                        k.get_ref()
+                    ),
                 ));
             }
             ids.push(k.get_ref().clone());
@@ -303,7 +308,9 @@ pub fn parse(file: &str, text: &str, cx: &Context<'_>) -> Result<AlertSettings, 
                     return Err(at(
                         n.span(),
                         "nodes",
-                        format!("node {id:?}: routing by node needs account.toml, which this account does not have"),
+                        format!(
+                            "node {id:?}: routing by node needs account.toml, which this account does not have"
+                        ),
                     ));
                 }
             }

@@ -562,7 +562,9 @@ fn actions(sink: &mut Sink<'_>) -> Result<(), AccountError> {
     // period without a plan at the node, above it or below it); one problem is reported
     // once, at the lowest red node.
     let Some(data) = &a.kpi else { return Ok(()) };
-    let Some(structure) = &a.structure else { return Ok(()) };
+    let Some(structure) = &a.structure else {
+        return Ok(());
+    };
     let Ok(h) = structure.hierarchy() else {
         return Ok(());
     };

@@ -239,9 +239,14 @@ pub struct EscalationRecord {
 /// fix in the message.
 pub fn parse_zoned(text: &str) -> Result<DateTime<FixedOffset>, String> {
     DateTime::parse_from_rfc3339(text.trim()).map_err(|_| {
-        let naive = ["%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M"]
-            .iter()
-            .any(|f| NaiveDateTime::parse_from_str(text.trim(), f).is_ok());
+        let naive = [
+            "%Y-%m-%dT%H:%M:%S",
+            "%Y-%m-%dT%H:%M",
+            "%Y-%m-%d %H:%M:%S",
+            "%Y-%m-%d %H:%M",
+        ]
+        .iter()
+        .any(|f| NaiveDateTime::parse_from_str(text.trim(), f).is_ok());
         if naive {
             format!(
                 "{text:?} has no time zone: add its UTC offset, e.g. \"{}+01:00\" or \"{}Z\"",
@@ -443,19 +448,23 @@ impl Account {
         };
         let alerting = match read(&source, &mut texts, "alerts.toml")? {
             Some(text) => {
-                let hierarchy = match &structure {
-                    Some(s) => Some(
-                        s.hierarchy()
-                            .map_err(|e| AccountError::at(place_of(&source, &texts, "account.toml", ""), e))?,
-                    ),
-                    None => None,
-                };
+                let hierarchy =
+                    match &structure {
+                        Some(s) => Some(s.hierarchy().map_err(|e| {
+                            AccountError::at(place_of(&source, &texts, "account.toml", ""), e)
+                        })?),
+                        None => None,
+                    };
                 let cx = crate::alerting::Context {
                     library: &library,
                     hierarchy: hierarchy.as_ref(),
                     stakeholders: stakeholders.as_ref(),
                 };
-                Some(crate::alerting::parse(&source.display("alerts.toml"), &text, &cx)?)
+                Some(crate::alerting::parse(
+                    &source.display("alerts.toml"),
+                    &text,
+                    &cx,
+                )?)
             }
             None => None,
         };

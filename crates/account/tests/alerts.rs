@@ -151,7 +151,10 @@ fn six_periods_from_red_to_verified_with_an_escalation_opened_and_closed() {
         .open()
         .map(|a| (a.node.as_str(), a.owner.as_deref().unwrap()))
         .collect();
-    assert_eq!(owners["global"], "ad", "nodes = [emea] does not take global: the fallback");
+    assert_eq!(
+        owners["global"], "ad",
+        "nodes = [emea] does not take global: the fallback"
+    );
     assert_eq!(owners["emea"], "am-emea");
     assert!(v.open().all(|a| a.escalation.as_deref() == Some(esc.as_str())));
     assert_eq!(v.escalations.len(), 1);
@@ -166,7 +169,10 @@ fn six_periods_from_red_to_verified_with_an_escalation_opened_and_closed() {
     let a = v.alerts.iter().find(|a| a.id == id).unwrap();
     assert_eq!(a.state, AlertState::ActedOn);
     assert_eq!(a.action.as_deref(), Some("AP-1"));
-    assert!(v.open().all(|a| a.action.as_deref() == Some("AP-1") && !a.no_action_plan));
+    assert!(
+        v.open()
+            .all(|a| a.action.as_deref() == Some("AP-1") && !a.no_action_plan)
+    );
 
     // Month 4: green again, and the owner types the plan verified at once. The alert
     // closed and its escalation was resolved, but one green period does not verify the
@@ -190,7 +196,10 @@ fn six_periods_from_red_to_verified_with_an_escalation_opened_and_closed() {
     assert_eq!(v.open().count(), 0);
     // Month 6: stays resolved; the alert's id never changed.
     let v = view(6, &plan("verified"));
-    assert_eq!(v.alerts.iter().find(|a| a.id == id).unwrap().state, AlertState::Resolved);
+    assert_eq!(
+        v.alerts.iter().find(|a| a.id == id).unwrap().state,
+        AlertState::Resolved
+    );
 }
 
 #[test]
@@ -199,15 +208,27 @@ fn the_sample_one_alert_per_problem_owned_flagged_and_judged_by_the_data() {
     let v = views::alerts(&account, &Plugins::none()).unwrap();
     let mut keys = BTreeSet::new();
     for a in v.open() {
-        assert!(keys.insert((a.node.clone(), a.kpi.clone())), "two open alerts for {a:?}");
+        assert!(
+            keys.insert((a.node.clone(), a.kpi.clone())),
+            "two open alerts for {a:?}"
+        );
         assert!(a.owner.is_some(), "{} has no owner", a.id);
     }
     // Tianjin's cost-to-serve: four reasons, one alert.
-    let t = v.open().find(|a| a.id.starts_with("tianjin/cost_to_serve_pct/")).unwrap();
+    let t = v
+        .open()
+        .find(|a| a.id.starts_with("tianjin/cost_to_serve_pct/"))
+        .unwrap();
     assert_eq!(t.reasons.len(), 4);
-    assert!(v.open().any(|a| matches!(a.node.as_str(), "global" | "emea" | "americas" | "apac" | "china")));
+    assert!(
+        v.open()
+            .any(|a| matches!(a.node.as_str(), "global" | "emea" | "americas" | "apac" | "china"))
+    );
     // Puebla's line stoppages: red, no plan — flagged, and linked to the file's S1.
-    let p = v.open().find(|a| a.id.starts_with("puebla/line_stoppages/")).unwrap();
+    let p = v
+        .open()
+        .find(|a| a.id.starts_with("puebla/line_stoppages/"))
+        .unwrap();
     assert!(p.no_action_plan);
     assert_eq!(p.escalation.as_deref(), Some("ESC-0412"));
     // AP-2026-022 is typed verified while Tianjin's cost-to-serve is red: not resolved.
@@ -234,16 +255,46 @@ fn load_err(file: &str, text: &str) -> String {
 
 #[test]
 fn bad_input_is_an_error_at_file_line_column() {
-    let e = load_err("alerts.toml", &ALERTS.replace("owner = \"am-emea\"", "owner = \"nobody\""));
-    assert!(e.starts_with("alerts.toml:15:9: field `owner`: unknown owner \"nobody\""), "{e}");
-    let e = load_err("alerts.toml", &ALERTS.replace("service = [\"otif_order_commit\"", "service = [\"otif\""));
-    assert!(e.starts_with("alerts.toml:6:12: field `families`: family service: unknown KPI \"otif\""), "{e}");
-    let e = load_err("alerts.toml", &ALERTS.replace("kpis = [\"service\"]", "kpis = [\"servise\"]"));
-    assert!(e.starts_with("alerts.toml:9:9: field `kpis`: unknown KPI \"servise\""), "{e}");
-    let e = load_err("alerts.toml", &ALERTS.replace("nodes = [\"emea\"]", "nodes = [\"asia\"]"));
-    assert!(e.starts_with("alerts.toml:14:10: field `nodes`: unknown account node \"asia\""), "{e}");
-    let e = load_err("alerts.toml", &ALERTS.replace("grace_periods = 1", "grace_periods = -1"));
-    assert!(e.starts_with("alerts.toml:1:17: field `grace_periods`: -1 periods"), "{e}");
+    let e = load_err(
+        "alerts.toml",
+        &ALERTS.replace("owner = \"am-emea\"", "owner = \"nobody\""),
+    );
+    assert!(
+        e.starts_with("alerts.toml:15:9: field `owner`: unknown owner \"nobody\""),
+        "{e}"
+    );
+    let e = load_err(
+        "alerts.toml",
+        &ALERTS.replace("service = [\"otif_order_commit\"", "service = [\"otif\""),
+    );
+    assert!(
+        e.starts_with("alerts.toml:6:12: field `families`: family service: unknown KPI \"otif\""),
+        "{e}"
+    );
+    let e = load_err(
+        "alerts.toml",
+        &ALERTS.replace("kpis = [\"service\"]", "kpis = [\"servise\"]"),
+    );
+    assert!(
+        e.starts_with("alerts.toml:9:9: field `kpis`: unknown KPI \"servise\""),
+        "{e}"
+    );
+    let e = load_err(
+        "alerts.toml",
+        &ALERTS.replace("nodes = [\"emea\"]", "nodes = [\"asia\"]"),
+    );
+    assert!(
+        e.starts_with("alerts.toml:14:10: field `nodes`: unknown account node \"asia\""),
+        "{e}"
+    );
+    let e = load_err(
+        "alerts.toml",
+        &ALERTS.replace("grace_periods = 1", "grace_periods = -1"),
+    );
+    assert!(
+        e.starts_with("alerts.toml:1:17: field `grace_periods`: -1 periods"),
+        "{e}"
+    );
     let e = load_err("alerts.toml", &ALERTS.replace("S2 = 48", "S2 = 0"));
     assert!(e.starts_with("alerts.toml:18:6: field `S2`"), "{e}");
     let e = load_err(
@@ -251,7 +302,9 @@ fn bad_input_is_an_error_at_file_line_column() {
         "[[escalation]]\nid = \"E\"\ntitle = \"t\"\nseverity = \"S1\"\nopened = \"2026-06-01T06:40:00\"\n",
     );
     assert!(
-        e.starts_with("actions.toml:5:10: field `opened`: \"2026-06-01T06:40:00\" has no time zone: add its UTC offset"),
+        e.starts_with(
+            "actions.toml:5:10: field `opened`: \"2026-06-01T06:40:00\" has no time zone: add its UTC offset"
+        ),
         "{e}"
     );
 }

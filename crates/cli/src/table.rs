@@ -5,10 +5,11 @@
 use std::fmt::{self, Display, Write as _};
 
 use kam_account::format::{grouped, millions, money, name, pct_of_fraction};
-use kam_core::metrics::Severity;
 use kam_account::views::{
-    AlertRow, AlertsReport, EscalationRow, EscalationsReport, GrowthReport, NegotiationReport, PlanCheck, PriceReport, ScorecardReport, StakeholderReport,
+    AlertRow, AlertsReport, EscalationRow, EscalationsReport, GrowthReport, NegotiationReport, PlanCheck,
+    PriceReport, ScorecardReport, StakeholderReport,
 };
+use kam_core::metrics::Severity;
 
 /// A view shown as the table the CLI prints.
 pub struct Table<'a, T>(pub &'a T);
@@ -267,7 +268,8 @@ fn escalation_line(f: &mut fmt::Formatter<'_>, e: &EscalationRow) -> fmt::Result
         (true, None) => "-".to_owned(),
         (false, _) => format!(
             "resolved {}",
-            e.resolved.map_or("-".into(), |t| t.format("%Y-%m-%d %H:%M UTC").to_string())
+            e.resolved
+                .map_or("-".into(), |t| t.format("%Y-%m-%d %H:%M UTC").to_string())
         ),
     };
     writeln!(
@@ -279,7 +281,9 @@ fn escalation_line(f: &mut fmt::Formatter<'_>, e: &EscalationRow) -> fmt::Result
         e.opened.format("%Y-%m-%d %H:%M UTC"),
         when,
         e.title,
-        e.alert.as_ref().map_or(String::new(), |a| format!(" [alert {a}]"))
+        e.alert
+            .as_ref()
+            .map_or(String::new(), |a| format!(" [alert {a}]"))
     )
 }
 
@@ -340,7 +344,9 @@ impl Display for Table<'_, AlertsReport> {
                 "       {}; now {}{}",
                 reasons.join(", "),
                 a.value.map_or("n/a".into(), |v| v.to_string()),
-                a.closed.as_ref().map_or(String::new(), |c| format!("; cleared {c}"))
+                a.closed
+                    .as_ref()
+                    .map_or(String::new(), |c| format!("; cleared {c}"))
             )?;
         }
         writeln!(f, "Action plans not verified by the data: {}", r.actions.len())?;

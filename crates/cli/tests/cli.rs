@@ -1201,7 +1201,16 @@ fn alerts_ack_snooze_notify_once_webhook_and_escalations() {
     let alerts = json["alerts"].as_array().unwrap();
     let mut open = std::collections::BTreeSet::new();
     for a in alerts {
-        for key in ["id", "node", "kpi", "reasons", "severity", "owner", "action", "escalation"] {
+        for key in [
+            "id",
+            "node",
+            "kpi",
+            "reasons",
+            "severity",
+            "owner",
+            "action",
+            "escalation",
+        ] {
             assert!(a.get(key).is_some(), "alert without {key}: {a}");
         }
         assert!(a["reasons"].is_array() && a["owner"].is_string(), "{a}");
@@ -1221,19 +1230,43 @@ fn alerts_ack_snooze_notify_once_webhook_and_escalations() {
 
     // Acknowledge one, snooze another; an unknown id is refused and names the open ones.
     let stop = "puebla/line_stoppages/2026-10";
-    let out = ok_at(now, &["alerts", "ack", s(&dir), stop, "--reason", "plan being written"]);
+    let out = ok_at(
+        now,
+        &["alerts", "ack", s(&dir), stop, "--reason", "plan being written"],
+    );
     assert!(out.starts_with(&format!("acknowledged {stop}")), "{out}");
     let margin = "tianjin/margin_pct/2026-09";
     ok_at(
         now,
-        &["alerts", "ack", s(&dir), margin, "--reason", "repricing in December", "--snooze-until", "2026-12-01"],
+        &[
+            "alerts",
+            "ack",
+            s(&dir),
+            margin,
+            "--reason",
+            "repricing in December",
+            "--snooze-until",
+            "2026-12-01",
+        ],
     );
-    let err = String::from_utf8(kam_at(now, &["alerts", "ack", s(&dir), "nowhere/otif/2026-01", "--reason", "x"]).stderr)
-        .unwrap();
-    assert!(err.contains("no alert \"nowhere/otif/2026-01\"") && err.contains(stop), "{err}");
+    let err = String::from_utf8(
+        kam_at(
+            now,
+            &["alerts", "ack", s(&dir), "nowhere/otif/2026-01", "--reason", "x"],
+        )
+        .stderr,
+    )
+    .unwrap();
+    assert!(
+        err.contains("no alert \"nowhere/otif/2026-01\"") && err.contains(stop),
+        "{err}"
+    );
     let listed = ok(&["alerts", s(&dir)]);
     assert!(listed.contains("acknowledged: plan being written"), "{listed}");
-    assert!(listed.contains("snoozed until 2026-12-01: repricing in December"), "{listed}");
+    assert!(
+        listed.contains("snoozed until 2026-12-01: repricing in December"),
+        "{listed}"
+    );
 
     // Notify: one message per owner, without the acknowledged and snoozed alerts; a
     // rerun sends nothing.
@@ -1258,7 +1291,10 @@ fn alerts_ack_snooze_notify_once_webhook_and_escalations() {
         }
     }
     owners.sort();
-    assert!(owners.contains(&"am-americas".to_owned()) && owners.contains(&"ad".to_owned()), "{owners:?}");
+    assert!(
+        owners.contains(&"am-americas".to_owned()) && owners.contains(&"ad".to_owned()),
+        "{owners:?}"
+    );
     let again = kam_at(now, &["alerts", s(&dir), "--notify", s(&outbox)]);
     assert!(String::from_utf8(again.stderr).unwrap().contains("nothing new"));
     let jsonl = std::fs::read_to_string(outbox.join("am-americas.jsonl")).unwrap();
@@ -1314,23 +1350,50 @@ fn alerts_ack_snooze_notify_once_webhook_and_escalations() {
         assert!(m["owner"].is_string() && m["alerts"].is_array());
     }
     let store3 = dir.join("https.db");
-    let https = fails(&["alerts", s(&dir), "--notify", "https://example.invalid/hook", "--store", s(&store3)]);
+    let https = fails(&[
+        "alerts",
+        s(&dir),
+        "--notify",
+        "https://example.invalid/hook",
+        "--store",
+        s(&store3),
+    ]);
     assert!(https.contains("https is not supported"), "{https}");
 
     // Escalations with time to breach.
     let esc = ok(&["escalations", s(&dir)]);
-    assert!(esc.contains("ESC-0412") && esc.contains("esc/tianjin/cost_to_serve_pct/2026-09"), "{esc}");
+    assert!(
+        esc.contains("ESC-0412") && esc.contains("esc/tianjin/cost_to_serve_pct/2026-09"),
+        "{esc}"
+    );
     insta::assert_snapshot!("escalations", esc);
     let j: serde_json::Value = serde_json::from_str(&ok(&["escalations", s(&dir), "--json"])).unwrap();
-    assert!(j["escalations"].as_array().unwrap().iter().any(|e| e["minutes_to_breach"].is_i64()));
+    assert!(
+        j["escalations"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["minutes_to_breach"].is_i64())
+    );
 
     // Bad input, located.
     let bad = copy_sample("alerts-bad");
-    edit(&bad, "alerts.toml", "owner = \"cfo-office\"", "owner = \"finance\"");
+    edit(
+        &bad,
+        "alerts.toml",
+        "owner = \"cfo-office\"",
+        "owner = \"finance\"",
+    );
     let err = fails(&["alerts", s(&bad)]);
-    assert!(err.contains("alerts.toml:37:9: field `owner`: unknown owner \"finance\""), "{err}");
+    assert!(
+        err.contains("alerts.toml:37:9: field `owner`: unknown owner \"finance\""),
+        "{err}"
+    );
     let bad = copy_sample("alerts-naive");
     edit(&bad, "actions.toml", "06:40:00-06:00", "06:40:00");
     let err = fails(&["escalations", s(&bad)]);
-    assert!(err.contains("field `opened`") && err.contains("has no time zone"), "{err}");
+    assert!(
+        err.contains("field `opened`") && err.contains("has no time zone"),
+        "{err}"
+    );
 }

@@ -30,8 +30,7 @@ use chrono::{DateTime, FixedOffset, NaiveDate, NaiveDateTime, TimeZone as _, Utc
 use kam_core::account::NodeLevel;
 use kam_core::metrics::escalation::EscalationEvent;
 use kam_core::metrics::{
-    ActionPlan, ActionState, EscalationBook, EscalationError, Problem, Rung, Severity, correlate,
-    link,
+    ActionPlan, ActionState, EscalationBook, EscalationError, Problem, Rung, Severity, correlate, link,
 };
 use rust_decimal::Decimal;
 use serde::Serialize;
@@ -353,7 +352,10 @@ pub fn escalations(account: &Account, plugins: &Plugins) -> Result<EscalationsRe
     let r = alerts(account, plugins)?;
     let mut escalations = r.escalations;
     escalations.sort_by_key(|e| (!e.open, e.minutes_to_breach.unwrap_or(i64::MAX), e.id.clone()));
-    Ok(EscalationsReport { now: r.now, escalations })
+    Ok(EscalationsReport {
+        now: r.now,
+        escalations,
+    })
 }
 
 /// A problem kept for the view, with what the view computes about it.
@@ -371,7 +373,11 @@ struct Kept<'a> {
 /// # Errors
 /// No observations or no account.toml; a rule or plugin that fails; an escalation that
 /// cannot be replayed (located in actions.toml).
-pub fn alerts_with(account: &Account, plugins: &Plugins, marks: &Marks) -> Result<AlertsReport, AccountError> {
+pub fn alerts_with(
+    account: &Account,
+    plugins: &Plugins,
+    marks: &Marks,
+) -> Result<AlertsReport, AccountError> {
     let data = account.kpi_data("the alerts")?;
     let structure = account.need(&account.structure, "account.toml", "the alerts")?;
     let hierarchy = structure
@@ -527,7 +533,10 @@ pub fn alerts_with(account: &Account, plugins: &Plugins, marks: &Marks) -> Resul
     for (n, (id, k, severity, opened, resolved)) in opened_by_policy.iter().enumerate() {
         let Some(item) = kept.get(*k) else { continue };
         let p = item.problem;
-        let kpi_name = account.library.get(&p.kpi).map_or(p.kpi.to_string(), |x| x.name.clone());
+        let kpi_name = account
+            .library
+            .get(&p.kpi)
+            .map_or(p.kpi.to_string(), |x| x.name.clone());
         let title = format!(
             "{kpi_name} at {}: {} reason(s) since {}",
             p.node,
@@ -571,18 +580,20 @@ pub fn alerts_with(account: &Account, plugins: &Plugins, marks: &Marks) -> Resul
         .escalations()
         .iter()
         .map(|e| {
-            let (source, alert, kpi) = sources
-                .get(&e.id)
-                .cloned()
-                .unwrap_or((EscalationSource::File, None, None));
-            let due = if e.is_open() { book.deadline(&e.id).ok() } else { None };
-            let opened = e
-                .history
-                .first()
-                .map_or(e.rung_since, |h| match h {
-                    EscalationEvent::Opened { at, .. } => *at,
-                    _ => e.rung_since,
-                });
+            let (source, alert, kpi) =
+                sources
+                    .get(&e.id)
+                    .cloned()
+                    .unwrap_or((EscalationSource::File, None, None));
+            let due = if e.is_open() {
+                book.deadline(&e.id).ok()
+            } else {
+                None
+            };
+            let opened = e.history.first().map_or(e.rung_since, |h| match h {
+                EscalationEvent::Opened { at, .. } => *at,
+                _ => e.rung_since,
+            });
             EscalationRow {
                 id: e.id.clone(),
                 source,
@@ -621,7 +632,8 @@ pub fn alerts_with(account: &Account, plugins: &Plugins, marks: &Marks) -> Resul
             action_alerts.entry(a).or_default().push(id.clone());
         }
         let state = match (p.is_open(), status) {
-            (true, Some(_)) | (false, Some(ActionState::Open | ActionState::InProgress | ActionState::Resolved)) => {
+            (true, Some(_))
+            | (false, Some(ActionState::Open | ActionState::InProgress | ActionState::Resolved)) => {
                 AlertState::ActedOn
             }
             (false, _) => AlertState::Resolved,

@@ -11,11 +11,11 @@ pub mod pricing;
 pub mod report;
 pub mod stakeholders;
 
-pub use growth::{GrowthReport, GrowthYear, growth, growth_report, run_options};
 pub use alerts::{
     ActionRow, AlertRow, AlertState, AlertsReport, EscalationRow, EscalationsReport, Mark, MarkKind, Marks,
     action_status, alerts, alerts_with, escalations,
 };
+pub use growth::{GrowthReport, GrowthYear, growth, growth_report, run_options};
 pub use metrics::{NodeGrade, ScorecardReport, alert_kind, alert_register, grade_status, scorecard};
 pub use plan::{PlanCheck, plan_check, plan_diff};
 pub use pricing::{MarginLayer, NegotiationReport, PriceLine, PriceReport, negotiate, price};

@@ -263,13 +263,23 @@ struct Message<'a> {
 
 /// Notifies each owner of the open, unacknowledged, unsnoozed alerts not yet sent to
 /// them, records what was sent, and returns a one-line summary.
-fn send(account: &Account, report: &AlertsReport, store: &mut SqliteStore, target: &str) -> Result<String, CliError> {
+fn send(
+    account: &Account,
+    report: &AlertsReport,
+    store: &mut SqliteStore,
+    target: &str,
+) -> Result<String, CliError> {
     let sent: BTreeSet<(String, String)> = store
         .events(&EventFilter::all().kind(NOTIFIED))
         .map_err(input)?
         .into_iter()
         .map(|e| {
-            let owner = e.payload.get("owner").and_then(|v| v.as_str()).unwrap_or_default().to_owned();
+            let owner = e
+                .payload
+                .get("owner")
+                .and_then(|v| v.as_str())
+                .unwrap_or_default()
+                .to_owned();
             (e.subject, owner)
         })
         .collect();
@@ -345,8 +355,12 @@ fn digest(m: &Message<'_>) -> String {
             a.node,
             a.first,
             reasons.join(", "),
-            a.action.as_ref().map_or(String::new(), |x| format!("; action {x}")),
-            a.escalation.as_ref().map_or(String::new(), |x| format!("; escalation {x}")),
+            a.action
+                .as_ref()
+                .map_or(String::new(), |x| format!("; action {x}")),
+            a.escalation
+                .as_ref()
+                .map_or(String::new(), |x| format!("; escalation {x}")),
             if a.no_action_plan { "; NO ACTION PLAN" } else { "" },
         ));
     }
@@ -395,8 +409,8 @@ fn post(url: &str, body: &str) -> Result<(), CliError> {
         .map_err(|e| fail(e.to_string()))?
         .next()
         .ok_or_else(|| fail("no address".into()))?;
-    let mut stream =
-        std::net::TcpStream::connect_timeout(&sock, Duration::from_secs(10)).map_err(|e| fail(e.to_string()))?;
+    let mut stream = std::net::TcpStream::connect_timeout(&sock, Duration::from_secs(10))
+        .map_err(|e| fail(e.to_string()))?;
     stream
         .set_read_timeout(Some(Duration::from_secs(10)))
         .and_then(|()| stream.set_write_timeout(Some(Duration::from_secs(10))))

@@ -280,7 +280,14 @@ mod tests {
             }
         }
         let mut reg = AlertRegister::default();
-        evaluate(&t.roll_up().unwrap(), &AlertPolicy::default(), &[], &mut reg, "p8").unwrap();
+        evaluate(
+            &t.roll_up().unwrap(),
+            &AlertPolicy::default(),
+            &[],
+            &mut reg,
+            "p8",
+        )
+        .unwrap();
         let severity = |a: &Alert| match a.kind {
             AlertKind::ThresholdBreach => Severity::S2,
             _ => Severity::S3,
@@ -300,7 +307,11 @@ mod tests {
             assert!(problems.iter().any(|p| &*p.node == n && p.is_open()), "{n}");
         }
         // No two open problems share a (node, KPI).
-        let mut open: Vec<_> = problems.iter().filter(|p| p.is_open()).map(|p| (&p.node, &p.kpi)).collect();
+        let mut open: Vec<_> = problems
+            .iter()
+            .filter(|p| p.is_open())
+            .map(|p| (&p.node, &p.kpi))
+            .collect();
         let n = open.len();
         open.sort();
         open.dedup();
@@ -308,7 +319,11 @@ mod tests {
 
         // Linking: a plan at the site covers the site and the country above it; a
         // regional plan covers what no nearer plan does.
-        let plans = [("leipzig", "cost_to_serve_pct"), ("emea", "cost_to_serve_pct"), ("leipzig", "otif_order_commit")];
+        let plans = [
+            ("leipzig", "cost_to_serve_pct"),
+            ("emea", "cost_to_serve_pct"),
+            ("leipzig", "otif_order_commit"),
+        ];
         let links = link(&problems, &plans, &h);
         for (p, l) in problems.iter().zip(&links) {
             // The global account: the regional plan, the nearest descendant.
