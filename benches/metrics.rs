@@ -15,8 +15,8 @@ use kam::core::account::Hierarchy;
 use kam::core::account::{Account, NodeLevel};
 use kam::core::metrics::kpi::{CountBasis, DateBasis, Tolerance};
 use kam::core::metrics::{
-    Alert, AlertKind, AlertPolicy, AlertRegister, Kpi, KpiLibrary, Observation, ObservationTable, Route,
-    RoutingTable, Severity, Status, correlate, evaluate, link,
+    Alert, AlertKind, AlertPolicy, AlertRegister, Kpi, KpiLibrary, Observation, ObservationTable, PlanReach,
+    Route, RoutingTable, Severity, Status, correlate, correlate_latest, evaluate, link,
 };
 
 const REGIONS: usize = 5;
@@ -128,7 +128,10 @@ fn triage(
     h: &Hierarchy,
     plans: &[(&str, &str)],
 ) -> (usize, usize, usize) {
-    let problems = correlate(reg, periods, severity);
+    // What `kam alerts` builds: the latest problem of each (node, KPI), open or reached by
+    // a plan.
+    let reach = PlanReach::new(plans, h);
+    let problems = correlate_latest(reg, periods, severity, |n, k| reach.reaches(n, k));
     let router = table.compile(h);
     let mut owned = 0usize;
     for p in &problems {
@@ -274,10 +277,37 @@ fn bench(c: &mut Criterion) {
             "best of 5: roll-up {:?}, statuses only {:?}, statuses + alerts {:?}, correlate + route + link {:?}",
             best[0], best[1], best[2], best[3]
         );
+        if let Some((_, reg, _)) = &last_run {
+            let t0 = std::time::Instant::now();
+            let reach = PlanReach::new(&plan_refs, &h);
+            let problems = correlate_latest(reg, &periods, severity, |n, k| reach.reaches(n, k));
+            let t1 = std::time::Instant::now();
+            let router = routes.compile(&h);
+            let t2 = std::time::Instant::now();
+            let owned: usize = problems
+                .iter()
+                .map(|p| router.owner(&p.node, &p.kpi).0.len())
+                .sum();
+            let t3 = std::time::Instant::now();
+            let links = link(&problems, &plan_refs, &h);
+            let t4 = std::time::Instant::now();
+            drop(problems);
+            let t5 = std::time::Instant::now();
+            black_box((owned, links));
+            eprintln!(
+                "triage phases: correlate (latest) {:?}, compile routes {:?}, owners {:?}, link {:?}, drop {:?}",
+                t1 - t0,
+                t2 - t1,
+                t3 - t2,
+                t4 - t3,
+                t5 - t4
+            );
+        }
         if let Some((e, reg, (problems, open, linked))) = last_run {
             eprintln!(
-                "problems {problems} (open {open}), linked to a plan {linked}, {} plans",
-                plan_refs.len()
+                "problems listed {problems} (open {open}), linked to a plan {linked}, {} plans; all problems {}",
+                plan_refs.len(),
+                correlate(&reg, &periods, severity).len()
             );
             eprintln!(
                 "cells: green {} amber {} red {}; alerts raised {} (open at end {})",

@@ -24,13 +24,14 @@
 //! the caller passes them in ([`Marks`]).
 
 use std::borrow::Cow;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use chrono::{DateTime, FixedOffset, NaiveDate, NaiveDateTime, TimeZone as _, Utc};
 use kam_core::account::NodeLevel;
 use kam_core::metrics::escalation::EscalationEvent;
 use kam_core::metrics::{
-    ActionPlan, ActionState, EscalationBook, EscalationError, Problem, Rung, Severity, correlate, link,
+    ActionPlan, ActionState, EscalationBook, EscalationError, PlanReach, Problem, Rung, Severity,
+    correlate_latest, link,
 };
 use rust_decimal::Decimal;
 use serde::Serialize;
@@ -395,9 +396,23 @@ pub fn alerts_with(
     let at = |p: &str| index.get(p).copied().unwrap_or(last);
     let now = now_utc(account)?;
 
-    let problems = correlate(&register, periods, |a| settings.severity.of(&a.kind));
     let plans = &account.actions.action;
     let pairs: Vec<(&str, &str)> = plans.iter().map(|a| (a.node.as_str(), a.kpi.as_str())).collect();
+    // The latest problem of each (node, KPI): the open ones, and those that cleared where
+    // a plan or a recorded escalation was working on them (to follow them to resolution).
+    let reach = PlanReach::new(&pairs, &hierarchy);
+    let escalated: BTreeSet<(&str, &str)> = account
+        .actions
+        .escalation
+        .iter()
+        .filter_map(|e| Some((e.node.as_deref()?, e.kpi.as_deref()?)))
+        .collect();
+    let problems = correlate_latest(
+        &register,
+        periods,
+        |a| settings.severity.of(&a.kind),
+        |node, kpi| reach.reaches(node, kpi) || escalated.contains(&(node, kpi)),
+    );
     let links = link(&problems, &pairs, &hierarchy);
     let statuses: Vec<ActionStatus> = plans
         .iter()

@@ -49,7 +49,7 @@ pub use escalation::{Escalation, EscalationBook, EscalationError, Rung, Severity
 pub use kpi::{
     Aggregation, Bounds, CountBasis, DateBasis, Formula, Kpi, KpiLibrary, Status, Thresholds, Tolerance, Unit,
 };
-pub use problem::{Problem, Reason, correlate, link};
+pub use problem::{PlanReach, Problem, Reason, correlate, correlate_latest, link};
 pub use routing::{Route, Router, RoutingTable};
 pub use table::{Observation, ObservationTable, RolledUp};
 

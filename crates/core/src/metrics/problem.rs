@@ -107,6 +107,62 @@ impl Problem {
     }
 }
 
+/// A fast non-cryptographic hasher (the Fx hash of rustc) for the string and integer
+/// keys of correlation, routing and linking: the data is the account's own, so hash
+/// flooding is no concern, and SipHash was most of the time spent here.
+#[derive(Default, Clone, Copy)]
+pub(crate) struct Fx(u64);
+
+impl Fx {
+    #[inline]
+    fn add(&mut self, word: u64) {
+        self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+}
+
+impl std::hash::Hasher for Fx {
+    #[inline]
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    #[inline]
+    fn write(&mut self, bytes: &[u8]) {
+        let mut chunks = bytes.chunks_exact(8);
+        for c in &mut chunks {
+            let mut w = [0u8; 8];
+            w.copy_from_slice(c);
+            self.add(u64::from_le_bytes(w));
+        }
+        let rest = chunks.remainder();
+        if !rest.is_empty() {
+            let mut w = [0u8; 8];
+            if let Some(dst) = w.get_mut(..rest.len()) {
+                dst.copy_from_slice(rest);
+            }
+            self.add(u64::from_le_bytes(w));
+        }
+    }
+    #[inline]
+    fn write_u8(&mut self, i: u8) {
+        self.add(u64::from(i));
+    }
+    #[inline]
+    fn write_u32(&mut self, i: u32) {
+        self.add(u64::from(i));
+    }
+    #[inline]
+    fn write_u64(&mut self, i: u64) {
+        self.add(i);
+    }
+    #[inline]
+    fn write_usize(&mut self, i: usize) {
+        self.add(i as u64);
+    }
+}
+
+/// A `HashMap` with the [`Fx`] hasher.
+pub(crate) type FxMap<K, V> = HashMap<K, V, std::hash::BuildHasherDefault<Fx>>;
+
 /// Folds the register's alerts into problems: one per (node, KPI) and stretch of
 /// periods in which its alerts touch or overlap (an alert raised in the period another
 /// cleared continues the same problem). `periods` are the evaluated periods in order
@@ -120,33 +176,122 @@ pub fn correlate(
     periods: &[String],
     severity: impl Fn(&Alert) -> Severity,
 ) -> Vec<Problem> {
-    let index: HashMap<&str, usize> = periods.iter().enumerate().map(|(i, p)| (p.as_str(), i)).collect();
+    fold(register, periods, &severity, None)
+}
+
+/// What an alert list needs of [`correlate`], at a fraction of its cost on a large
+/// register: only the **latest** problem of each (node, KPI), and of those only the open
+/// ones and those for which `also(node, kpi)` holds (say, a (node, KPI) an action plan
+/// works on, to follow it to resolution). Problems that cleared before a later one of
+/// the same (node, KPI) are never built. Order as [`correlate`]'s.
+pub fn correlate_latest(
+    register: &AlertRegister,
+    periods: &[String],
+    severity: impl Fn(&Alert) -> Severity,
+    also: impl Fn(&str, &str) -> bool,
+) -> Vec<Problem> {
+    fold(register, periods, &severity, Some(&also))
+}
+
+/// [`correlate`] (`latest` `None`) and [`correlate_latest`].
+#[allow(clippy::type_complexity)]
+fn fold(
+    register: &AlertRegister,
+    periods: &[String],
+    severity: &dyn Fn(&Alert) -> Severity,
+    latest: Option<&dyn Fn(&str, &str) -> bool>,
+) -> Vec<Problem> {
+    let index: FxMap<&str, usize> = periods.iter().enumerate().map(|(i, p)| (p.as_str(), i)).collect();
     let at = |p: &str| index.get(p).copied().unwrap_or(usize::MAX);
     let alerts = register.alerts();
-    // Group alert indexes by (node, KPI), groups in order of first appearance.
-    let mut group_of: HashMap<(&str, &str), u32> = HashMap::new();
-    let mut groups: Vec<Vec<u32>> = Vec::new();
-    for (i, a) in alerts.iter().enumerate() {
-        let next = u32::try_from(groups.len()).unwrap_or(u32::MAX);
-        let g = *group_of.entry((&*a.node, &*a.kpi)).or_insert(next);
-        if g == next {
-            groups.push(Vec::with_capacity(2));
-        }
-        if let (Some(list), Ok(i)) = (groups.get_mut(g as usize), u32::try_from(i)) {
-            list.push(i);
+    // Each alert's group (its (node, KPI)), groups numbered in order of first appearance;
+    // then the alerts ordered by group with a counting sort (no list per group).
+    let mut group_of: FxMap<(&str, &str), u32> = FxMap::default();
+    group_of.reserve(alerts.len() / 2);
+    let mut group = Vec::with_capacity(alerts.len());
+    for a in alerts {
+        let next = u32::try_from(group_of.len()).unwrap_or(u32::MAX);
+        group.push(*group_of.entry((&*a.node, &*a.kpi)).or_insert(next));
+    }
+    let groups = group_of.len();
+    let mut start = vec![0u32; groups + 1];
+    for &g in &group {
+        if let Some(s) = start.get_mut(g as usize + 1) {
+            *s += 1;
         }
     }
-    let mut out = Vec::with_capacity(groups.len());
-    for mut members in groups {
-        // Raising order is period order already; sort (stably) in case the register
-        // was built from several sources.
-        members.sort_by_key(|&i| alerts.get(i as usize).map_or(usize::MAX, |a| at(&a.opened)));
+    for g in 0..groups {
+        let before = start.get(g).copied().unwrap_or(0);
+        if let Some(s) = start.get_mut(g + 1) {
+            *s += before;
+        }
+    }
+    let mut fill = start.clone();
+    let mut order = vec![0u32; alerts.len()];
+    for (i, &g) in group.iter().enumerate() {
+        if let Some(f) = fill.get_mut(g as usize) {
+            if let Some(o) = order.get_mut(*f as usize) {
+                *o = u32::try_from(i).unwrap_or(u32::MAX);
+            }
+            *f += 1;
+        }
+    }
+    // (opened, last seen, end) of every alert as period indexes; `end` is the period it
+    // cleared in, `usize::MAX` while open.
+    let spans: Vec<(usize, usize, usize)> = alerts
+        .iter()
+        .map(|a| {
+            (
+                at(&a.opened),
+                at(&a.last_seen),
+                a.closed.as_deref().map_or(usize::MAX, at),
+            )
+        })
+        .collect();
+    let mut out = Vec::with_capacity(groups);
+    let mut members: Vec<u32> = Vec::new();
+    for g in 0..groups {
+        let (from, to) = (
+            start.get(g).copied().unwrap_or(0) as usize,
+            start.get(g + 1).copied().unwrap_or(0) as usize,
+        );
+        members.clear();
+        members.extend_from_slice(order.get(from..to).unwrap_or_default());
+        // Raising order is period order already; sort (stably) only if the register
+        // was built otherwise.
+        let opened = |i: &u32| spans.get(*i as usize).map_or(usize::MAX, |s| s.0);
+        if !members.windows(2).all(|w| opened(&w[0]) <= opened(&w[1])) {
+            members.sort_by_key(opened);
+        }
+        if let Some(also) = latest {
+            // Where the last problem starts, from the spans alone.
+            let mut last_start = 0;
+            let mut end = 0;
+            for (m, i) in members.iter().enumerate() {
+                let Some(&(o, _, e)) = spans.get(*i as usize) else {
+                    continue;
+                };
+                if m == 0 || o > end {
+                    last_start = m;
+                    end = e;
+                } else {
+                    end = end.max(e);
+                }
+            }
+            let first = members.get(last_start).and_then(|i| alerts.get(*i as usize));
+            match first {
+                Some(a) if end == usize::MAX || also(&a.node, &a.kpi) => {
+                    members.drain(..last_start);
+                }
+                _ => continue,
+            }
+        }
         let mut current: Option<(Problem, usize, usize)> = None; // (problem, end, latest idx)
         for &i in &members {
-            let Some(a) = alerts.get(i as usize) else { continue };
-            let opened = at(&a.opened);
-            let end = a.closed.as_deref().map_or(usize::MAX, at);
-            let seen = at(&a.last_seen);
+            let (Some(a), Some(&(opened, seen, end))) = (alerts.get(i as usize), spans.get(i as usize))
+            else {
+                continue;
+            };
             let reason = Reason {
                 alert: a.id,
                 kind: a.kind.clone(),
@@ -174,6 +319,9 @@ pub fn correlate(
                     if let Some((p, _, _)) = current.take() {
                         out.push(p);
                     }
+                    let mut reasons = Vec::with_capacity(to - from);
+                    let severity = reason.severity;
+                    reasons.push(reason);
                     current = Some((
                         Problem {
                             node: Arc::clone(&a.node),
@@ -181,8 +329,8 @@ pub fn correlate(
                             first: Arc::clone(&a.opened),
                             latest: Arc::clone(&a.last_seen),
                             closed: a.closed.clone(),
-                            severity: reason.severity,
-                            reasons: vec![reason],
+                            severity,
+                            reasons,
                         },
                         end,
                         seen,
@@ -199,43 +347,122 @@ pub fn correlate(
 
 /// For each problem, the index (into `plans`, given as (node, KPI) pairs) of the action
 /// plan working on it: one for the same KPI at the same node, else the nearest one at an
-/// ancestor (a regional plan covers its sites), else one at a descendant (a site's plan
-/// covers the region its figures pull down); the first in `plans` on a tie. `None`: no
-/// plan for it.
+/// ancestor (a regional plan covers its sites), else the nearest at a descendant (a
+/// site's plan covers the region its figures pull down); the first in `plans` on a tie.
+/// `None`: no plan for it.
 pub fn link(problems: &[Problem], plans: &[(&str, &str)], hierarchy: &Hierarchy) -> Vec<Option<usize>> {
-    // Plans by KPI, each with its node's ancestors (nearest first).
-    let mut by_kpi: HashMap<&str, Vec<(usize, &str, Vec<&str>)>> = HashMap::new();
+    if plans.is_empty() {
+        return vec![None; problems.len()];
+    }
+    // Nodes by index with their parents, KPIs interned: keys become integers.
+    let ids = hierarchy.bottom_up();
+    let node_index: FxMap<&str, u32> = ids
+        .iter()
+        .enumerate()
+        .map(|(i, id)| (*id, u32::try_from(i).unwrap_or(u32::MAX)))
+        .collect();
+    let parent: Vec<Option<u32>> = ids
+        .iter()
+        .map(|id| hierarchy.parent(id).and_then(|p| node_index.get(p).copied()))
+        .collect();
+    let mut kpi_index: FxMap<&str, u32> = FxMap::default();
+    // (kpi, node) → the plan there (first wins); (kpi, node) → the nearest plan below.
+    let mut here: FxMap<(u32, u32), usize> = FxMap::default();
+    let mut below: FxMap<(u32, u32), (usize, usize)> = FxMap::default();
     for (i, (node, kpi)) in plans.iter().enumerate() {
-        by_kpi
-            .entry(kpi)
-            .or_default()
-            .push((i, node, hierarchy.ancestors(node)));
+        let Some(&n) = node_index.get(node) else { continue };
+        let next = u32::try_from(kpi_index.len()).unwrap_or(u32::MAX);
+        let k = *kpi_index.entry(kpi).or_insert(next);
+        here.entry((k, n)).or_insert(i);
+        let mut d = 0;
+        let mut cur = parent.get(n as usize).copied().flatten();
+        while let Some(a) = cur {
+            let e = below.entry((k, a)).or_insert((d, i));
+            if (d, i) < *e {
+                *e = (d, i);
+            }
+            d += 1;
+            cur = parent.get(a as usize).copied().flatten();
+        }
     }
     problems
         .iter()
         .map(|p| {
-            let candidates = by_kpi.get(&*p.kpi)?;
-            let node: &str = &p.node;
-            let ancestors = hierarchy.ancestors(node);
-            // Rank: 0 same node, 1 + distance for an ancestor, then descendants by depth.
-            candidates
-                .iter()
-                .filter_map(|(i, plan_node, plan_ancestors)| {
-                    if *plan_node == node {
-                        Some((0, *i))
-                    } else if let Some(d) = ancestors.iter().position(|a| a == plan_node) {
-                        Some((1 + d, *i))
-                    } else {
-                        plan_ancestors
-                            .iter()
-                            .position(|a| *a == node)
-                            .map(|d| (ancestors.len() + 2 + d, *i))
-                    }
-                })
-                .min()
-                .map(|(_, i)| i)
+            let k = *kpi_index.get(&*p.kpi)?;
+            let n = *node_index.get(&*p.node)?;
+            if let Some(&i) = here.get(&(k, n)) {
+                return Some(i);
+            }
+            let mut cur = parent.get(n as usize).copied().flatten();
+            while let Some(a) = cur {
+                if let Some(&i) = here.get(&(k, a)) {
+                    return Some(i);
+                }
+                cur = parent.get(a as usize).copied().flatten();
+            }
+            below.get(&(k, n)).map(|&(_, i)| i)
         })
         .collect()
+}
+
+/// The (node, KPI) pairs action plans reach by [`link`]'s rule — each plan's node, the
+/// nodes above it and the nodes below it, for its KPI — to tell [`correlate_latest`]
+/// which problems that cleared to keep (they were worked on).
+#[derive(Debug, Clone, Default)]
+pub struct PlanReach<'a> {
+    nodes: FxMap<&'a str, u32>,
+    kpis: FxMap<&'a str, u32>,
+    reached: FxMap<(u32, u32), ()>,
+}
+
+impl<'a> PlanReach<'a> {
+    /// The reach of `plans` ((node, KPI) pairs) in `hierarchy`.
+    pub fn new(plans: &[(&'a str, &'a str)], hierarchy: &'a Hierarchy) -> Self {
+        let ids = hierarchy.bottom_up();
+        let nodes: FxMap<&str, u32> = ids
+            .iter()
+            .enumerate()
+            .map(|(i, id)| (*id, u32::try_from(i).unwrap_or(u32::MAX)))
+            .collect();
+        let mut children: Vec<Vec<u32>> = vec![Vec::new(); ids.len()];
+        let mut parent: Vec<Option<u32>> = vec![None; ids.len()];
+        for (i, id) in ids.iter().enumerate() {
+            if let Some(&p) = hierarchy.parent(id).and_then(|p| nodes.get(p)) {
+                if let Some(c) = children.get_mut(p as usize) {
+                    c.push(u32::try_from(i).unwrap_or(u32::MAX));
+                }
+                if let Some(x) = parent.get_mut(i) {
+                    *x = Some(p);
+                }
+            }
+        }
+        let mut kpis: FxMap<&str, u32> = FxMap::default();
+        let mut reached: FxMap<(u32, u32), ()> = FxMap::default();
+        for (node, kpi) in plans {
+            let Some(&n) = nodes.get(node) else { continue };
+            let next = u32::try_from(kpis.len()).unwrap_or(u32::MAX);
+            let k = *kpis.entry(kpi).or_insert(next);
+            let mut cur = Some(n);
+            while let Some(a) = cur {
+                reached.insert((k, a), ());
+                cur = parent.get(a as usize).copied().flatten();
+            }
+            let mut stack: Vec<u32> = children.get(n as usize).cloned().unwrap_or_default();
+            while let Some(c) = stack.pop() {
+                reached.insert((k, c), ());
+                stack.extend(children.get(c as usize).into_iter().flatten());
+            }
+        }
+        PlanReach { nodes, kpis, reached }
+    }
+
+    /// Whether a plan reaches `kpi` at `node`.
+    pub fn reaches(&self, node: &str, kpi: &str) -> bool {
+        match (self.kpis.get(kpi), self.nodes.get(node)) {
+            (Some(&k), Some(&n)) => self.reached.contains_key(&(k, n)),
+            _ => false,
+        }
+    }
 }
 
 #[cfg(test)]
@@ -316,6 +543,21 @@ mod tests {
         open.sort();
         open.dedup();
         assert_eq!(open.len(), n);
+
+        // Only the latest problem of each (node, KPI): the open ones, and those `also` keeps.
+        let open_only: Vec<Problem> = problems.iter().filter(|p| p.is_open()).cloned().collect();
+        assert_eq!(
+            correlate_latest(&reg, &periods, severity, |_, _| false),
+            open_only
+        );
+        let every_key = correlate_latest(&reg, &periods, severity, |_, _| true);
+        let keys: std::collections::BTreeSet<_> = problems.iter().map(|p| (&p.node, &p.kpi)).collect();
+        assert_eq!(every_key.len(), keys.len());
+        assert!(
+            every_key
+                .iter()
+                .all(|p| problems.iter().rev().find(|q| q.node == p.node && q.kpi == p.kpi) == Some(p))
+        );
 
         // Linking: a plan at the site covers the site and the country above it; a
         // regional plan covers what no nearer plan does.

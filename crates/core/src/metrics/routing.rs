@@ -34,10 +34,9 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
-use std::collections::HashMap;
-
 use serde::{Deserialize, Serialize};
 
+use super::problem::FxMap;
 use crate::account::{Hierarchy, NodeLevel};
 
 /// One route: alerts of these KPIs at these nodes go to `owner`.
@@ -69,7 +68,7 @@ pub struct RoutingTable {
 #[derive(Debug, Clone)]
 pub struct Router<'a> {
     table: &'a RoutingTable,
-    nodes: HashMap<&'a str, usize>,
+    nodes: FxMap<&'a str, usize>,
     /// `matches[node * routes + route]`: whether the route's nodes and level take the node.
     matches: Vec<bool>,
 }
@@ -81,7 +80,8 @@ impl RoutingTable {
         let ids = hierarchy.bottom_up();
         let nr = self.routes.len();
         let mut matches = vec![false; ids.len() * nr];
-        let mut nodes = HashMap::with_capacity(ids.len());
+        let mut nodes = FxMap::default();
+        nodes.reserve(ids.len());
         for (n, id) in ids.iter().enumerate() {
             nodes.insert(*id, n);
             let ancestors = hierarchy.ancestors(id);
