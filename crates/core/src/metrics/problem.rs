@@ -174,7 +174,7 @@ pub(crate) type FxMap<K, V> = HashMap<K, V, std::hash::BuildHasherDefault<Fx>>;
 pub fn correlate(
     register: &AlertRegister,
     periods: &[String],
-    severity: impl Fn(&Alert) -> Severity,
+    severity: impl Fn(&Alert) -> Severity + Sync,
 ) -> Vec<Problem> {
     fold(register, periods, &severity, None)
 }
@@ -187,36 +187,150 @@ pub fn correlate(
 pub fn correlate_latest(
     register: &AlertRegister,
     periods: &[String],
-    severity: impl Fn(&Alert) -> Severity,
-    also: impl Fn(&str, &str) -> bool,
+    severity: impl Fn(&Alert) -> Severity + Sync,
+    also: impl Fn(&str, &str) -> bool + Sync,
 ) -> Vec<Problem> {
     fold(register, periods, &severity, Some(&also))
 }
 
-/// [`correlate`] (`latest` `None`) and [`correlate_latest`].
-#[allow(clippy::type_complexity)]
+/// [`correlate`] (`latest` `None`) and [`correlate_latest`]. Alerts of different KPIs
+/// never form one problem, so the register is split by KPI and the KPIs folded on
+/// threads (each KPI's node map stays small and in cache); problems are put back in the
+/// order of their first alert.
 fn fold(
     register: &AlertRegister,
     periods: &[String],
-    severity: &dyn Fn(&Alert) -> Severity,
-    latest: Option<&dyn Fn(&str, &str) -> bool>,
+    severity: &(dyn Fn(&Alert) -> Severity + Sync),
+    latest: Option<&(dyn Fn(&str, &str) -> bool + Sync)>,
 ) -> Vec<Problem> {
-    let index: FxMap<&str, usize> = periods.iter().enumerate().map(|(i, p)| (p.as_str(), i)).collect();
-    let at = |p: &str| index.get(p).copied().unwrap_or(usize::MAX);
     let alerts = register.alerts();
-    // Each alert's group (its (node, KPI)), groups numbered in order of first appearance;
-    // then the alerts ordered by group with a counting sort (no list per group).
-    let mut group_of: FxMap<(&str, &str), u32> = FxMap::default();
-    group_of.reserve(alerts.len() / 2);
-    let mut group = Vec::with_capacity(alerts.len());
-    for a in alerts {
-        let next = u32::try_from(group_of.len()).unwrap_or(u32::MAX);
-        group.push(*group_of.entry((&*a.node, &*a.kpi)).or_insert(next));
+    // Split by KPI (consecutive alerts mostly share one: the last is remembered); each
+    // KPI's alerts are grouped by node on the fold threads.
+    let mut kpi_of: FxMap<&str, usize> = FxMap::default();
+    let mut by_kpi: Vec<Vec<u32>> = Vec::new();
+    let mut last: Option<(&str, usize)> = None;
+    for (i, a) in alerts.iter().enumerate() {
+        let k = match last {
+            Some((s, k)) if std::ptr::eq(s, &*a.kpi) || s == &*a.kpi => k,
+            _ => {
+                let next = by_kpi.len();
+                let k = *kpi_of.entry(&a.kpi).or_insert(next);
+                if k == next {
+                    by_kpi.push(Vec::new());
+                }
+                last = Some((&a.kpi, k));
+                k
+            }
+        };
+        if let (Some(list), Ok(i)) = (by_kpi.get_mut(k), u32::try_from(i)) {
+            list.push(i);
+        }
     }
-    let groups = group_of.len();
+    let index: FxMap<&str, usize> = periods.iter().enumerate().map(|(i, p)| (p.as_str(), i)).collect();
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(by_kpi.len())
+        .max(1);
+    let per = by_kpi.len().div_ceil(threads).max(1);
+    let mut parts: Vec<Vec<(u32, Problem)>> = Vec::new();
+    std::thread::scope(|scope| {
+        let index = &index;
+        let handles: Vec<_> = by_kpi
+            .chunks(per)
+            .map(|chunk| {
+                scope.spawn(move || {
+                    let mut out = Vec::new();
+                    for members in chunk {
+                        let kg = KpiGroups::of(alerts, members);
+                        fold_kpi(alerts, &kg, index, severity, latest, &mut out);
+                    }
+                    out
+                })
+            })
+            .collect();
+        for h in handles {
+            // A panicking fold thread loses its KPIs' problems rather than the process.
+            if let Ok(p) = h.join() {
+                parts.push(p);
+            }
+        }
+    });
+    let mut all: Vec<(u32, Problem)> = parts.into_iter().flatten().collect();
+    all.sort_by_key(|(first, _)| *first);
+    all.into_iter().map(|(_, p)| p).collect()
+}
+
+/// One KPI's alerts grouped by node.
+#[derive(Default)]
+struct KpiGroups<'a> {
+    /// Node → group, numbered in order of first appearance.
+    group_of: FxMap<&'a str, u32>,
+    /// Whether each group has an open alert.
+    open: Vec<bool>,
+    /// (group, register index) of each alert, in register order.
+    members: Vec<(u32, u32)>,
+}
+
+impl<'a> KpiGroups<'a> {
+    /// Groups one KPI's alerts (register indexes, in register order) by node.
+    fn of(alerts: &'a [Alert], members: &[u32]) -> Self {
+        let mut kg = KpiGroups::default();
+        kg.members.reserve(members.len());
+        for &i in members {
+            let Some(a) = alerts.get(i as usize) else { continue };
+            let next = u32::try_from(kg.open.len()).unwrap_or(u32::MAX);
+            let g = *kg.group_of.entry(&a.node).or_insert(next);
+            if g == next {
+                kg.open.push(false);
+            }
+            if a.closed.is_none()
+                && let Some(o) = kg.open.get_mut(g as usize)
+            {
+                *o = true;
+            }
+            kg.members.push((g, i));
+        }
+        kg
+    }
+}
+
+/// The problems of one KPI's alerts, each with the register index of its first alert.
+fn fold_kpi(
+    alerts: &[Alert],
+    kg: &KpiGroups<'_>,
+    index: &FxMap<&str, usize>,
+    severity: &(dyn Fn(&Alert) -> Severity + Sync),
+    latest: Option<&(dyn Fn(&str, &str) -> bool + Sync)>,
+    out: &mut Vec<(u32, Problem)>,
+) {
+    let at = |p: &str| index.get(p).copied().unwrap_or(usize::MAX);
+    let (group_of, open, group) = (&kg.group_of, &kg.open, &kg.members);
+    // Only the groups to build (all, or the open and those `also` keeps), in a counting
+    // sort by group.
+    let groups = open.len();
+    let wanted: Vec<bool> = match latest {
+        None => vec![true; groups],
+        Some(also) => {
+            let mut w = open.clone();
+            for (node, &g) in group_of {
+                if let Some(x) = w.get_mut(g as usize)
+                    && !*x
+                {
+                    let kpi = group
+                        .first()
+                        .and_then(|(_, i)| alerts.get(*i as usize))
+                        .map_or("", |a| &*a.kpi);
+                    *x = also(node, kpi);
+                }
+            }
+            w
+        }
+    };
     let mut start = vec![0u32; groups + 1];
-    for &g in &group {
-        if let Some(s) = start.get_mut(g as usize + 1) {
+    for &(g, _) in group {
+        if wanted.get(g as usize).copied().unwrap_or(false)
+            && let Some(s) = start.get_mut(g as usize + 1)
+        {
             *s += 1;
         }
     }
@@ -227,71 +341,60 @@ fn fold(
         }
     }
     let mut fill = start.clone();
-    let mut order = vec![0u32; alerts.len()];
-    for (i, &g) in group.iter().enumerate() {
+    let mut order = vec![0u32; start.last().copied().unwrap_or(0) as usize];
+    for &(g, i) in group {
+        if !wanted.get(g as usize).copied().unwrap_or(false) {
+            continue;
+        }
         if let Some(f) = fill.get_mut(g as usize) {
             if let Some(o) = order.get_mut(*f as usize) {
-                *o = u32::try_from(i).unwrap_or(u32::MAX);
+                *o = i;
             }
             *f += 1;
         }
     }
-    // (opened, last seen, end) of every alert as period indexes; `end` is the period it
-    // cleared in, `usize::MAX` while open.
-    let spans: Vec<(usize, usize, usize)> = alerts
-        .iter()
-        .map(|a| {
+    let span = |i: u32| {
+        alerts.get(i as usize).map_or((usize::MAX, usize::MAX, usize::MAX), |a| {
             (
                 at(&a.opened),
                 at(&a.last_seen),
                 a.closed.as_deref().map_or(usize::MAX, at),
             )
         })
-        .collect();
-    let mut out = Vec::with_capacity(groups);
-    let mut members: Vec<u32> = Vec::new();
+    };
+    let mut members: Vec<(u32, (usize, usize, usize))> = Vec::new();
     for g in 0..groups {
         let (from, to) = (
             start.get(g).copied().unwrap_or(0) as usize,
             start.get(g + 1).copied().unwrap_or(0) as usize,
         );
+        if from == to {
+            continue;
+        }
         members.clear();
-        members.extend_from_slice(order.get(from..to).unwrap_or_default());
+        members.extend(order.get(from..to).unwrap_or_default().iter().map(|&i| (i, span(i))));
         // Raising order is period order already; sort (stably) only if the register
         // was built otherwise.
-        let opened = |i: &u32| spans.get(*i as usize).map_or(usize::MAX, |s| s.0);
-        if !members.windows(2).all(|w| opened(&w[0]) <= opened(&w[1])) {
-            members.sort_by_key(opened);
+        if !members.windows(2).all(|w| w[0].1.0 <= w[1].1.0) {
+            members.sort_by_key(|m| m.1.0);
         }
-        if let Some(also) = latest {
+        if latest.is_some() {
             // Where the last problem starts, from the spans alone.
             let mut last_start = 0;
             let mut end = 0;
-            for (m, i) in members.iter().enumerate() {
-                let Some(&(o, _, e)) = spans.get(*i as usize) else {
-                    continue;
-                };
-                if m == 0 || o > end {
+            for (m, (_, (o, _, e))) in members.iter().enumerate() {
+                if m == 0 || *o > end {
                     last_start = m;
-                    end = e;
+                    end = *e;
                 } else {
-                    end = end.max(e);
+                    end = end.max(*e);
                 }
             }
-            let first = members.get(last_start).and_then(|i| alerts.get(*i as usize));
-            match first {
-                Some(a) if end == usize::MAX || also(&a.node, &a.kpi) => {
-                    members.drain(..last_start);
-                }
-                _ => continue,
-            }
+            members.drain(..last_start);
         }
-        let mut current: Option<(Problem, usize, usize)> = None; // (problem, end, latest idx)
-        for &i in &members {
-            let (Some(a), Some(&(opened, seen, end))) = (alerts.get(i as usize), spans.get(i as usize))
-            else {
-                continue;
-            };
+        let mut current: Option<(u32, Problem, usize, usize)> = None; // (first alert, problem, end, latest idx)
+        for &(i, (opened, seen, end)) in &members {
+            let Some(a) = alerts.get(i as usize) else { continue };
             let reason = Reason {
                 alert: a.id,
                 kind: a.kind.clone(),
@@ -303,7 +406,7 @@ fn fold(
                 severity: severity(a),
             };
             match &mut current {
-                Some((p, p_end, p_latest)) if opened <= *p_end => {
+                Some((_, p, p_end, p_latest)) if opened <= *p_end => {
                     p.severity = p.severity.min(reason.severity);
                     if seen > *p_latest || *p_latest == usize::MAX {
                         *p_latest = seen;
@@ -316,13 +419,14 @@ fn fold(
                     p.reasons.push(reason);
                 }
                 _ => {
-                    if let Some((p, _, _)) = current.take() {
-                        out.push(p);
+                    if let Some((first, p, _, _)) = current.take() {
+                        out.push((first, p));
                     }
                     let mut reasons = Vec::with_capacity(to - from);
                     let severity = reason.severity;
                     reasons.push(reason);
                     current = Some((
+                        i,
                         Problem {
                             node: Arc::clone(&a.node),
                             kpi: Arc::clone(&a.kpi),
@@ -338,11 +442,10 @@ fn fold(
                 }
             }
         }
-        if let Some((p, _, _)) = current {
-            out.push(p);
+        if let Some((first, p, _, _)) = current {
+            out.push((first, p));
         }
     }
-    out
 }
 
 /// For each problem, the index (into `plans`, given as (node, KPI) pairs) of the action
