@@ -572,7 +572,7 @@ pub fn alerts_with(
             (EscalationSource::Policy, Some(p.key()), Some(p.kpi.to_string())),
         );
     }
-    events.sort_by(|a, b| (a.0, a.1, a.2).cmp(&(b.0, b.1, b.2)));
+    events.sort_by_key(|e| (e.0, e.1, e.2));
     let now_naive = now.naive_utc();
     for (t, _, _, ev) in events {
         if t > now_naive {

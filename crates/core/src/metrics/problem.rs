@@ -193,6 +193,11 @@ pub fn correlate_latest(
     fold(register, periods, &severity, Some(&also))
 }
 
+/// Which (node, KPI) problems that cleared to keep ([`correlate_latest`]).
+type Also<'a> = dyn Fn(&str, &str) -> bool + Sync + 'a;
+/// The severity of an alert.
+type Rate<'a> = dyn Fn(&Alert) -> Severity + Sync + 'a;
+
 /// [`correlate`] (`latest` `None`) and [`correlate_latest`]. Alerts of different KPIs
 /// never form one problem, so the register is split by KPI and the KPIs folded on
 /// threads (each KPI's node map stays small and in cache); problems are put back in the
@@ -200,8 +205,8 @@ pub fn correlate_latest(
 fn fold(
     register: &AlertRegister,
     periods: &[String],
-    severity: &(dyn Fn(&Alert) -> Severity + Sync),
-    latest: Option<&(dyn Fn(&str, &str) -> bool + Sync)>,
+    severity: &Rate<'_>,
+    latest: Option<&Also<'_>>,
 ) -> Vec<Problem> {
     let alerts = register.alerts();
     // Split by KPI (consecutive alerts mostly share one: the last is remembered); each
@@ -299,8 +304,8 @@ fn fold_kpi(
     alerts: &[Alert],
     kg: &KpiGroups<'_>,
     index: &FxMap<&str, usize>,
-    severity: &(dyn Fn(&Alert) -> Severity + Sync),
-    latest: Option<&(dyn Fn(&str, &str) -> bool + Sync)>,
+    severity: &Rate<'_>,
+    latest: Option<&Also<'_>>,
     out: &mut Vec<(u32, Problem)>,
 ) {
     let at = |p: &str| index.get(p).copied().unwrap_or(usize::MAX);
@@ -354,13 +359,15 @@ fn fold_kpi(
         }
     }
     let span = |i: u32| {
-        alerts.get(i as usize).map_or((usize::MAX, usize::MAX, usize::MAX), |a| {
-            (
-                at(&a.opened),
-                at(&a.last_seen),
-                a.closed.as_deref().map_or(usize::MAX, at),
-            )
-        })
+        alerts
+            .get(i as usize)
+            .map_or((usize::MAX, usize::MAX, usize::MAX), |a| {
+                (
+                    at(&a.opened),
+                    at(&a.last_seen),
+                    a.closed.as_deref().map_or(usize::MAX, at),
+                )
+            })
     };
     let mut members: Vec<(u32, (usize, usize, usize))> = Vec::new();
     for g in 0..groups {
@@ -372,7 +379,13 @@ fn fold_kpi(
             continue;
         }
         members.clear();
-        members.extend(order.get(from..to).unwrap_or_default().iter().map(|&i| (i, span(i))));
+        members.extend(
+            order
+                .get(from..to)
+                .unwrap_or_default()
+                .iter()
+                .map(|&i| (i, span(i))),
+        );
         // Raising order is period order already; sort (stably) only if the register
         // was built otherwise.
         if !members.windows(2).all(|w| w[0].1.0 <= w[1].1.0) {
