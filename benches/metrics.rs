@@ -1,6 +1,7 @@
 //! Benchmark: 10,000 sites × 12 KPIs × 36 periods rolled up to global and evaluated
-//! (RAG status for every cell, all built-in alert rules, de-duplicated register).
-//! Target: ≤ 200 ms per full run.
+//! (RAG status for every cell, all built-in alert rules, de-duplicated register), then
+//! the alerts correlated into one per problem, each routed to an owner and linked to an
+//! action plan (issue #18). Target: ≤ 200 ms per full run.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
 
 #[path = "support/account.rs"]
@@ -10,10 +11,12 @@ use std::hint::black_box;
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use kam::core::Decimal;
+use kam::core::account::Hierarchy;
 use kam::core::account::{Account, NodeLevel};
 use kam::core::metrics::kpi::{CountBasis, DateBasis, Tolerance};
 use kam::core::metrics::{
-    AlertPolicy, AlertRegister, Kpi, KpiLibrary, Observation, ObservationTable, Status, evaluate,
+    Alert, AlertKind, AlertPolicy, AlertRegister, Kpi, KpiLibrary, Observation, ObservationTable, PlanReach,
+    Route, RoutingTable, Severity, Status, correlate, correlate_latest, evaluate, link,
 };
 
 const REGIONS: usize = 5;
@@ -51,6 +54,106 @@ fn library() -> KpiLibrary {
         Kpi::margin_percent(),
     ])
     .unwrap()
+}
+
+/// Routes like a real account's: management at global, finance for cost and margin, one
+/// regional manager per region, site operations for service KPIs in two regions.
+fn routing() -> RoutingTable {
+    let mut routes = vec![
+        Route {
+            kpis: vec![],
+            nodes: vec![],
+            level: Some(NodeLevel::Global),
+            owner: "ad".into(),
+        },
+        Route {
+            kpis: vec!["cost_to_serve_pct".into(), "margin_pct".into()],
+            nodes: vec![],
+            level: None,
+            owner: "finance".into(),
+        },
+    ];
+    for r in 0..REGIONS {
+        if r < 2 {
+            routes.push(Route {
+                kpis: vec![
+                    "otif_order_commit".into(),
+                    "damage_ppm".into(),
+                    "order_accuracy".into(),
+                ],
+                nodes: vec![format!("r{r}")],
+                level: Some(NodeLevel::Site),
+                owner: format!("ops-{r}"),
+            });
+        }
+        routes.push(Route {
+            kpis: vec![],
+            nodes: vec![format!("r{r}")],
+            level: None,
+            owner: format!("am-{r}"),
+        });
+    }
+    RoutingTable {
+        routes,
+        fallback: "ad".into(),
+    }
+}
+
+/// One action plan per 20th site, on one KPI each.
+fn plans(sites: &[String], lib: &KpiLibrary) -> Vec<(String, String)> {
+    let kpis: Vec<&str> = lib.kpis().iter().map(|k| k.id.as_str()).collect();
+    sites
+        .iter()
+        .step_by(20)
+        .enumerate()
+        .map(|(i, s)| (s.clone(), kpis[i % kpis.len()].to_owned()))
+        .collect()
+}
+
+fn severity(a: &Alert) -> Severity {
+    match a.kind {
+        AlertKind::ThresholdBreach | AlertKind::CostToServeOverLimit | AlertKind::MarginUnderFloor => {
+            Severity::S2
+        }
+        _ => Severity::S3,
+    }
+}
+
+/// Correlation, routing and linking of a register: what `kam alerts` adds on top of the
+/// evaluation. Returns (problems, open problems, linked).
+fn triage(
+    reg: &AlertRegister,
+    periods: &[String],
+    table: &RoutingTable,
+    h: &Hierarchy,
+    plans: &[(&str, &str)],
+) -> (usize, usize, usize) {
+    // What `kam alerts` builds: the latest problem of each (node, KPI), open or reached by
+    // a plan.
+    let reach = PlanReach::new(plans, h);
+    let problems = correlate_latest(reg, periods, severity, |n, k| reach.reaches(n, k));
+    let router = table.compile(h);
+    let mut owned = 0usize;
+    for p in &problems {
+        owned += router.owner(&p.node, &p.kpi).0.len();
+    }
+    let links = link(&problems, plans, h);
+    black_box(owned);
+    (
+        problems.len(),
+        problems.iter().filter(|p| p.is_open()).count(),
+        links.iter().filter(|l| l.is_some()).count(),
+    )
+}
+
+fn account() -> Account {
+    Account {
+        id: "bench".into(),
+        name: "Bench".into(),
+        nodes: support::tree(REGIONS, COUNTRIES_PER_REGION, SITES_PER_COUNTRY),
+        service_lines: vec![],
+        buying_centres: vec![],
+    }
 }
 
 fn table() -> ObservationTable {
@@ -139,13 +242,20 @@ fn bench(c: &mut Criterion) {
     let t = table();
     let policy = AlertPolicy::default();
     let last = format!("p{PERIODS:02}");
+    let periods: Vec<String> = (1..=PERIODS).map(|p| format!("p{p:02}")).collect();
+    let account = account();
+    let h = account.hierarchy().unwrap();
+    let sites = support::ids_at(&account.nodes, NodeLevel::Site);
+    let routes = routing();
+    let plan_list = plans(&sites, &library());
+    let plan_refs: Vec<(&str, &str)> = plan_list.iter().map(|(n, k)| (n.as_str(), k.as_str())).collect();
     // Phase times, the fastest of five runs each (the least disturbed by other work).
     {
         let quiet = AlertPolicy {
             alerts: vec![],
             rule_history: 1,
         };
-        let mut best = [std::time::Duration::MAX; 3];
+        let mut best = [std::time::Duration::MAX; 4];
         let mut last_run = None;
         for _ in 0..5 {
             let t0 = std::time::Instant::now();
@@ -156,16 +266,49 @@ fn bench(c: &mut Criterion) {
             let mut reg = AlertRegister::default();
             let e = evaluate(&r, &policy, &[], &mut reg, &last).unwrap();
             let t3 = std::time::Instant::now();
-            for (b, d) in best.iter_mut().zip([t1 - t0, t2 - t1, t3 - t2]) {
+            let counts = triage(&reg, &periods, &routes, &h, &plan_refs);
+            let t4 = std::time::Instant::now();
+            for (b, d) in best.iter_mut().zip([t1 - t0, t2 - t1, t3 - t2, t4 - t3]) {
                 *b = (*b).min(d);
             }
-            last_run = Some((e, reg));
+            last_run = Some((e, reg, counts));
         }
         eprintln!(
-            "best of 5: roll-up {:?}, statuses only {:?}, statuses + alerts {:?}",
-            best[0], best[1], best[2]
+            "best of 5: roll-up {:?}, statuses only {:?}, statuses + alerts {:?}, correlate + route + link {:?}",
+            best[0], best[1], best[2], best[3]
         );
-        if let Some((e, reg)) = last_run {
+        if let Some((_, reg, _)) = &last_run {
+            let t0 = std::time::Instant::now();
+            let reach = PlanReach::new(&plan_refs, &h);
+            let problems = correlate_latest(reg, &periods, severity, |n, k| reach.reaches(n, k));
+            let t1 = std::time::Instant::now();
+            let router = routes.compile(&h);
+            let t2 = std::time::Instant::now();
+            let owned: usize = problems
+                .iter()
+                .map(|p| router.owner(&p.node, &p.kpi).0.len())
+                .sum();
+            let t3 = std::time::Instant::now();
+            let links = link(&problems, &plan_refs, &h);
+            let t4 = std::time::Instant::now();
+            drop(problems);
+            let t5 = std::time::Instant::now();
+            black_box((owned, links));
+            eprintln!(
+                "triage phases: correlate (latest) {:?}, compile routes {:?}, owners {:?}, link {:?}, drop {:?}",
+                t1 - t0,
+                t2 - t1,
+                t3 - t2,
+                t4 - t3,
+                t5 - t4
+            );
+        }
+        if let Some((e, reg, (problems, open, linked))) = last_run {
+            eprintln!(
+                "problems listed {problems} (open {open}), linked to a plan {linked}, {} plans; all problems {}",
+                plan_refs.len(),
+                correlate(&reg, &periods, severity).len()
+            );
             eprintln!(
                 "cells: green {} amber {} red {}; alerts raised {} (open at end {})",
                 e.count(Status::Green),
@@ -185,6 +328,7 @@ fn bench(c: &mut Criterion) {
             let r = t.roll_up().unwrap();
             let mut reg = AlertRegister::default();
             black_box(evaluate(&r, &policy, &[], &mut reg, &last).unwrap());
+            black_box(triage(&reg, &periods, &routes, &h, &plan_refs));
         }
         let wall = wall.elapsed() / runs;
         if let Some(after) = cpu_ticks() {
@@ -202,6 +346,18 @@ fn bench(c: &mut Criterion) {
             black_box((e.count(Status::Red), reg.alerts().len()))
         })
     });
+    g.bench_function(
+        "10k_sites_12_kpis_36_periods_evaluate_correlate_route_link",
+        |b| {
+            b.iter(|| {
+                let r = t.roll_up().unwrap();
+                let mut reg = AlertRegister::default();
+                let e = evaluate(&r, &policy, &[], &mut reg, &last).unwrap();
+                let counts = triage(&reg, &periods, &routes, &h, &plan_refs);
+                black_box((e.count(Status::Red), counts))
+            })
+        },
+    );
     g.finish();
 }
 

@@ -93,11 +93,12 @@ pub const CODES: &[(&str, &str)] = &[
     ),
     (
         "action-closed-while-red",
-        "an action plan is verified (or resolved) while its KPI is still off target",
+        "an action plan is typed verified but the data does not verify it (its KPI not on target for alerts.toml's \
+         verify_periods), or typed resolved while its KPI is red",
     ),
     (
         "red-kpi-without-action",
-        "a red KPI with open alerts has no open action plan",
+        "a red KPI's open alert has no action plan past alerts.toml's grace period",
     ),
     ("owner-unknown", "an owner is not one of our people"),
     (
@@ -547,27 +548,34 @@ fn latest_status(account: &Account, kpi: &str, node: &str) -> Option<Status> {
     Some(account.library.get(kpi).ok()?.status(value))
 }
 
-/// Action plans against the KPIs they were raised for.
+/// Action plans against the KPIs they were raised for, and red KPIs with alerts and no
+/// plan — both read from the alerts view (`views::alerts`), so `kam check` and
+/// `kam alerts` judge plans and flag problems the same way.
 fn actions(sink: &mut Sink<'_>) -> Result<(), AccountError> {
     let a = sink.account;
-    if a.kpi.is_none() {
+    if a.kpi.is_none() || a.structure.is_none() {
         return Ok(());
     }
+    let view = views::alerts(a, &Plugins::none())?;
+    let verify = views::alerts::settings(a).verify_periods;
     for p in &a.actions.action {
         let status = latest_status(a, &p.kpi, &p.node);
         let needle = id_needle(&p.id);
+        let engine = views::action_status(a, p, verify);
         match (p.state, status) {
-            (ActionState::Verified, Some(s @ (Status::Red | Status::Amber))) => sink.push(
+            (ActionState::Verified, _) if engine.status != ActionState::Verified => sink.push(
                 "action-closed-while-red",
                 FindingSeverity::Error,
                 "actions.toml",
                 Some(&needle),
                 format!(
-                    "action plan {} is marked verified, but {} at {} is still {} in the latest period",
+                    "action plan {} is marked verified, but {} at {} has been on target in only {} of the last {verify} \
+                     period(s) (latest: {}): it is not resolved",
                     p.id,
                     p.kpi,
                     p.node,
-                    crate::format::name(&s)
+                    engine.on_target,
+                    status.map_or_else(|| "no data".to_owned(), |s| crate::format::name(&s))
                 ),
             ),
             (ActionState::Resolved, Some(Status::Red)) => sink.push(
@@ -583,31 +591,21 @@ fn actions(sink: &mut Sink<'_>) -> Result<(), AccountError> {
             _ => {}
         }
     }
-    // A red KPI with open alerts and no action plan in flight at the node, above it or
-    // below it; one problem is reported once, at the lowest red node without a plan.
-    let register = views::alert_register(a, &Plugins::none())?;
-    let (Some(data), Some(structure)) = (&a.kpi, &a.structure) else {
+    // A red KPI whose open alert is flagged "no action plan" (past alerts.toml's grace
+    // period without a plan at the node, above it or below it); one problem is reported
+    // once, at the lowest red node.
+    let Some(data) = &a.kpi else { return Ok(()) };
+    let Some(structure) = &a.structure else {
         return Ok(());
     };
     let Ok(h) = structure.hierarchy() else {
         return Ok(());
     };
-    let related = |x: &str, y: &str| x == y || h.ancestors(x).contains(&y) || h.ancestors(y).contains(&x);
-    let mut red: BTreeMap<(String, String), String> = BTreeMap::new();
-    for alert in register.open() {
-        let (node, kpi) = (alert.node.to_string(), alert.kpi.to_string());
-        if latest_status(a, &kpi, &node) != Some(Status::Red) {
-            continue;
-        }
-        let planned = a.actions.action.iter().any(|p| {
-            p.kpi == kpi
-                && related(&p.node, &node)
-                && matches!(p.state, ActionState::Open | ActionState::InProgress)
-        });
-        if !planned {
-            red.entry((node, kpi)).or_insert_with(|| alert.opened.to_string());
-        }
-    }
+    let red: BTreeMap<(String, String), String> = view
+        .open()
+        .filter(|x| x.no_action_plan && latest_status(a, &x.kpi, &x.node) == Some(Status::Red))
+        .map(|x| ((x.node.clone(), x.kpi.clone()), x.first.clone()))
+        .collect();
     let latest = data.periods.last().cloned().unwrap_or_default();
     for ((node, kpi), since) in &red {
         let lower = red
@@ -627,7 +625,7 @@ fn actions(sink: &mut Sink<'_>) -> Result<(), AccountError> {
             file,
             line,
             message: format!(
-                "{kpi} at {node} is red in {latest} with open alerts (since {since}), and no open action plan \
+                "{kpi} at {node} is red in {latest} with open alerts (since {since}), and no action plan \
                  for it in actions.toml"
             ),
             path: None,

@@ -262,7 +262,7 @@ pub fn headline(
     }
     if account.kpi.is_some() {
         let a = views::alerts(account, plugins)?;
-        h.open_alerts = Some(a.alerts.len());
+        h.open_alerts = Some(a.open().count());
         h.open_escalations = Some(a.escalations.iter().filter(|e| e.open).count());
     }
     if account.stakeholders.is_some() {

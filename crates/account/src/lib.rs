@@ -22,6 +22,7 @@
 //! # Ok::<(), kam_account::AccountError>(())
 //! ```
 
+pub mod alerting;
 pub mod check;
 pub mod delivery;
 pub mod error;

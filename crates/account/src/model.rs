@@ -5,7 +5,7 @@
 //! `kam.toml` (manifest: as-of date, rules, plugins, `[check]` settings), `account.toml`,
 //! `plan.toml`, `stakeholders.toml`, `pricing.toml`, `growth.toml`, `kpis.toml`,
 //! `kpi_observations.csv` (or `.xlsx`), `scorecard.toml`, `negotiation.toml`,
-//! `actions.toml`, `delivery.toml`, `rules/*.rhai`.
+//! `actions.toml`, `alerts.toml`, `delivery.toml`, `labels.toml`, `rules/*.rhai`.
 //!
 //! One figure, one home — what the loader links instead of asking for it twice:
 //! - **growth targets come from the plan.** A year of `growth.toml` takes its revenue
@@ -29,7 +29,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use chrono::{NaiveDate, NaiveDateTime};
+use chrono::{DateTime, FixedOffset, NaiveDate, NaiveDateTime};
 use kam_core::metrics::{ActionPlan, Kpi, KpiLibrary, Observation, ObservationTable, RolledUp, Severity};
 use kam_core::negotiation::NegotiationSpace;
 use kam_core::plan::{Plan, TargetValue};
@@ -214,6 +214,10 @@ pub struct VolumeRow {
 }
 
 /// An escalation as recorded: replayed on the SLA ladder.
+///
+/// Times carry their UTC offset (RFC 3339, `2026-11-18T06:40:00-06:00` or `…Z`): an
+/// escalation's SLA runs in hours, and a time without a zone is hours off for someone.
+/// A time without one is an error at its line, naming the field.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct EscalationRecord {
@@ -222,15 +226,56 @@ pub struct EscalationRecord {
     /// Account node.
     #[serde(default)]
     pub node: Option<String>,
+    /// The KPI it is about, if any: an alert of this KPI at `node` links to this
+    /// escalation instead of opening one by policy.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kpi: Option<String>,
     /// Subject.
     pub title: String,
     /// S1–S4.
     pub severity: Severity,
     /// When it was opened.
-    pub opened: NaiveDateTime,
+    #[serde(deserialize_with = "zoned")]
+    pub opened: DateTime<FixedOffset>,
     /// When it was resolved, if it was.
-    #[serde(default)]
-    pub resolved: Option<NaiveDateTime>,
+    #[serde(default, deserialize_with = "zoned_opt")]
+    pub resolved: Option<DateTime<FixedOffset>>,
+}
+
+/// Parses an RFC 3339 time with a UTC offset; a time without one is refused with the
+/// fix in the message.
+pub fn parse_zoned(text: &str) -> Result<DateTime<FixedOffset>, String> {
+    DateTime::parse_from_rfc3339(text.trim()).map_err(|_| {
+        let naive = [
+            "%Y-%m-%dT%H:%M:%S",
+            "%Y-%m-%dT%H:%M",
+            "%Y-%m-%d %H:%M:%S",
+            "%Y-%m-%d %H:%M",
+        ]
+        .iter()
+        .any(|f| NaiveDateTime::parse_from_str(text.trim(), f).is_ok());
+        if naive {
+            format!(
+                "{text:?} has no time zone: add its UTC offset, e.g. \"{}+01:00\" or \"{}Z\"",
+                text.trim(),
+                text.trim()
+            )
+        } else {
+            format!("{text:?} is not an RFC 3339 time with a UTC offset (e.g. \"2026-11-18T06:40:00+01:00\")")
+        }
+    })
+}
+
+fn zoned<'de, D: serde::Deserializer<'de>>(d: D) -> Result<DateTime<FixedOffset>, D::Error> {
+    let text = String::deserialize(d)?;
+    parse_zoned(&text).map_err(serde::de::Error::custom)
+}
+
+fn zoned_opt<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<DateTime<FixedOffset>>, D::Error> {
+    match Option::<String>::deserialize(d)? {
+        Some(text) => parse_zoned(&text).map(Some).map_err(serde::de::Error::custom),
+        None => Ok(None),
+    }
 }
 
 /// `actions.toml`.
@@ -344,6 +389,9 @@ pub struct Account {
     /// `delivery.toml`: implementation projects and our people's capacity (its projects
     /// linked to growth deals are also in [`Account::growth`]'s `projects`).
     pub delivery: Option<crate::delivery::DeliveryFile>,
+    /// `alerts.toml`: routing, grace and verification periods, severities, escalation
+    /// rules and SLAs (`None` when absent: see [`crate::alerting::AlertSettings::defaults`]).
+    pub alerting: Option<crate::alerting::AlertSettings>,
 }
 
 /// `labels.toml`.
@@ -426,6 +474,28 @@ impl Account {
             ),
             None => None,
         };
+        let alerting = match read(&source, &mut texts, "alerts.toml")? {
+            Some(text) => {
+                let hierarchy =
+                    match &structure {
+                        Some(s) => Some(s.hierarchy().map_err(|e| {
+                            AccountError::at(place_of(&source, &texts, "account.toml", ""), e)
+                        })?),
+                        None => None,
+                    };
+                let cx = crate::alerting::Context {
+                    library: &library,
+                    hierarchy: hierarchy.as_ref(),
+                    stakeholders: stakeholders.as_ref(),
+                };
+                Some(crate::alerting::parse(
+                    &source.display("alerts.toml"),
+                    &text,
+                    &cx,
+                )?)
+            }
+            None => None,
+        };
         let mut account = Account {
             source,
             texts,
@@ -447,6 +517,7 @@ impl Account {
             scorecard,
             actions,
             delivery,
+            alerting,
         };
         account.resolve_growth_targets()?;
         account.check_labels()?;

@@ -55,6 +55,10 @@ const SAMPLE: &[(&str, &str)] = &[
         include_str!("../../../scenarios/sample/delivery.toml"),
     ),
     (
+        "alerts.toml",
+        include_str!("../../../scenarios/sample/alerts.toml"),
+    ),
+    (
         "rules/three_misses.rhai",
         include_str!("../../../scenarios/sample/rules/three_misses.rhai"),
     ),

@@ -283,7 +283,7 @@ id = "ESC-1"
 node = "bremen"
 title = "Late trucks"
 severity = "S3"
-opened = "2026-11-14T09:00:00"
+opened = "2026-11-14T09:00:00+01:00"
 "#;
 
 const DELIVERY: &str = r#"[[people]]

@@ -21,7 +21,8 @@ use clap::{Parser, Subcommand};
                   (default: $XDG_CACHE_HOME/kam or ~/.cache/kam; set empty to keep none)\n  \
                   KAM_STORE      the history store (default: DIR/.kam/history.db)\n  \
                   KAM_AUTHOR     who saves a revision (default: the OS user)\n  \
-                  KAM_NOW        the time a revision is saved at, RFC 3339 (default: the clock)"
+                  KAM_NOW        the time a revision is saved, or an alert acknowledged or notified, at, RFC 3339 \
+                  (default: the clock)"
 )]
 struct Cli {
     #[command(subcommand)]
@@ -40,6 +41,12 @@ enum Command {
     Simulate(cmd::simulate::SimulateArgs),
     /// The QBR scorecard of the latest period (or, with --alerts, alerts and actions).
     Scorecard(cmd::scorecard::ScorecardArgs),
+    /// One alert per problem at every level, with owner, action plan and escalation;
+    /// acknowledge or snooze one (`ack`); notify owners (`--notify`).
+    Alerts(cmd::alerts::AlertsArgs),
+    /// Escalations (from actions.toml and opened by alerts.toml's policy) on the SLA
+    /// ladder, with time to breach.
+    Escalations(cmd::alerts::EscalationsArgs),
     /// Every finding of the plan and across the account's files (file, line, code).
     Check(cmd::check::CheckArgs),
     /// Account plan integrity check and diff.
@@ -70,6 +77,8 @@ fn main() -> std::process::ExitCode {
         Command::Negotiate(args) => cmd::negotiate::run(&args),
         Command::Simulate(args) => cmd::simulate::run(&args),
         Command::Scorecard(args) => cmd::scorecard::run(&args),
+        Command::Alerts(args) => cmd::alerts::run(&args),
+        Command::Escalations(args) => cmd::alerts::escalations(&args),
         Command::Check(args) => cmd::check::run(&args),
         Command::Plan(args) => cmd::plan::run(&args),
         Command::History(args) => cmd::history::run(&args),

@@ -6,9 +6,10 @@ use std::fmt::{self, Display, Write as _};
 
 use kam_account::format::{grouped, millions, money, name, pct_of_fraction};
 use kam_account::views::{
-    AlertsReport, DeliveryReport, GrowthReport, NegotiationReport, PlanCheck, PriceReport, ScorecardReport,
-    StakeholderReport,
+    AlertRow, AlertsReport, DeliveryReport, EscalationRow, EscalationsReport, GrowthReport,
+    NegotiationReport, PlanCheck, PriceReport, ScorecardReport, StakeholderReport,
 };
+use kam_core::metrics::Severity;
 
 /// A view shown as the table the CLI prints.
 pub struct Table<'a, T>(pub &'a T);
@@ -324,34 +325,138 @@ impl Display for Table<'_, ScorecardReport> {
     }
 }
 
+/// `S1`…`S4`.
+pub fn severity(s: Severity) -> String {
+    name(&s)
+}
+
+/// Minutes to an SLA deadline as `in 1d 3h 20m`, or `breached 2h 5m ago`.
+pub fn time_to_breach(minutes: i64) -> String {
+    let m = minutes.unsigned_abs();
+    let (d, h, mm) = (m / 1440, (m % 1440) / 60, m % 60);
+    let mut t = String::new();
+    if d > 0 {
+        let _ = write!(t, "{d}d ");
+    }
+    if d > 0 || h > 0 {
+        let _ = write!(t, "{h}h ");
+    }
+    let _ = write!(t, "{mm}m");
+    if minutes < 0 {
+        format!("breached {t} ago")
+    } else {
+        format!("in {t}")
+    }
+}
+
+fn escalation_line(f: &mut fmt::Formatter<'_>, e: &EscalationRow) -> fmt::Result {
+    let when = match (e.open, e.minutes_to_breach) {
+        (true, Some(m)) if e.top_sla_missed => format!("top SLA {}", time_to_breach(m.min(-1))),
+        (true, Some(m)) => format!("SLA {}", time_to_breach(m)),
+        (true, None) => "-".to_owned(),
+        (false, _) => format!(
+            "resolved {}",
+            e.resolved
+                .map_or("-".into(), |t| t.format("%Y-%m-%d %H:%M UTC").to_string())
+        ),
+    };
+    writeln!(
+        f,
+        "  {:<40} {} at {:<26} opened {}  {}  {}{}",
+        e.id,
+        severity(e.severity),
+        name(&e.rung),
+        e.opened.format("%Y-%m-%d %H:%M UTC"),
+        when,
+        e.title,
+        e.alert
+            .as_ref()
+            .map_or(String::new(), |a| format!(" [alert {a}]"))
+    )
+}
+
 impl Display for Table<'_, AlertsReport> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let r = self.0;
+        let open: Vec<&AlertRow> = r.open().collect();
+        let mut levels = std::collections::BTreeMap::new();
+        for a in &open {
+            *levels.entry(a.level).or_insert(0) += 1;
+        }
+        let by_level: Vec<String> = levels
+            .iter()
+            .map(|(l, n)| format!("{} {n}", l.map_or("?".into(), |l| l.to_string())))
+            .collect();
         writeln!(
             f,
-            "Open alerts through {}: {}",
-            self.0.period,
-            self.0.alerts.len()
+            "Alerts through {}: {} open ({}), {} without an action plan",
+            r.period,
+            open.len(),
+            by_level.join(", "),
+            open.iter().filter(|a| a.no_action_plan).count()
         )?;
-        for a in &self.0.alerts {
+        for a in &r.alerts {
+            let mut tags = Vec::new();
+            if let Some(x) = &a.action {
+                tags.push(format!("action {x}"));
+            }
+            if let Some(x) = &a.escalation {
+                tags.push(format!("escalation {x}"));
+            }
+            if a.no_action_plan {
+                tags.push("NO ACTION PLAN".into());
+            }
+            if let Some(m) = &a.mark {
+                tags.push(match m.until {
+                    Some(u) => format!("snoozed until {u}: {}", m.reason),
+                    None => format!("acknowledged: {}", m.reason),
+                });
+            }
             writeln!(
                 f,
-                "  {:<11} {:<26} {:<30} since {} ({} periods), raised at {}",
-                a.node,
-                a.kpi,
-                a.kind,
-                a.opened,
-                a.periods_active,
-                a.value.map_or("n/a".into(), |v| v.to_string())
+                "  {} {:<40} {:<7} {:<12} {:<9} {}",
+                severity(a.severity),
+                a.id,
+                a.level.map_or("?".into(), |l| l.to_string()),
+                a.owner.as_deref().unwrap_or("-"),
+                name(&a.state),
+                tags.join("; ")
+            )?;
+            let reasons: Vec<String> = a
+                .reasons
+                .iter()
+                .map(|x| format!("{} {} since {}", x.kind, severity(x.severity), x.opened))
+                .collect();
+            writeln!(
+                f,
+                "       {}; now {}{}",
+                reasons.join(", "),
+                a.value.map_or("n/a".into(), |v| v.to_string()),
+                a.closed
+                    .as_ref()
+                    .map_or(String::new(), |c| format!("; cleared {c}"))
             )?;
         }
-        writeln!(f, "Open action plans: {}", self.0.actions.len())?;
-        for a in &self.0.actions {
+        writeln!(f, "Action plans not verified by the data: {}", r.actions.len())?;
+        for a in &r.actions {
+            let status = if a.state == a.status {
+                name(&a.state)
+            } else {
+                format!(
+                    "{} typed, {} by the data: NOT VERIFIED (on target {} of {} periods)",
+                    name(&a.state),
+                    name(&a.status),
+                    a.on_target,
+                    a.verify_periods
+                )
+            };
             writeln!(
                 f,
-                "  {:<12} {:<11} {:<12} due {}{}  {}",
+                "  {:<12} {:<11} {:<12} {} due {}{}  {}",
                 a.id,
                 a.node,
-                name(&a.state),
+                a.owner,
+                status,
                 a.due,
                 if a.overdue { " OVERDUE" } else { "" },
                 a.title
@@ -359,20 +464,29 @@ impl Display for Table<'_, AlertsReport> {
         }
         writeln!(
             f,
-            "Escalations: {} open",
-            self.0.escalations.iter().filter(|e| e.open).count()
+            "Escalations: {} open (as of {})",
+            r.escalations.iter().filter(|e| e.open).count(),
+            r.now.format("%Y-%m-%d %H:%M UTC")
         )?;
-        for e in self.0.escalations.iter().filter(|e| e.open) {
-            writeln!(
-                f,
-                "  {:<9} {} at {:<26} SLA due {}{}  {}",
-                e.id,
-                name(&e.severity),
-                name(&e.rung),
-                e.sla_due.map_or("-".into(), |d| d.to_string()),
-                if e.top_sla_missed { " (top SLA missed)" } else { "" },
-                e.title
-            )?;
+        for e in r.escalations.iter().filter(|e| e.open) {
+            escalation_line(f, e)?;
+        }
+        Ok(())
+    }
+}
+
+impl Display for Table<'_, EscalationsReport> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let r = self.0;
+        writeln!(
+            f,
+            "Escalations as of {}: {} open, {} resolved",
+            r.now.format("%Y-%m-%d %H:%M UTC"),
+            r.escalations.iter().filter(|e| e.open).count(),
+            r.escalations.iter().filter(|e| !e.open).count()
+        )?;
+        for e in &r.escalations {
+            escalation_line(f, e)?;
         }
         Ok(())
     }

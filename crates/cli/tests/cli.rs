@@ -1629,3 +1629,208 @@ fn coaching_and_the_scorecard_roll_up_from_the_account_directory() {
     assert!(diff < rust_decimal::Decimal::new(1, 3), "{diff}");
     assert!(ok(&["scorecard", s(&dir), "--rollup"]).contains("weighted by revenue"));
 }
+
+#[test]
+fn alerts_ack_snooze_notify_once_webhook_and_escalations() {
+    let dir = copy_sample("alerts");
+    let now = "2026-11-20T14:00:00+01:00";
+    let json: serde_json::Value = serde_json::from_str(&ok(&["alerts", s(&dir), "--json"])).unwrap();
+    let alerts = json["alerts"].as_array().unwrap();
+    let mut open = std::collections::BTreeSet::new();
+    for a in alerts {
+        for key in [
+            "id",
+            "node",
+            "kpi",
+            "reasons",
+            "severity",
+            "owner",
+            "action",
+            "escalation",
+        ] {
+            assert!(a.get(key).is_some(), "alert without {key}: {a}");
+        }
+        assert!(a["reasons"].is_array() && a["owner"].is_string(), "{a}");
+        if a["closed"].is_null() {
+            assert!(open.insert((a["node"].to_string(), a["kpi"].to_string())), "{a}");
+        }
+    }
+    for level in ["region", "global", "site"] {
+        let j: serde_json::Value =
+            serde_json::from_str(&ok(&["alerts", s(&dir), "--level", level, "--json"])).unwrap();
+        let list = j["alerts"].as_array().unwrap();
+        assert!(!list.is_empty(), "no {level} alert");
+        assert!(list.iter().all(|a| a["level"] == level));
+    }
+    // `kam scorecard --alerts` is the same view.
+    assert_eq!(ok(&["scorecard", s(&dir), "--alerts"]), ok(&["alerts", s(&dir)]));
+
+    // Acknowledge one, snooze another; an unknown id is refused and names the open ones.
+    let stop = "puebla/line_stoppages/2026-10";
+    let out = ok_at(
+        now,
+        &["alerts", "ack", s(&dir), stop, "--reason", "plan being written"],
+    );
+    assert!(out.starts_with(&format!("acknowledged {stop}")), "{out}");
+    let margin = "tianjin/margin_pct/2026-09";
+    ok_at(
+        now,
+        &[
+            "alerts",
+            "ack",
+            s(&dir),
+            margin,
+            "--reason",
+            "repricing in December",
+            "--snooze-until",
+            "2026-12-01",
+        ],
+    );
+    let err = String::from_utf8(
+        kam_at(
+            now,
+            &["alerts", "ack", s(&dir), "nowhere/otif/2026-01", "--reason", "x"],
+        )
+        .stderr,
+    )
+    .unwrap();
+    assert!(
+        err.contains("no alert \"nowhere/otif/2026-01\"") && err.contains(stop),
+        "{err}"
+    );
+    let listed = ok(&["alerts", s(&dir)]);
+    assert!(listed.contains("acknowledged: plan being written"), "{listed}");
+    assert!(
+        listed.contains("snoozed until 2026-12-01: repricing in December"),
+        "{listed}"
+    );
+
+    // Notify: one message per owner, without the acknowledged and snoozed alerts; a
+    // rerun sends nothing.
+    let outbox = dir.join("outbox");
+    let first = kam_at(now, &["alerts", s(&dir), "--notify", s(&outbox)]);
+    assert!(first.status.success());
+    let note = String::from_utf8(first.stderr).unwrap();
+    assert!(note.starts_with("notify: "), "{note}");
+    let mut owners = Vec::new();
+    for e in std::fs::read_dir(&outbox).unwrap() {
+        let p = e.unwrap().path();
+        if p.extension().is_some_and(|x| x == "jsonl") {
+            let text = std::fs::read_to_string(&p).unwrap();
+            assert_eq!(text.lines().count(), 1, "{}", p.display());
+            let m: serde_json::Value = serde_json::from_str(text.trim()).unwrap();
+            for a in m["alerts"].as_array().unwrap() {
+                assert_eq!(a["owner"], m["owner"]);
+                assert!(a["id"] != stop && a["id"] != margin, "{a}");
+            }
+            owners.push(m["owner"].as_str().unwrap().to_owned());
+            assert!(p.with_extension("txt").is_file());
+        }
+    }
+    owners.sort();
+    assert!(
+        owners.contains(&"am-americas".to_owned()) && owners.contains(&"ad".to_owned()),
+        "{owners:?}"
+    );
+    let again = kam_at(now, &["alerts", s(&dir), "--notify", s(&outbox)]);
+    assert!(String::from_utf8(again.stderr).unwrap().contains("nothing new"));
+    let jsonl = std::fs::read_to_string(outbox.join("am-americas.jsonl")).unwrap();
+    assert_eq!(jsonl.lines().count(), 1);
+
+    // The webhook: a local server only, one POST per owner (a fresh store: nothing sent).
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}/kam", listener.local_addr().unwrap());
+    let expected = owners.len();
+    let server = std::thread::spawn(move || {
+        use std::io::{BufRead, BufReader, Read, Write};
+        listener.set_nonblocking(true).unwrap();
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+        let mut bodies = Vec::new();
+        while bodies.len() < expected && std::time::Instant::now() < deadline {
+            let Ok((stream, _)) = listener.accept() else {
+                std::thread::sleep(std::time::Duration::from_millis(20));
+                continue;
+            };
+            stream.set_nonblocking(false).unwrap();
+            let mut reader = BufReader::new(stream);
+            let mut request_line = String::new();
+            reader.read_line(&mut request_line).unwrap();
+            let mut length = 0;
+            loop {
+                let mut h = String::new();
+                reader.read_line(&mut h).unwrap();
+                if h.trim().is_empty() {
+                    break;
+                }
+                if let Some(v) = h.to_ascii_lowercase().strip_prefix("content-length:") {
+                    length = v.trim().parse().unwrap();
+                }
+            }
+            let mut body = vec![0; length];
+            reader.read_exact(&mut body).unwrap();
+            reader
+                .get_mut()
+                .write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+                .unwrap();
+            bodies.push((request_line, String::from_utf8(body).unwrap()));
+        }
+        bodies
+    });
+    let store2 = dir.join("webhook.db");
+    let hook = kam_at(now, &["alerts", s(&dir), "--notify", &url, "--store", s(&store2)]);
+    assert!(hook.status.success(), "{}", String::from_utf8_lossy(&hook.stderr));
+    let bodies = server.join().unwrap();
+    assert_eq!(bodies.len(), expected);
+    for (line, body) in &bodies {
+        assert!(line.starts_with("POST /kam HTTP/1.1"), "{line}");
+        let m: serde_json::Value = serde_json::from_str(body).unwrap();
+        assert!(m["owner"].is_string() && m["alerts"].is_array());
+    }
+    let store3 = dir.join("https.db");
+    let https = fails(&[
+        "alerts",
+        s(&dir),
+        "--notify",
+        "https://example.invalid/hook",
+        "--store",
+        s(&store3),
+    ]);
+    assert!(https.contains("https is not supported"), "{https}");
+
+    // Escalations with time to breach.
+    let esc = ok(&["escalations", s(&dir)]);
+    assert!(
+        esc.contains("ESC-0412") && esc.contains("esc/tianjin/cost_to_serve_pct/2026-09"),
+        "{esc}"
+    );
+    insta::assert_snapshot!("escalations", esc);
+    let j: serde_json::Value = serde_json::from_str(&ok(&["escalations", s(&dir), "--json"])).unwrap();
+    assert!(
+        j["escalations"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["minutes_to_breach"].is_i64())
+    );
+
+    // Bad input, located.
+    let bad = copy_sample("alerts-bad");
+    edit(
+        &bad,
+        "alerts.toml",
+        "owner = \"cfo-office\"",
+        "owner = \"finance\"",
+    );
+    let err = fails(&["alerts", s(&bad)]);
+    assert!(
+        err.contains("alerts.toml:37:9: field `owner`: unknown owner \"finance\""),
+        "{err}"
+    );
+    let bad = copy_sample("alerts-naive");
+    edit(&bad, "actions.toml", "06:40:00-06:00", "06:40:00");
+    let err = fails(&["escalations", s(&bad)]);
+    assert!(
+        err.contains("field `opened`") && err.contains("has no time zone"),
+        "{err}"
+    );
+}

@@ -1,14 +1,8 @@
 //! KPIs as the account team reviews them: the QBR scorecard (`kam scorecard`) and the
-//! open alerts, action plans and escalations (`kam scorecard --alerts`).
-
-use std::collections::BTreeSet;
+//! alert register behind `kam alerts` (see [`super::alerts`]).
 
 use chrono::{NaiveDate, NaiveDateTime};
-use kam_core::metrics::escalation::EscalationEvent;
-use kam_core::metrics::{
-    ActionState, AlertKind, AlertPolicy, AlertRegister, EscalationBook, EscalationError, Rung, Severity,
-    SlaPolicy, Status, evaluate,
-};
+use kam_core::metrics::{AlertKind, AlertPolicy, AlertRegister, Status, evaluate};
 use kam_core::rules::AlertRule;
 use kam_core::scorecard::{ScoreSheet, ScorecardError, Template, trend};
 use rust_decimal::Decimal;
@@ -121,80 +115,6 @@ pub fn scorecard(account: &Account, plugins: &Plugins) -> Result<ScorecardReport
     })
 }
 
-/// An open alert.
-#[derive(Debug, Serialize)]
-pub struct AlertRow {
-    /// Node.
-    pub node: String,
-    /// KPI.
-    pub kpi: String,
-    /// Kind: the built-in alert's name, or `rule:NAME` for a rule's.
-    pub kind: String,
-    /// Period opened.
-    pub opened: String,
-    /// Periods active.
-    pub periods_active: u32,
-    /// Last value.
-    pub value: Option<Decimal>,
-    /// Message.
-    pub message: String,
-}
-
-/// An action plan.
-#[derive(Debug, Serialize)]
-pub struct ActionRow {
-    /// Id.
-    pub id: String,
-    /// Title.
-    pub title: String,
-    /// Node.
-    pub node: String,
-    /// KPI.
-    pub kpi: String,
-    /// Owner.
-    pub owner: String,
-    /// Due date.
-    pub due: NaiveDate,
-    /// State.
-    pub state: ActionState,
-    /// Past due and not resolved.
-    pub overdue: bool,
-}
-
-/// An escalation after replaying the SLA ladder.
-#[derive(Debug, Serialize)]
-pub struct EscalationRow {
-    /// Id.
-    pub id: String,
-    /// Node.
-    pub node: Option<String>,
-    /// Title.
-    pub title: String,
-    /// Severity.
-    pub severity: Severity,
-    /// Current rung.
-    pub rung: Rung,
-    /// When the current rung's SLA runs out (open ones).
-    pub sla_due: Option<NaiveDateTime>,
-    /// The top rung's SLA was missed.
-    pub top_sla_missed: bool,
-    /// Still open.
-    pub open: bool,
-}
-
-/// Alerts, action plans and escalations.
-#[derive(Debug, Serialize)]
-pub struct AlertsReport {
-    /// Evaluated through this period.
-    pub period: String,
-    /// Open alerts.
-    pub alerts: Vec<AlertRow>,
-    /// Open action plans.
-    pub actions: Vec<ActionRow>,
-    /// Escalations.
-    pub escalations: Vec<EscalationRow>,
-}
-
 /// The open alerts of every node over all periods: the built-in policy, the manifest's
 /// Rhai alert rules and `plugins`' alert plugins.
 ///
@@ -232,113 +152,8 @@ pub fn alert_kind(kind: &AlertKind) -> String {
     }
 }
 
-/// Evaluates alerts over all periods (see [`alert_register`]) and replays action plans
-/// and escalations up to noon of the as-of date. Alerts are listed for sites.
-///
-/// # Errors
-/// As [`alert_register`]; an escalation that cannot be replayed (located in
-/// actions.toml).
-pub fn alerts(account: &Account, plugins: &Plugins) -> Result<AlertsReport, AccountError> {
-    let data = account.kpi_data("the alerts")?;
-    let register = alert_register(account, plugins)?;
-    let period = latest(data)?;
-    let site_set: BTreeSet<&str> = data.sites.iter().map(String::as_str).collect();
-    let mut alerts: Vec<AlertRow> = register
-        .open()
-        .filter(|a| site_set.contains(&*a.node))
-        .map(|a| AlertRow {
-            node: a.node.to_string(),
-            kpi: a.kpi.to_string(),
-            kind: alert_kind(&a.kind),
-            opened: a.opened.to_string(),
-            periods_active: a.periods_active,
-            value: a.value.map(|v| v.round_dp(2)),
-            message: a.message.clone(),
-        })
-        .collect();
-    alerts.sort_by(|a, b| (&a.node, &a.kpi, &a.kind).cmp(&(&b.node, &b.kpi, &b.kind)));
-    let as_of = account.manifest.as_of;
-    let now = noon(as_of)?;
-    let af = &account.actions;
-    let actions = af
-        .action
-        .iter()
-        .filter(|a| a.state != ActionState::Verified)
-        .map(|a| ActionRow {
-            id: a.id.clone(),
-            title: a.title.clone(),
-            node: a.node.clone(),
-            kpi: a.kpi.clone(),
-            owner: a.owner.clone(),
-            due: a.due,
-            state: a.state,
-            overdue: a.is_overdue(as_of),
-        })
-        .collect();
-    let book = escalation_book(account, now)?;
-    let escalations = book
-        .escalations()
-        .iter()
-        .map(|e| EscalationRow {
-            id: e.id.clone(),
-            node: e.node.clone(),
-            title: e.title.clone(),
-            severity: e.severity,
-            rung: e.rung,
-            sla_due: if e.is_open() {
-                book.deadline(&e.id).ok()
-            } else {
-                None
-            },
-            top_sla_missed: e
-                .history
-                .iter()
-                .any(|h| matches!(h, EscalationEvent::TopSlaMissed { .. })),
-            open: e.is_open(),
-        })
-        .collect();
-    Ok(AlertsReport {
-        period,
-        alerts,
-        actions,
-        escalations,
-    })
-}
-
 /// Noon of `day`: the moment the account's figures are taken at.
 pub(crate) fn noon(day: NaiveDate) -> Result<NaiveDateTime, AccountError> {
     day.and_hms_opt(12, 0, 0)
         .ok_or_else(|| AccountError::invalid("as_of: invalid date"))
-}
-
-/// The escalations of actions.toml replayed on the SLA ladder up to `now`.
-fn escalation_book(account: &Account, now: NaiveDateTime) -> Result<EscalationBook, AccountError> {
-    let af = &account.actions;
-    let mut book = EscalationBook::new(SlaPolicy::default()).map_err(AccountError::domain)?;
-    let esc_err =
-        |id: &str, e: EscalationError| account.error_in("actions.toml", Some(&format!("id = \"{id}\"")), e);
-    let mut events: Vec<(NaiveDateTime, bool, usize)> = Vec::new();
-    for (i, e) in af.escalation.iter().enumerate() {
-        events.push((e.opened, false, i));
-        if let Some(r) = e.resolved {
-            events.push((r, true, i));
-        }
-    }
-    events.sort();
-    for (at, resolve, i) in events {
-        let Some(e) = af.escalation.get(i) else { continue };
-        if at > now {
-            continue;
-        }
-        book.tick(at).map_err(|x| esc_err(&e.id, x))?;
-        if resolve {
-            book.resolve(&e.id, at, "resolved")
-                .map_err(|x| esc_err(&e.id, x))?;
-        } else {
-            book.open(&e.id, "account", e.node.as_deref(), &e.title, e.severity, at)
-                .map_err(|x| esc_err(&e.id, x))?;
-        }
-    }
-    book.tick(now).map_err(AccountError::domain)?;
-    Ok(book)
 }

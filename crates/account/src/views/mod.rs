@@ -3,6 +3,7 @@
 //! plain serde records whose enums stay enums, so the CLI's tables and JSON, `kam demo`,
 //! the EBR report and an integrator all read the same values.
 
+pub mod alerts;
 pub mod coaching;
 pub mod delivery;
 pub mod growth;
@@ -13,13 +14,14 @@ pub mod report;
 pub mod rollup;
 pub mod stakeholders;
 
+pub use alerts::{
+    ActionRow, AlertRow, AlertState, AlertsReport, EscalationRow, EscalationsReport, Mark, MarkKind, Marks,
+    action_status, alerts, alerts_with, escalations,
+};
 pub use coaching::{CoachingReport, RegionCoaching, coaching};
 pub use delivery::{DeliveryReport, delivery};
 pub use growth::{GrowthReport, GrowthYear, growth, growth_report, run_options};
-pub use metrics::{
-    ActionRow, AlertRow, AlertsReport, EscalationRow, NodeGrade, ScorecardReport, alert_kind, alert_register,
-    alerts, grade_status, scorecard,
-};
+pub use metrics::{NodeGrade, ScorecardReport, alert_kind, alert_register, grade_status, scorecard};
 pub use plan::{PlanCheck, plan_check, plan_diff};
 pub use pricing::{MarginLayer, NegotiationReport, PriceLine, PriceReport, negotiate, price};
 pub use rollup::{Rollup, rollup};

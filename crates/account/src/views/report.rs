@@ -316,19 +316,22 @@ pub fn ebr(
                 pipeline: pipeline.into_iter().map(|(_, d)| d).collect(),
                 commercial: commercial(account)?,
                 alerts: alerts
-                    .alerts
-                    .iter()
+                    .open()
                     .map(|a| AlertRow {
                         node: account.label(&a.node),
                         kpi: account.label(&a.kpi),
-                        reason: a.kind.replace('_', " "),
-                        since: period(&a.opened),
-                        owner: account
-                            .actions
-                            .action
+                        reason: a
+                            .reasons
                             .iter()
-                            .find(|p| p.node == a.node && p.kpi == a.kpi)
-                            .map_or_else(|| "— (no action plan)".to_owned(), |p| p.owner.clone()),
+                            .map(|r| r.kind.replace('_', " "))
+                            .collect::<Vec<_>>()
+                            .join(", "),
+                        since: period(&a.first),
+                        owner: match (&a.owner, a.no_action_plan) {
+                            (Some(o), false) => o.clone(),
+                            (Some(o), true) => format!("{o} (no action plan)"),
+                            (None, _) => "— (no owner)".to_owned(),
+                        },
                     })
                     .collect(),
                 actions: alerts
@@ -339,7 +342,7 @@ pub fn ebr(
                         title: a.title.clone(),
                         owner: a.owner.clone(),
                         due: day(a.due),
-                        status: action_label(a.state).into(),
+                        status: action_label(a.status).into(),
                         overdue: a.overdue,
                     })
                     .collect(),
@@ -371,9 +374,9 @@ pub fn ebr(
                 title: e.title.clone(),
                 severity: format!("{:?}", e.severity),
                 level: rung_label(e.rung).into(),
-                sla_due: e
-                    .sla_due
-                    .map_or("-".into(), |d| format!("{} {}", day(d.date()), d.format("%H:%M"))),
+                sla_due: e.sla_due.map_or("-".into(), |d| {
+                    format!("{} {} UTC", day(d.date_naive()), d.format("%H:%M"))
+                }),
                 breached: e.top_sla_missed,
             })
             .collect(),

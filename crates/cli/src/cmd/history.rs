@@ -94,16 +94,18 @@ pub struct ChangesArgs {
     pub store: StoreArg,
 }
 
-fn store_path(dir: &Path, store: &StoreArg) -> PathBuf {
+/// Where the store is: `--store`, else `$KAM_STORE`, else `DIR/.kam/history.db`.
+pub(crate) fn store_path(dir: &Path, store: &StoreArg) -> PathBuf {
     kam_store::store_path(dir, store.store.as_deref(), std::env::var_os("KAM_STORE"))
 }
 
-fn open_store(dir: &Path, store: &StoreArg) -> Result<SqliteStore, CliError> {
+/// Opens (creating if needed) the history store.
+pub(crate) fn open_store(dir: &Path, store: &StoreArg) -> Result<SqliteStore, CliError> {
     SqliteStore::open(store_path(dir, store)).map_err(input)
 }
 
-/// The time of a save: `$KAM_NOW` if set (RFC 3339), else the clock, in UTC.
-fn now() -> Result<DateTime<FixedOffset>, CliError> {
+/// The time of a save or an event: `$KAM_NOW` if set (RFC 3339), else the clock, in UTC.
+pub(crate) fn now() -> Result<DateTime<FixedOffset>, CliError> {
     match std::env::var("KAM_NOW") {
         Ok(t) if !t.is_empty() => DateTime::parse_from_rfc3339(&t)
             .map_err(|e| input(format!("KAM_NOW={t:?}: not an RFC 3339 time with an offset: {e}"))),
@@ -112,7 +114,7 @@ fn now() -> Result<DateTime<FixedOffset>, CliError> {
 }
 
 /// `--author`, else `$KAM_AUTHOR`, else the OS user.
-fn author(given: Option<&str>) -> Option<String> {
+pub(crate) fn author(given: Option<&str>) -> Option<String> {
     given
         .map(str::to_owned)
         .or_else(|| {

@@ -1,5 +1,5 @@
 //! `kam scorecard DIR [--xlsx FILE] [--json]`: the QBR scorecard of the latest period,
-//! plus alerts, action plans and escalations with `--alerts`.
+//! or, with `--alerts`, what `kam alerts DIR` shows.
 
 use std::path::PathBuf;
 
@@ -17,7 +17,8 @@ pub struct ScorecardArgs {
     /// Also write the scorecard to this XLSX workbook.
     #[arg(long)]
     pub xlsx: Option<PathBuf>,
-    /// Show open alerts, action plans and escalations instead of the scorecard.
+    /// Show the alerts, action plans and escalations instead of the scorecard (the same
+    /// as `kam alerts DIR`).
     #[arg(long)]
     pub alerts: bool,
     /// Roll every site's score up site → country → region → global, weighted by revenue.
@@ -30,12 +31,11 @@ pub struct ScorecardArgs {
 
 /// Runs `kam scorecard`.
 pub fn run(args: &ScorecardArgs) -> Result<(), CliError> {
-    let account = super::open(&args.dir)?;
     if args.alerts {
-        let plugins = Plugins::load(&account, &[RuleKind::Alert])?;
-        let report = plugins.finish(views::alerts(&account, &plugins))?;
-        return super::emit(&report, args.json);
+        let store = super::history::StoreArg { store: None };
+        return super::alerts::list(&args.dir, None, args.json, None, &store);
     }
+    let account = super::open(&args.dir)?;
     let plugins = Plugins::load(&account, &[RuleKind::KpiScoring])?;
     if args.rollup {
         let r = plugins.finish(views::rollup(&account, &plugins))?;

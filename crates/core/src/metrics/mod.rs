@@ -12,6 +12,10 @@
 //! - [`alert`] — green/amber/red status per cell and the alert register: threshold breach,
 //!   N consecutive adverse periods, cost-to-serve over limit, margin under floor, plus any
 //!   [`crate::rules::AlertRule`]; one open problem holds exactly one open alert.
+//! - [`problem`] — one alert per problem: the register's alerts for the same (node, KPI)
+//!   that touch in time folded into one problem with all its reasons, its first and
+//!   latest period and the highest severity; linked to the action plan working on it.
+//! - [`routing`] — who owns an alert: (KPIs, nodes, level) → owner, with a fallback.
 //! - [`action`] — action plans (owner, due date, steps) with the lifecycle
 //!   open → in progress → resolved → verified and a full transition history.
 //! - [`escalation`] — S1–S4 escalations climbing the ladder regional account manager →
@@ -35,6 +39,8 @@ pub mod action;
 pub mod alert;
 pub mod escalation;
 pub mod kpi;
+pub mod problem;
+pub mod routing;
 pub mod table;
 
 pub use action::{ActionError, ActionPlan, ActionState, ActionStep};
@@ -43,6 +49,8 @@ pub use escalation::{Escalation, EscalationBook, EscalationError, Rung, Severity
 pub use kpi::{
     Aggregation, Bounds, CountBasis, DateBasis, Formula, Kpi, KpiLibrary, Status, Thresholds, Tolerance, Unit,
 };
+pub use problem::{PlanReach, Problem, Reason, correlate, correlate_latest, link};
+pub use routing::{Route, Router, RoutingTable};
 pub use table::{Observation, ObservationTable, RolledUp};
 
 use crate::num::ArithmeticError;
