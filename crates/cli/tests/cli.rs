@@ -382,8 +382,10 @@ fn report_is_well_formed_self_contained_with_one_svg_per_chart() {
     ok(&["report", s(&tmp), "-o", s(&customer), "--paths", "2000"]);
     let customer = std::fs::read_to_string(&customer).unwrap();
     well_formed(&customer).unwrap();
-    // The customer edition: the KPI trends and the contributions, no heat map or fan chart.
-    assert_eq!(customer.matches("<svg").count(), 8 + 1);
+    // The customer edition: the KPI trends, the contributions and the delivery roadmap; no
+    // heat map or fan chart.
+    assert_eq!(customer.matches("<svg").count(), 8 + 2);
+    assert!(customer.contains("Delivery roadmap") && customer.contains("Leipzig NX"));
     assert!(!html.to_ascii_lowercase().contains("<script"));
     for attr in [
         "src=\"http",
@@ -395,10 +397,10 @@ fn report_is_well_formed_self_contained_with_one_svg_per_chart() {
     ] {
         assert!(!html.contains(attr), "external asset: {attr}");
     }
-    // The pre-read's charts: one trend per scorecard KPI (8), contributions, coverage heat
-    // map, fan chart.
-    assert_eq!(html.matches("<svg").count(), 8 + 3);
-    assert_eq!(html.matches("</svg>").count(), 8 + 3);
+    // The pre-read's charts: one trend per scorecard KPI (8), contributions, the delivery
+    // roadmap, coverage heat map, fan chart.
+    assert_eq!(html.matches("<svg").count(), 8 + 4);
+    assert_eq!(html.matches("</svg>").count(), 8 + 4);
     for text in [
         "Nordwerk Automotive AG",
         "Leipzig NX sequencing",
@@ -1292,7 +1294,7 @@ fn ebr_pack_customer_and_internal_editions_render_in_a_real_browser() {
         "No supporter",
         "Proposal margin",
         "Walk-away",
-        "Leipzig NX sequencing",
+        "Pune APAC aftermarket hub",
         "Revenue P10–P90",
         "no action plan",
         "supporter",

@@ -31,7 +31,7 @@ use minijinja::{Environment, context};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
-pub use svg::HeatCell;
+pub use svg::{GanttRow, HeatCell};
 
 /// Rendering failed (a template error: a bug, or data the template cannot show).
 #[derive(Debug, thiserror::Error)]
@@ -81,6 +81,16 @@ pub struct ObjectiveRow {
     pub due: String,
     /// On target, close, or off.
     pub status: Rag,
+}
+
+/// The delivery roadmap: implementation projects against the dates committed to the
+/// customer.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct RoadmapView {
+    /// One row per project.
+    pub rows: Vec<GanttRow>,
+    /// Axis ticks (day number, label).
+    pub ticks: Vec<(i64, String)>,
 }
 
 /// What changed since the last review.
@@ -297,6 +307,8 @@ pub struct EbrReport {
     pub objectives: Vec<ObjectiveRow>,
     /// Value delivered, as (label, value).
     pub value: Vec<(String, String)>,
+    /// The delivery roadmap (absent without delivery data).
+    pub roadmap: Option<RoadmapView>,
     /// What changed since the last review (absent without a saved review).
     pub since: Option<SinceView>,
     /// Open escalations.
@@ -340,6 +352,11 @@ pub fn render_html(report: &EbrReport) -> Result<String, ReportError> {
         )
     });
 
+    let gantt = report
+        .roadmap
+        .as_ref()
+        .map(|r| svg::gantt("Delivery roadmap", &r.rows, &r.ticks));
+
     let mut env = Environment::new();
     env.add_template("ebr.html", TEMPLATE)?;
     let html = env.get_template("ebr.html")?.render(context! {
@@ -348,6 +365,7 @@ pub fn render_html(report: &EbrReport) -> Result<String, ReportError> {
         contribution_svg => Serde(&contributions),
         heat_svg => Serde(&heat),
         fan_svg => Serde(&fan),
+        gantt_svg => Serde(&gantt),
     })?;
     Ok(html)
 }

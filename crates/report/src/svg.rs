@@ -350,6 +350,84 @@ pub fn heat_map(title: &str, rows: &[String], cols: &[String], cells: &[Vec<Heat
     out
 }
 
+/// The delivery roadmap as a Gantt chart: one row per project, a bar from its start to
+/// its P50 go-live, a whisker on to the P90, and a red tick at the date committed to the
+/// customer. Dates are day numbers from the earliest start (`start`, `p50`, `p90`,
+/// `committed`), labelled with `ticks` (day number, text).
+pub fn gantt(title: &str, rows: &[GanttRow], ticks: &[(i64, String)]) -> String {
+    let row_h = 30.0;
+    let height = 28.0 + row_h * rows.len() as f64 + 24.0;
+    let first = 0_i64;
+    let last = rows
+        .iter()
+        .flat_map(|r| [r.p90, r.committed])
+        .chain(ticks.iter().map(|t| t.0))
+        .max()
+        .unwrap_or(1)
+        .max(1);
+    let (x0, x1) = (200.0, WIDTH - 24.0);
+    let x = |d: i64| x0 + (x1 - x0) * (d - first) as f64 / (last - first) as f64;
+    let mut out = String::new();
+    open(&mut out, title, height);
+    for (d, label) in ticks {
+        let _ = write!(
+            out,
+            r##"<line x1="{x:.1}" y1="20" x2="{x:.1}" y2="{y2:.1}" stroke="#e3e7eb"/><text x="{x:.1}" y="14" font-size="10" text-anchor="middle" fill="#5b6775">{l}</text>"##,
+            x = x(*d),
+            y2 = height - 20.0,
+            l = escape(label)
+        );
+    }
+    for (i, r) in rows.iter().enumerate() {
+        let y = 28.0 + row_h * i as f64;
+        let colour = if r.late { "#c62828" } else { "#1565c0" };
+        let _ = write!(
+            out,
+            r##"<text x="192" y="{ty:.1}" font-size="11" text-anchor="end" fill="#333">{l}</text><rect x="{bx:.1}" y="{y:.1}" width="{bw:.1}" height="14" fill="{colour}" opacity="0.85"/><line x1="{wx0:.1}" y1="{wy:.1}" x2="{wx1:.1}" y2="{wy:.1}" stroke="{colour}" stroke-width="2"/><line x1="{wx1:.1}" y1="{y:.1}" x2="{wx1:.1}" y2="{y2:.1}" stroke="{colour}" stroke-width="2"/><line x1="{cx:.1}" y1="{cy0:.1}" x2="{cx:.1}" y2="{cy1:.1}" stroke="#c62828" stroke-width="3"/><text x="{x0:.1}" y="{ly:.1}" font-size="10" fill="#5b6775">{note}</text>"##,
+            ty = y + 11.0,
+            l = escape(&r.label),
+            bx = x(r.start),
+            bw = (x(r.p50) - x(r.start)).max(1.0),
+            wx0 = x(r.p50),
+            wx1 = x(r.p90),
+            wy = y + 7.0,
+            y2 = y + 14.0,
+            cx = x(r.committed),
+            cy0 = y - 3.0,
+            cy1 = y + 17.0,
+            ly = y + 26.0,
+            x0 = x0,
+            note = escape(&r.note),
+        );
+    }
+    let _ = write!(
+        out,
+        r##"<text x="200" y="{y:.1}" font-size="10" fill="#5b6775">bar: start → P50 go-live · whisker: P90 · red tick: date committed to the customer</text>"##,
+        y = height - 6.0
+    );
+    out.push_str("</svg>");
+    out
+}
+
+/// One project of [`gantt`], dates as day numbers from the chart's first day.
+#[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+pub struct GanttRow {
+    /// The project's name.
+    pub label: String,
+    /// Its start.
+    pub start: i64,
+    /// Its P50 go-live.
+    pub p50: i64,
+    /// Its P90 go-live.
+    pub p90: i64,
+    /// The go-live committed to the customer.
+    pub committed: i64,
+    /// P90 after the committed date.
+    pub late: bool,
+    /// A line under the bar (`go-live Mar 2027 · 62 % on time`).
+    pub note: String,
+}
+
 /// Horizontal bars, one per item (each measure's contribution to the overall score).
 pub fn bar_chart(title: &str, items: &[(String, Decimal)]) -> String {
     let bar_h = 22.0;

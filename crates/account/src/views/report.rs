@@ -364,6 +364,7 @@ pub fn ebr(
         scorecard: Some(scorecard),
         objectives,
         value: value_delivered(account)?,
+        roadmap: roadmap(account, seed)?,
         since,
         escalations: alerts
             .escalations
@@ -449,6 +450,55 @@ fn objectives(account: &Account) -> Result<Vec<ObjectiveRow>, AccountError> {
         }
     }
     Ok(out)
+}
+
+/// The delivery roadmap from `delivery.toml` (absent without it): each project's start,
+/// simulated P50 and P90 go-live and the committed date, in days from the first start,
+/// with a tick at the first of every third month.
+fn roadmap(account: &Account, seed: u64) -> Result<Option<kam_report::RoadmapView>, AccountError> {
+    use chrono::Datelike as _;
+    if account.delivery.is_none() {
+        return Ok(None);
+    }
+    let d = super::delivery(account, 10_000, seed)?;
+    let Some(first) = d.projects.iter().map(|p| p.start).min() else {
+        return Ok(None);
+    };
+    let days = |x: chrono::NaiveDate| (x - first).num_days();
+    let rows: Vec<kam_report::GanttRow> = d
+        .projects
+        .iter()
+        .map(|p| kam_report::GanttRow {
+            label: p.name.clone(),
+            start: days(p.start),
+            p50: days(p.p50),
+            p90: days(p.p90),
+            committed: days(p.committed),
+            late: p.late,
+            note: format!(
+                "P50 {} · P90 {} · committed {} · {} on time",
+                day(p.p50),
+                day(p.p90),
+                day(p.committed),
+                pct(p.prob_on_time * Decimal::ONE_HUNDRED)
+            ),
+        })
+        .collect();
+    let last = d
+        .projects
+        .iter()
+        .flat_map(|p| [p.p90, p.committed])
+        .max()
+        .unwrap_or(first);
+    let mut ticks = Vec::new();
+    let mut m = chrono::NaiveDate::from_ymd_opt(first.year(), first.month(), 1);
+    while let Some(t) = m.filter(|t| *t <= last) {
+        if t >= first {
+            ticks.push((days(t), month_year(t)));
+        }
+        m = t.checked_add_months(chrono::Months::new(3));
+    }
+    Ok(Some(kam_report::RoadmapView { rows, ticks }))
 }
 
 /// Whether `value` meets `target` in `direction`.
