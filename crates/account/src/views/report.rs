@@ -2,7 +2,7 @@
 //! kam-report's presentation records. Computes nothing the views do not.
 
 use kam_core::metrics::{ActionState, Rung, Status};
-use kam_core::stakeholders::{BuyingRole, Rag as MapRag, ThreadScope};
+use kam_core::stakeholders::{Rag as MapRag, ThreadScope};
 use kam_report::{
     ActionRow, AlertRow, Audience, CoverageView, DealRow, EbrReport, EscalationRow, GrowthView, Headline,
     HeatCell, InternalView, KpiTrend, MeasureRow, ObjectiveRow, Rag, ScorecardView, SinceView,
@@ -13,6 +13,7 @@ use crate::error::AccountError;
 use crate::format::{day, money_short, month_year, pct, pct_of_fraction, period};
 use crate::model::Account;
 use crate::plugins::Plugins;
+use crate::views::pricing::PriceReport;
 use kam_plugin::RuleKind;
 
 fn rag(s: Status) -> Rag {
@@ -171,7 +172,7 @@ pub fn ebr(
                     "Gap: {} {} {} — {} key player(s) not covered",
                     account.label(&g.region),
                     account.label(&g.function).to_lowercase(),
-                    role_label(g.buying_role).replace('_', " "),
+                    crate::format::name(&g.buying_role).replace('_', " "),
                     g.key_players
                 )
             })
@@ -258,6 +259,11 @@ pub fn ebr(
     }
     pipeline.sort_by_key(|p| std::cmp::Reverse(p.0));
 
+    // The proposal priced once, without plugins, for value delivered and the margins.
+    let quote = match account.pricing {
+        Some(_) => Some(super::price(account, None, &Plugins::none())?),
+        None => None,
+    };
     let first_year = results.years.first();
     let open_escalations = alerts.escalations.iter().filter(|e| e.open).count();
     let mut headlines = vec![
@@ -293,7 +299,7 @@ pub fn ebr(
                 label: "Stakeholder map".into(),
                 value: format!(
                     "{} — {} gaps",
-                    map_status_label(sh.status).to_uppercase(),
+                    crate::format::name(&sh.status).to_uppercase(),
                     sh.gaps.len()
                 ),
                 status: map_rag(sh.status),
@@ -314,7 +320,7 @@ pub fn ebr(
                 coverage: Some(coverage),
                 growth: Some(growth),
                 pipeline: pipeline.into_iter().map(|(_, d)| d).collect(),
-                commercial: commercial(account)?,
+                commercial: commercial(account, quote.as_ref())?,
                 alerts: alerts
                     .open()
                     .map(|a| AlertRow {
@@ -363,7 +369,7 @@ pub fn ebr(
         kpi_trends,
         scorecard: Some(scorecard),
         objectives,
-        value: value_delivered(account)?,
+        value: value_delivered(account, quote.as_ref())?,
         roadmap: roadmap(account, seed)?,
         since,
         escalations: alerts
@@ -511,10 +517,12 @@ fn meets(direction: kam_core::Direction, value: Decimal, target: Decimal) -> boo
 
 /// Value delivered that the account's files show: the renewal's saving for the customer
 /// and the cost-to-serve trend (the commercial models' gainshare is not in the files yet).
-fn value_delivered(account: &Account) -> Result<Vec<(String, String)>, AccountError> {
+fn value_delivered(
+    account: &Account,
+    quote: Option<&PriceReport>,
+) -> Result<Vec<(String, String)>, AccountError> {
     let mut out = Vec::new();
-    if account.pricing.is_some() {
-        let q = super::price(account, None, &Plugins::none())?;
+    if let Some(q) = quote {
         let saving = q.baseline_total - q.proposal_net;
         if saving > Decimal::ZERO {
             out.push((
@@ -550,13 +558,10 @@ fn value_delivered(account: &Account) -> Result<Vec<(String, String)>, AccountEr
 }
 
 /// Margins and the negotiation stance, for the internal pre-read.
-fn commercial(account: &Account) -> Result<Vec<(String, String)>, AccountError> {
+fn commercial(account: &Account, quote: Option<&PriceReport>) -> Result<Vec<(String, String)>, AccountError> {
     let mut out = Vec::new();
-    if account.pricing.is_some() {
-        let q = super::price(account, None, &Plugins::none())?;
-        if let Some(m) = q.proposal_margin_pct() {
-            out.push(("Proposal margin (CM3)".into(), pct(m)));
-        }
+    if let Some(m) = quote.and_then(PriceReport::proposal_margin_pct) {
+        out.push(("Proposal margin (CM3)".into(), pct(m)));
     }
     if account.negotiation.is_some() && account.pricing.is_some() {
         let n = super::negotiate(account)?;
@@ -635,25 +640,6 @@ pub fn since_lines(account: &Account, c: &crate::history::Changes, audience: Aud
     }
     let _ = account;
     out
-}
-
-/// `red`, `amber`, `green`.
-pub fn map_status_label(s: MapRag) -> &'static str {
-    match s {
-        MapRag::Red => "red",
-        MapRag::Amber => "amber",
-        MapRag::Green => "green",
-    }
-}
-
-/// `decision maker`, `approver`…
-pub fn role_label(r: BuyingRole) -> &'static str {
-    match r {
-        BuyingRole::DecisionMaker => "decision_maker",
-        BuyingRole::Approver => "approver",
-        BuyingRole::Evaluator => "evaluator",
-        BuyingRole::User => "user",
-    }
 }
 
 /// `region`, `buying centre`.
