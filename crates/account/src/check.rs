@@ -1045,7 +1045,7 @@ fn scorecard(sink: &mut Sink<'_>) {
 
 /// Delivery projects: references to growth deals, plan objectives and our people, and
 /// the schedule's risks (from [`views::delivery`] with its default paths and seed, so
-/// `kam check` and `kam delivery` agree).
+/// `kam check` and `kam delivery` agree; milestones are not simulated for the checks).
 fn delivery(sink: &mut Sink<'_>) -> Result<(), AccountError> {
     let a = sink.account;
     let Some(d) = &a.delivery else { return Ok(()) };
@@ -1104,7 +1104,7 @@ fn delivery(sink: &mut Sink<'_>) -> Result<(), AccountError> {
             }
         }
     }
-    let report = views::delivery::delivery(a, views::delivery::DEFAULT_PATHS, views::delivery::DEFAULT_SEED)?;
+    let report = views::delivery::for_checks(a)?;
     for p in &report.projects {
         for t in &p.unowned_critical {
             sink.push(

@@ -1739,6 +1739,66 @@ fn alerts_ack_snooze_notify_once_webhook_and_escalations() {
     let jsonl = std::fs::read_to_string(outbox.join("am-americas.jsonl")).unwrap();
     assert_eq!(jsonl.lines().count(), 1);
 
+    // A severity rise is news: an alert notified before at a lower severity is sent
+    // again, saying what it was; one notified at its current severity is not. (A fresh
+    // store with two earlier notifications recorded as `kam alerts --notify` records them.)
+    {
+        use kam_store::HistoryStore as _;
+        let severe: Vec<&serde_json::Value> = alerts
+            .iter()
+            .filter(|a| a["closed"].is_null() && a["owner"].is_string() && a["severity"] != "S4")
+            .collect();
+        assert!(severe.len() >= 2, "need two open alerts above S4: {severe:?}");
+        let (rose, same) = (severe[0], severe[1]);
+        let path = dir.join("rise.db");
+        let mut store = kam_store::SqliteStore::open(&path).unwrap();
+        let at = chrono::DateTime::parse_from_rfc3339("2026-11-01T09:00:00+01:00").unwrap();
+        for (a, level) in [(rose, serde_json::json!("S4")), (same, same["severity"].clone())] {
+            let event = kam_store::NewEvent::new(at, "alert.notified", a["id"].as_str().unwrap())
+                .payload(serde_json::json!({ "owner": a["owner"], "severity": level, "target": "earlier" }));
+            store.append_event(&event).unwrap();
+        }
+        drop(store);
+        let outbox2 = dir.join("outbox-rise");
+        let run = kam_at(
+            now,
+            &["alerts", s(&dir), "--notify", s(&outbox2), "--store", s(&path)],
+        );
+        assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+        let owner = rose["owner"].as_str().unwrap();
+        let text = std::fs::read_to_string(outbox2.join(format!("{owner}.jsonl"))).unwrap();
+        let m: serde_json::Value = serde_json::from_str(text.trim()).unwrap();
+        let ids: Vec<&str> = m["alerts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| a["id"].as_str().unwrap())
+            .collect();
+        assert!(ids.contains(&rose["id"].as_str().unwrap()), "{ids:?}");
+        assert_eq!(m["severity_rose_from"][rose["id"].as_str().unwrap()], "S4", "{m}");
+        let sent_again: Vec<String> = std::fs::read_dir(&outbox2)
+            .unwrap()
+            .filter_map(|e| {
+                let p = e.unwrap().path();
+                (p.extension()? == "jsonl").then(|| std::fs::read_to_string(p).unwrap())
+            })
+            .collect();
+        assert!(
+            sent_again
+                .iter()
+                .all(|t| !t.contains(&format!("\"id\":{}", same["id"]))),
+            "{} was re-sent at the same severity",
+            same["id"]
+        );
+        let digest = std::fs::read_to_string(outbox2.join(format!("{owner}.txt"))).unwrap();
+        assert!(digest.contains("(was S4)"), "{digest}");
+        let rerun = kam_at(
+            now,
+            &["alerts", s(&dir), "--notify", s(&outbox2), "--store", s(&path)],
+        );
+        assert!(String::from_utf8(rerun.stderr).unwrap().contains("nothing new"));
+    }
+
     // The webhook: a local server only, one POST per owner (a fresh store: nothing sent).
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let url = format!("http://{}/kam", listener.local_addr().unwrap());

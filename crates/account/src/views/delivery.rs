@@ -250,6 +250,30 @@ fn weeks_between(start: NaiveDate, date: NaiveDate) -> Decimal {
 /// # Errors
 /// No delivery.toml; a simulation refused (zero paths).
 pub fn delivery(account: &Account, paths: u64, seed: u64) -> Result<DeliveryReport, AccountError> {
+    build(account, paths, seed, Milestones::Simulate)
+}
+
+/// What `kam check` needs of the view: every project's go-live (simulated exactly as in
+/// [`delivery`], so both agree on P50/P90 and lateness), load and overloads, but no
+/// milestone rows — the checks report late projects, not milestones, and skipping their
+/// simulations more than halves the cost of `kam check` on an account with milestones.
+pub(crate) fn for_checks(account: &Account) -> Result<DeliveryReport, AccountError> {
+    build(account, DEFAULT_PATHS, DEFAULT_SEED, Milestones::Skip)
+}
+
+/// Whether [`build`] simulates the milestones other than the go-live.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Milestones {
+    Simulate,
+    Skip,
+}
+
+fn build(
+    account: &Account,
+    paths: u64,
+    seed: u64,
+    milestones_mode: Milestones,
+) -> Result<DeliveryReport, AccountError> {
     let file = account.need(&account.delivery, crate::delivery::FILE, "kam delivery")?;
     let linked: BTreeSet<&str> = account
         .growth
@@ -275,6 +299,9 @@ pub fn delivery(account: &Account, paths: u64, seed: u64) -> Result<DeliveryRepo
                 None
             };
             let Some(due) = due else { continue };
+            if milestones_mode == Milestones::Skip {
+                continue;
+            }
             let (m50, m90, mprob) = if t.id == p.go_live {
                 (p50w, p90w, prob)
             } else {

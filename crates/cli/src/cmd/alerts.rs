@@ -5,7 +5,8 @@
 //! outside the account's files, in its history store (`DIR/.kam/history.db`, `--store`,
 //! `$KAM_STORE`): acknowledgements and snoozes (events `alert.ack`, `alert.snooze`,
 //! subject the alert's stable id) and the notifications already sent (`alert.notified`,
-//! one per alert and owner), so a rerun does not notify twice. Listing never creates a
+//! one per alert and owner, with the severity sent), so a rerun does not notify twice —
+//! unless the alert's severity has risen since, when it is sent again saying what it was. Listing never creates a
 //! store; acknowledging and notifying do. Times come from `$KAM_NOW` else the clock.
 //!
 //! `--notify DIR` appends, per owner with something new, one JSON line (the message) to
@@ -14,7 +15,7 @@
 //! so `https://` is refused); a response other than 2xx is an error, and what was not
 //! delivered is not recorded as notified.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::io::{Read as _, Write as _};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -24,6 +25,7 @@ use kam_account::Account;
 use kam_account::plugins::Plugins;
 use kam_account::views::{self, AlertRow, AlertsReport, Mark, MarkKind, Marks};
 use kam_core::account::NodeLevel;
+use kam_core::metrics::Severity;
 use kam_plugin::RuleKind;
 use kam_store::{EventFilter, HistoryStore, NewEvent, SqliteStore};
 use serde::Serialize;
@@ -257,8 +259,12 @@ struct Message<'a> {
     period: &'a str,
     /// When sent.
     at: String,
-    /// What is new.
+    /// What is new: alerts not sent to this owner before, and those whose severity rose.
     alerts: Vec<&'a AlertRow>,
+    /// For alerts sent again because their severity rose: the severity they were last
+    /// notified at, by alert id.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    severity_rose_from: BTreeMap<&'a str, Severity>,
 }
 
 /// Notifies each owner of the open, unacknowledged, unsnoozed alerts not yet sent to
@@ -269,25 +275,41 @@ fn send(
     store: &mut SqliteStore,
     target: &str,
 ) -> Result<String, CliError> {
-    let sent: BTreeSet<(String, String)> = store
-        .events(&EventFilter::all().kind(NOTIFIED))
-        .map_err(input)?
-        .into_iter()
-        .map(|e| {
-            let owner = e
-                .payload
-                .get("owner")
-                .and_then(|v| v.as_str())
-                .unwrap_or_default()
-                .to_owned();
-            (e.subject, owner)
-        })
-        .collect();
+    // The most severe level each (alert, owner) was notified at (S1 is the most severe):
+    // an alert is sent again only when its severity has risen since.
+    let mut sent: BTreeMap<(String, String), Option<Severity>> = BTreeMap::new();
+    for e in store.events(&EventFilter::all().kind(NOTIFIED)).map_err(input)? {
+        let owner = e
+            .payload
+            .get("owner")
+            .and_then(|v| v.as_str())
+            .unwrap_or_default()
+            .to_owned();
+        let level = e
+            .payload
+            .get("severity")
+            .and_then(|v| serde_json::from_value::<Severity>(v.clone()).ok());
+        let slot = sent.entry((e.subject, owner)).or_insert(level);
+        // An event without a readable severity counts as sent at the most severe level,
+        // so nothing is re-sent on a guess.
+        *slot = match (*slot, level) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            _ => None,
+        };
+    }
     let mut by_owner: BTreeMap<&str, Vec<&AlertRow>> = BTreeMap::new();
+    let mut previously: BTreeMap<&str, BTreeMap<&str, Severity>> = BTreeMap::new();
     for a in report.open() {
         let Some(owner) = a.owner.as_deref() else { continue };
-        if a.mark.is_some() || sent.contains(&(a.id.clone(), owner.to_owned())) {
+        if a.mark.is_some() {
             continue;
+        }
+        match sent.get(&(a.id.clone(), owner.to_owned())) {
+            None => {}
+            Some(Some(before)) if a.severity < *before => {
+                previously.entry(owner).or_default().insert(&a.id, *before);
+            }
+            Some(_) => continue,
         }
         by_owner.entry(owner).or_default().push(a);
     }
@@ -312,6 +334,7 @@ fn send(
             period: &report.period,
             at: at.to_rfc3339(),
             alerts: alerts.clone(),
+            severity_rose_from: previously.remove(owner).unwrap_or_default(),
         };
         let body = serde_json::to_string(&message).map_err(input)?;
         if target.starts_with("http://") || target.starts_with("https://") {
@@ -347,8 +370,14 @@ fn digest(m: &Message<'_>) -> String {
     );
     for a in &m.alerts {
         let reasons: Vec<&str> = a.reasons.iter().map(|r| r.kind.as_str()).collect();
+        let rose = m
+            .severity_rose_from
+            .get(a.id.as_str())
+            .map_or(String::new(), |b| {
+                format!(" (was {})", crate::table::severity(*b))
+            });
         out.push_str(&format!(
-            "- {} {} {} at {} since {} ({}){}{}{}\n",
+            "- {}{rose} {} {} at {} since {} ({}){}{}{}\n",
             crate::table::severity(a.severity),
             a.id,
             a.kpi,
