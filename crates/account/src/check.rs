@@ -143,6 +143,10 @@ pub const CODES: &[(&str, &str)] = &[
         "a delivery project names a plan objective the plan does not have",
     ),
     (
+        "assignment-target-unknown",
+        "a delivery.toml assignment works on an objective the plan does not have, or an escalation actions.toml does not have",
+    ),
+    (
         "delivery-person-unknown",
         "a person of delivery.toml is not one of our people in stakeholders.toml",
     ),
@@ -1088,6 +1092,34 @@ fn delivery(sink: &mut Sink<'_>) -> Result<(), AccountError> {
                     );
                 }
             }
+        }
+    }
+    let escalations: BTreeSet<&str> = a.actions.escalation.iter().map(|e| e.id.as_str()).collect();
+    for x in &d.assignment {
+        let unknown = match (&x.objective, &x.escalation) {
+            (Some(o), _) => objectives
+                .as_ref()
+                .filter(|known| !known.contains(o.as_str()))
+                .map(|_| {
+                    (
+                        format!("objective = \"{o}\""),
+                        format!("objective {o:?} is not in plan.toml"),
+                    )
+                }),
+            (None, Some(e)) if !escalations.contains(e.as_str()) => Some((
+                format!("escalation = \"{e}\""),
+                format!("escalation {e:?} is not an escalation of actions.toml"),
+            )),
+            _ => None,
+        };
+        if let Some((needle, what)) = unknown {
+            sink.push(
+                "assignment-target-unknown",
+                FindingSeverity::Warning,
+                file,
+                Some(&needle),
+                format!("{}'s assignment: {what}", x.person),
+            );
         }
     }
     if let Some(map) = &a.stakeholders {

@@ -40,6 +40,21 @@
 //! ]
 //! ```
 //!
+//! Work outside the projects' tasks — a plan objective to drive, an escalation to
+//! work — is an `[[assignment]]`: so many person days a month between two dates,
+//! counted in the person's load (prorated by calendar day in the first and last
+//! month) and in the objective's RACI as `role` (default `responsible`):
+//!
+//! ```toml
+//! [[assignment]]
+//! person = "ad"
+//! escalation = "ESC-0412"         # an actions.toml escalation, or objective = "o-…"
+//! days_per_month = "4"
+//! from = "2026-10-01"
+//! until = "2026-12-31"            # inclusive
+//! role = "responsible"            # responsible, consulted or informed
+//! ```
+//!
 //! A task's `owner` must be one of `[[people]]` (an error at its place); a person who is
 //! not one of stakeholders.toml's `our_people`, a project's unknown deal or objective,
 //! an unowned critical task, an overloaded person and a late project are `kam check`
@@ -168,6 +183,56 @@ pub struct DeliveryProject {
     pub task: Vec<DeliveryTask>,
 }
 
+/// A person's part in an objective (the R, C or I of its RACI; the A is the
+/// objective's owner in plan.toml).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum Role {
+    /// Does the work.
+    #[default]
+    Responsible,
+    /// Asked before decisions.
+    Consulted,
+    /// Kept up to date.
+    Informed,
+}
+
+/// Work of one of our people outside the projects' tasks: on a plan objective or an
+/// escalation, at so many person days a month from one date to another.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Assignment {
+    /// One of `[[people]]`.
+    pub person: String,
+    /// A plan.toml objective (exactly one of `objective` and `escalation`).
+    #[serde(default)]
+    pub objective: Option<String>,
+    /// An actions.toml escalation.
+    #[serde(default)]
+    pub escalation: Option<String>,
+    /// Person days a month (a whole month's worth; prorated in partial months).
+    pub days_per_month: Decimal,
+    /// First day.
+    pub from: NaiveDate,
+    /// Last day (inclusive).
+    pub until: NaiveDate,
+    /// Part in the objective's RACI.
+    #[serde(default)]
+    pub role: Role,
+}
+
+impl Assignment {
+    /// What the person works on, as `objective o-…` or `escalation ESC-…`.
+    pub fn target(&self) -> String {
+        match (&self.objective, &self.escalation) {
+            (Some(o), _) => format!("objective {o}"),
+            (None, Some(e)) => format!("escalation {e}"),
+            (None, None) => String::new(),
+        }
+    }
+}
+
 /// `delivery.toml`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -181,6 +246,9 @@ pub struct DeliveryFile {
     /// Projects.
     #[serde(default)]
     pub project: Vec<DeliveryProject>,
+    /// Work on objectives and escalations.
+    #[serde(default)]
+    pub assignment: Vec<Assignment>,
 }
 
 impl DeliveryFile {
@@ -455,7 +523,79 @@ pub fn validate(file: &DeliveryFile, name: &str, text: &str) -> Result<(), FileE
             ));
         }
     }
+    for (i, a) in file.assignment.iter().enumerate() {
+        let head = block(text, "[[assignment]]", i);
+        let here = |needle: &str| after(text, head, needle);
+        let what = format!("assignment {} ({})", i + 1, a.person);
+        if !people.contains(a.person.as_str()) {
+            return Err(at(
+                here("person"),
+                "person",
+                format!("{what}: {:?} is not one of [[people]]", a.person),
+            ));
+        }
+        match (&a.objective, &a.escalation) {
+            (Some(_), Some(_)) => {
+                return Err(at(
+                    here("escalation"),
+                    "escalation",
+                    format!("{what}: one of objective and escalation, not both"),
+                ));
+            }
+            (None, None) => {
+                return Err(at(
+                    here("person"),
+                    "objective",
+                    format!("{what}: needs an objective or an escalation to work on"),
+                ));
+            }
+            _ => {}
+        }
+        if a.days_per_month <= Decimal::ZERO {
+            return Err(at(
+                here("days_per_month"),
+                "days_per_month",
+                format!("{what}: days_per_month must be more than 0"),
+            ));
+        }
+        if a.until < a.from {
+            return Err(at(
+                here("until"),
+                "until",
+                format!("{what}: until {} is before from {}", a.until, a.from),
+            ));
+        }
+    }
     Ok(())
+}
+
+/// An assignment's person days per calendar month (`YYYY-MM`): `days_per_month` for
+/// each whole month of `from ..= until`, prorated by calendar days in a partial one.
+pub fn assignment_months(a: &Assignment) -> Vec<(String, Decimal)> {
+    let mut out = Vec::new();
+    let mut day = a.from;
+    while day <= a.until {
+        let first = day.with_day(1).unwrap_or(day);
+        let next = first
+            .checked_add_months(chrono::Months::new(1))
+            .unwrap_or(a.until);
+        let in_month = (next - first).num_days().max(1);
+        let end = if next > a.until {
+            a.until.succ_opt().unwrap_or(next)
+        } else {
+            next
+        };
+        let covered = (end - day).num_days().max(0);
+        out.push((
+            format!("{:04}-{:02}", day.year(), day.month()),
+            a.days_per_month * Decimal::from(covered) / Decimal::from(in_month),
+        ));
+        if next <= day {
+            break;
+        }
+        day = next;
+    }
+    out
 }
 
 /// The task a delivery error names.
@@ -475,6 +615,38 @@ fn error_task(e: &DeliveryError) -> Option<&str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn assignment_days_are_prorated_by_calendar_day() {
+        let d = |y, m, day| NaiveDate::from_ymd_opt(y, m, day).unwrap();
+        let a = Assignment {
+            person: "ad".into(),
+            objective: Some("o".into()),
+            escalation: None,
+            days_per_month: Decimal::from(3),
+            from: d(2026, 10, 17),
+            until: d(2026, 12, 31),
+            role: Role::Responsible,
+        };
+        // October: 15 of 31 days; November and December whole.
+        assert_eq!(
+            assignment_months(&a),
+            vec![
+                ("2026-10".to_owned(), Decimal::from(45) / Decimal::from(31)),
+                ("2026-11".to_owned(), Decimal::from(3)),
+                ("2026-12".to_owned(), Decimal::from(3)),
+            ]
+        );
+        let one_day = Assignment {
+            from: d(2027, 2, 28),
+            until: d(2027, 2, 28),
+            ..a
+        };
+        assert_eq!(
+            assignment_months(&one_day),
+            vec![("2027-02".to_owned(), Decimal::from(3) / Decimal::from(28))]
+        );
+    }
 
     #[test]
     fn months_from_the_growth_start() {

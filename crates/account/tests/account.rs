@@ -310,6 +310,21 @@ task = [
   { id = "setup", optimistic = "2", most_likely = "3", pessimistic = "5", after = ["design"], owner = "am-emea", effort_days = "4" },
   { id = "go-live", milestone = true, after = ["setup"] },
 ]
+
+[[assignment]]
+person = "am-emea"
+escalation = "ESC-1"
+days_per_month = "1"
+from = "2027-08-16"
+until = "2027-09-30"
+
+[[assignment]]
+person = "am-emea"
+objective = "o-otif"
+days_per_month = "2"
+from = "2027-01-01"
+until = "2027-03-31"
+role = "consulted"
 "#;
 
 fn files() -> BTreeMap<String, String> {
@@ -943,6 +958,115 @@ fn project_late() {
         "committed = \"2027-01-20\"",
     );
     assert!(f.message.contains("bremen-ext"), "{f:?}");
+}
+
+#[test]
+fn assignment_target_unknown() {
+    let f = trips(
+        "assignment-target-unknown",
+        "delivery.toml",
+        "escalation = \"ESC-1\"",
+        "escalation = \"ESC-9\"",
+    );
+    assert!(
+        f.message.contains("ESC-9") && f.message.contains("actions.toml"),
+        "{f:?}"
+    );
+    let f = trips(
+        "assignment-target-unknown",
+        "delivery.toml",
+        "objective = \"o-otif\"",
+        "objective = \"o-gone\"",
+    );
+    assert!(
+        f.message.contains("o-gone") && f.message.contains("plan.toml"),
+        "{f:?}"
+    );
+}
+
+/// Assignments load their person (prorated by calendar day) and put them in the
+/// objective's RACI; the objective's owner in plan.toml is accountable.
+#[test]
+fn assignments_load_people_and_fill_the_objectives_raci() {
+    let a = load(files());
+    let r = views::delivery(&a, 1_000, 7).unwrap();
+    let am = r.load.iter().find(|p| p.person == "am-emea").unwrap();
+    let months: Vec<(&str, rust_decimal::Decimal)> = am
+        .months
+        .iter()
+        .filter(|m| m.month.as_str() >= "2027-08")
+        .map(|m| (m.month.as_str(), m.days))
+        .collect();
+    // 16 of August's 31 days at 1 a month, then all of September (no task then).
+    assert_eq!(months, [("2027-08", dec!(0.52)), ("2027-09", dec!(1))]);
+    let raci = r.objectives.iter().find(|o| o.objective == "o-otif").unwrap();
+    assert_eq!(raci.projects, ["bremen-ext"]);
+    assert!(raci.title.is_some());
+    let plan_owner = a.plan.as_ref().unwrap().goals[0].objectives[0].owner.clone();
+    assert!(plan_owner.is_some());
+    assert_eq!(raci.raci.accountable, plan_owner);
+    // am-emea owns the project's tasks: responsible; the consulted assignment does not
+    // list them a second time.
+    assert!(raci.raci.responsible.contains(&"am-emea".to_owned()), "{raci:?}");
+    assert!(!raci.raci.consulted.contains(&"am-emea".to_owned()), "{raci:?}");
+    // An assignment alone can overload: 25 days a month against a capacity of 20.
+    let mut f = files();
+    let d = f.get_mut("delivery.toml").unwrap();
+    *d = d.replacen("days_per_month = \"1\"", "days_per_month = \"25\"", 1);
+    let r = views::delivery(&load(f), 1_000, 7).unwrap();
+    let over = r
+        .overloads
+        .iter()
+        .find(|o| o.person == "am-emea" && o.month == "2027-09")
+        .unwrap();
+    assert_eq!(over.assignments, ["escalation ESC-1"]);
+    assert!(over.projects.is_empty());
+    // ad owns the objective's plan action: responsible, and an informed assignment does
+    // not demote them.
+    assert!(raci.raci.responsible.contains(&"ad".to_owned()), "{raci:?}");
+    let mut f = files();
+    let d = f.get_mut("delivery.toml").unwrap();
+    *d = d.replacen("person = \"am-emea\"\nobjective", "person = \"ad\"\nobjective", 1);
+    *d = d.replacen("role = \"consulted\"", "role = \"informed\"", 1);
+    let r = views::delivery(&load(f), 1_000, 7).unwrap();
+    let raci = &r
+        .objectives
+        .iter()
+        .find(|o| o.objective == "o-otif")
+        .unwrap()
+        .raci;
+    assert!(
+        raci.responsible.contains(&"ad".to_owned()) && raci.informed.is_empty(),
+        "{raci:?}"
+    );
+}
+
+/// Bad assignments are errors at delivery.toml:line:col.
+#[test]
+fn bad_assignments_are_errors_at_their_place() {
+    let line_of = |needle: &str| DELIVERY.lines().position(|l| l.contains(needle)).unwrap() + 1;
+    let cases = [
+        (
+            "person = \"am-emea\"",
+            "person = \"temp\"",
+            "not one of [[people]]",
+        ),
+        ("days_per_month = \"1\"", "days_per_month = \"0\"", "more than 0"),
+        ("until = \"2027-09-30\"", "until = \"2027-08-01\"", "before from"),
+        (
+            "escalation = \"ESC-1\"",
+            "escalation = \"ESC-1\"\nobjective = \"o-otif\"",
+            "not both",
+        ),
+    ];
+    for (from, to, says) in cases {
+        let mut f = files();
+        let d = f.get_mut("delivery.toml").unwrap();
+        *d = d.replacen(from, to, 1);
+        let e = Account::load(Source::Memory(f)).unwrap_err().to_string();
+        assert!(e.starts_with(&format!("delivery.toml:{}:", line_of(from))), "{e}");
+        assert!(e.contains(says), "{e}");
+    }
 }
 
 /// Bad delivery input is an error at delivery.toml:line:col naming the task.

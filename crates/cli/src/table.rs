@@ -35,6 +35,15 @@ impl Display for Table<'_, PlanCheck> {
     }
 }
 
+/// A list joined with commas, or `-` when empty.
+fn or_dash(list: &[String]) -> String {
+    if list.is_empty() {
+        "-".to_owned()
+    } else {
+        list.join(", ")
+    }
+}
+
 impl Display for Table<'_, DeliveryReport> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let r = self.0;
@@ -102,6 +111,29 @@ impl Display for Table<'_, DeliveryReport> {
                 p.raci.informed.join(", ")
             )?;
         }
+        if !r.objectives.is_empty() {
+            writeln!(f)?;
+            writeln!(
+                f,
+                "  Objectives (RACI from plan.toml, the projects and the assignments):"
+            )?;
+            for o in &r.objectives {
+                writeln!(
+                    f,
+                    "    {:<18} R {}; A {}; C {}; I {}{}",
+                    o.objective,
+                    or_dash(&o.raci.responsible),
+                    o.raci.accountable.as_deref().unwrap_or("-"),
+                    or_dash(&o.raci.consulted),
+                    or_dash(&o.raci.informed),
+                    if o.title.is_none() {
+                        "   (not in plan.toml)"
+                    } else {
+                        ""
+                    }
+                )?;
+            }
+        }
         writeln!(f)?;
         writeln!(
             f,
@@ -109,6 +141,12 @@ impl Display for Table<'_, DeliveryReport> {
             r.overloads.len()
         )?;
         for o in &r.overloads {
+            let from: Vec<&str> = o
+                .projects
+                .iter()
+                .chain(&o.assignments)
+                .map(String::as_str)
+                .collect();
             writeln!(
                 f,
                 "    {:<8} {:<14} {:>6.1} of {:>4} days   {}",
@@ -116,7 +154,7 @@ impl Display for Table<'_, DeliveryReport> {
                 o.person,
                 o.days,
                 o.capacity_days,
-                o.projects.join(", ")
+                from.join(", ")
             )?;
         }
         Ok(())

@@ -1432,6 +1432,34 @@ fn delivery_shows_the_late_project_its_critical_path_and_overloads() {
         overloads.iter().any(|o| o["person"] == "solutions"),
         "{overloads:?}"
     );
+    // Assignments: the Puebla escalation loads am-americas, the CFO office is consulted
+    // on the Greenville objective, whose owner in plan.toml is accountable.
+    let am = json["load"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["person"] == "am-americas")
+        .unwrap();
+    let dec_month = am["months"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["month"] == "2026-12")
+        .unwrap();
+    assert_eq!(dec_month["days"], "4", "{am}");
+    let greenville = json["objectives"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|o| o["objective"] == "o-nx-greenville")
+        .unwrap();
+    assert_eq!(greenville["raci"]["accountable"], "am-americas");
+    assert_eq!(greenville["raci"]["consulted"], serde_json::json!(["cfo-office"]));
+    assert_eq!(greenville["projects"], serde_json::json!(["greenville-nx"]));
+    assert!(
+        out.contains("o-nx-greenville    R solutions, am-americas; A am-americas; C cfo-office; I ad"),
+        "{out}"
+    );
     // The same seed, the same figures.
     assert_eq!(
         ok(&["delivery", s(&dir), "--json"]),

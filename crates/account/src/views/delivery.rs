@@ -12,9 +12,13 @@
 //!
 //! Load: each owned task's `effort_days` spread evenly over the calendar days of its
 //! PERT-mean schedule (earliest start to earliest finish), summed per person and
-//! calendar month; a shared task counts once, in the first project that lists it. A
-//! person is **overloaded** in a month when the load exceeds
-//! `capacity_days_per_month`.
+//! calendar month; a shared task counts once, in the first project that lists it; an
+//! `[[assignment]]` to an objective or escalation adds its days per month (prorated by
+//! calendar day in partial months). A person is **overloaded** in a month when the load
+//! exceeds `capacity_days_per_month`.
+//!
+//! RACI: per project (task owners responsible, the project's owner accountable) and per
+//! plan objective ([`ObjectiveRaci`]).
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -173,6 +177,26 @@ pub struct Overload {
     pub capacity_days: Decimal,
     /// The projects whose tasks load the person that month.
     pub projects: Vec<String>,
+    /// The assignments that load the person that month (`objective o-…`,
+    /// `escalation ESC-…`).
+    pub assignments: Vec<String>,
+}
+
+/// The RACI of one plan objective, from the figures entered once: the objective's owner
+/// in plan.toml is accountable; its actions' owners, the task owners of the projects
+/// that deliver it and the people `[[assignment]]`s give it as responsible are
+/// responsible; the projects' consulted and informed, and the assignments' roles, the
+/// rest.
+#[derive(Debug, Clone, Serialize)]
+pub struct ObjectiveRaci {
+    /// Objective id.
+    pub objective: String,
+    /// Its title in plan.toml (`None`: not in the plan — a `kam check` finding).
+    pub title: Option<String>,
+    /// The projects that deliver it.
+    pub projects: Vec<String>,
+    /// Who does what.
+    pub raci: Raci,
 }
 
 /// `kam delivery`.
@@ -190,6 +214,9 @@ pub struct DeliveryReport {
     pub load: Vec<PersonLoad>,
     /// Every person-month over capacity.
     pub overloads: Vec<Overload>,
+    /// The RACI of every objective a project delivers or an assignment works on (plan
+    /// order, then objectives the plan does not have).
+    pub objectives: Vec<ObjectiveRaci>,
 }
 
 fn domain(e: impl std::error::Error + Send + Sync + 'static) -> AccountError {
@@ -282,7 +309,7 @@ fn build(
         .unwrap_or_default();
     let mut projects = Vec::with_capacity(file.project.len());
     // (person, month) → (days, projects); tasks counted once by (shared) id.
-    let mut load: BTreeMap<(String, String), (Decimal, BTreeSet<String>)> = BTreeMap::new();
+    let mut load: Load = BTreeMap::new();
     let mut counted_shared = BTreeSet::new();
     for (i, p) in file.project.iter().enumerate() {
         let core = file.core_project(i).unwrap_or_default();
@@ -346,8 +373,8 @@ fn build(
             {
                 for (month, days) in spread(r.effort_days, start, finish) {
                     let e = load.entry((o.clone(), month)).or_default();
-                    e.0 += days;
-                    e.1.insert(p.id.clone());
+                    e.days += days;
+                    e.projects.insert(p.id.clone());
                 }
             }
             tasks.push(TaskRow {
@@ -397,7 +424,15 @@ fn build(
             tasks,
         });
     }
+    for a in &file.assignment {
+        for (month, days) in crate::delivery::assignment_months(a) {
+            let e = load.entry((a.person.clone(), month)).or_default();
+            e.days += days;
+            e.assignments.insert(a.target());
+        }
+    }
     let (people, overloads) = people_load(file, &load);
+    let objectives = objective_raci(account, file, &projects);
     Ok(DeliveryReport {
         unit: "weeks".into(),
         paths,
@@ -405,17 +440,121 @@ fn build(
         projects,
         load: people,
         overloads,
+        objectives,
     })
 }
 
-type Load = BTreeMap<(String, String), (Decimal, BTreeSet<String>)>;
+/// One person-month's load and where it comes from.
+#[derive(Default)]
+struct Work {
+    days: Decimal,
+    projects: BTreeSet<String>,
+    assignments: BTreeSet<String>,
+}
+
+/// (person, `YYYY-MM`) → work.
+type Load = BTreeMap<(String, String), Work>;
+
+/// The RACI per objective ([`ObjectiveRaci`]).
+fn objective_raci(account: &Account, file: &DeliveryFile, projects: &[ProjectView]) -> Vec<ObjectiveRaci> {
+    let push = |list: &mut Vec<String>, who: &str| {
+        if !list.iter().any(|x| x == who) {
+            list.push(who.to_owned());
+        }
+    };
+    let plan_objectives: Vec<&kam_core::plan::Objective> = account
+        .plan
+        .as_ref()
+        .map(|p| p.goals.iter().flat_map(|g| &g.objectives).collect())
+        .unwrap_or_default();
+    // Referenced objectives: plan order first, then the ones the plan lacks.
+    let mut ids: Vec<String> = Vec::new();
+    let referenced = projects
+        .iter()
+        .flat_map(|p| p.objectives.iter().cloned())
+        .chain(file.assignment.iter().filter_map(|a| a.objective.clone()));
+    let mut unknown = Vec::new();
+    for id in referenced {
+        if plan_objectives.iter().any(|o| o.id == id) {
+            continue;
+        }
+        push(&mut unknown, &id);
+    }
+    for o in &plan_objectives {
+        let used = projects.iter().any(|p| p.objectives.contains(&o.id))
+            || file
+                .assignment
+                .iter()
+                .any(|a| a.objective.as_deref() == Some(o.id.as_str()));
+        if used {
+            push(&mut ids, &o.id);
+        }
+    }
+    ids.extend(unknown);
+    ids.into_iter()
+        .map(|id| {
+            let planned = plan_objectives.iter().find(|o| o.id == id);
+            let mut raci = Raci {
+                responsible: Vec::new(),
+                accountable: planned.and_then(|o| o.owner.clone()),
+                consulted: Vec::new(),
+                informed: Vec::new(),
+            };
+            for a in planned.iter().flat_map(|o| &o.actions) {
+                if let Some(owner) = &a.owner {
+                    push(&mut raci.responsible, owner);
+                }
+            }
+            let delivering: Vec<&ProjectView> =
+                projects.iter().filter(|p| p.objectives.contains(&id)).collect();
+            for p in &delivering {
+                for r in &p.raci.responsible {
+                    push(&mut raci.responsible, r);
+                }
+                for c in &p.raci.consulted {
+                    push(&mut raci.consulted, c);
+                }
+                for i in &p.raci.informed {
+                    push(&mut raci.informed, i);
+                }
+            }
+            for a in file
+                .assignment
+                .iter()
+                .filter(|a| a.objective.as_deref() == Some(id.as_str()))
+            {
+                let list = match a.role {
+                    crate::delivery::Role::Responsible => &mut raci.responsible,
+                    crate::delivery::Role::Consulted => &mut raci.consulted,
+                    _ => &mut raci.informed,
+                };
+                push(list, &a.person);
+            }
+            // One part per person, the strongest they have (the accountable owner may
+            // also do the work, but is not also consulted or informed).
+            let responsible = raci.responsible.clone();
+            let accountable = raci.accountable.clone();
+            let stronger = |p: &String| responsible.contains(p) || accountable.as_ref() == Some(p);
+            raci.consulted.retain(|p| !stronger(p));
+            let consulted = raci.consulted.clone();
+            raci.informed.retain(|p| !stronger(p) && !consulted.contains(p));
+            ObjectiveRaci {
+                objective: id,
+                title: planned.map(|o| o.title.clone()),
+                projects: delivering.iter().map(|p| p.id.clone()).collect(),
+                raci,
+            }
+        })
+        .collect()
+}
 
 fn people_load(file: &DeliveryFile, load: &Load) -> (Vec<PersonLoad>, Vec<Overload>) {
     let mut people = Vec::new();
     let mut overloads = Vec::new();
     for person in &file.people {
         let mut months = Vec::new();
-        for ((who, month), (days, projects)) in load.range((person.id.clone(), String::new())..) {
+        for ((who, month), work) in load.range((person.id.clone(), String::new())..) {
+            let days = &work.days;
             if who != &person.id {
                 break;
             }
@@ -431,7 +570,8 @@ fn people_load(file: &DeliveryFile, load: &Load) -> (Vec<PersonLoad>, Vec<Overlo
                     month: month.clone(),
                     days: days.round_dp(2),
                     capacity_days: person.capacity_days_per_month,
-                    projects: projects.iter().cloned().collect(),
+                    projects: work.projects.iter().cloned().collect(),
+                    assignments: work.assignments.iter().cloned().collect(),
                 });
             }
         }
