@@ -318,10 +318,17 @@ fn volume_rebate_in_python_and_javascript_equals_rust_and_rhai_digit_for_digit()
     )
     .unwrap();
     let host = foreign_host();
-    let rust = host.load_pricing("volume-rebate", &wasm("volume-rebate")).unwrap();
+    let rust = host
+        .load_pricing("volume-rebate", &wasm("volume-rebate"))
+        .unwrap();
     let mut guests = Vec::new();
-    for (guest, name) in [(Foreign::Python, "volume-rebate-py"), (Foreign::JavaScript, "volume-rebate-js")] {
-        let Some(path) = foreign_wasm_path(guest) else { continue };
+    for (guest, name) in [
+        (Foreign::Python, "volume-rebate-py"),
+        (Foreign::JavaScript, "volume-rebate-js"),
+    ] {
+        let Some(path) = foreign_wasm_path(guest) else {
+            continue;
+        };
         let plugin = host
             .load_pricing(name, &std::fs::read(&path).unwrap())
             .unwrap_or_else(|e| panic!("{name}: {e}"));
@@ -339,8 +346,18 @@ fn volume_rebate_in_python_and_javascript_equals_rust_and_rhai_digit_for_digit()
                 .map(|a| (a.label.clone(), a.amount.normalize()))
                 .collect::<Vec<_>>()
         };
-        assert_eq!(by_value(&expected), by_value(&native.adjust(q).unwrap()), "native, total {}", q.total);
-        assert_eq!(by_value(&expected), by_value(&script.adjust(q).unwrap()), "Rhai, total {}", q.total);
+        assert_eq!(
+            by_value(&expected),
+            by_value(&native.adjust(q).unwrap()),
+            "native, total {}",
+            q.total
+        );
+        assert_eq!(
+            by_value(&expected),
+            by_value(&script.adjust(q).unwrap()),
+            "Rhai, total {}",
+            q.total
+        );
         for (name, plugin) in &guests {
             assert_eq!(
                 as_text(&plugin.adjust(q).unwrap()),
@@ -351,29 +368,41 @@ fn volume_rebate_in_python_and_javascript_equals_rust_and_rhai_digit_for_digit()
         }
         rebates += expected.len();
     }
-    assert!(rebates >= 10, "the quotes must exercise the rebate, not only the empty case");
+    assert!(
+        rebates >= 10,
+        "the quotes must exercise the rebate, not only the empty case"
+    );
     // The edges, written out: the threshold gives nothing, a cent above it 0.0002, and the
     // largest decimal a rebate rounded to 96 bits.
     let text = |total: Decimal| as_text(&rust.adjust(&quote_of(total)).unwrap());
     assert_eq!(text(dec!(50000.00)), []);
-    assert_eq!(text(dec!(50000.01)), [("volume rebate".to_owned(), "-0.0002".to_owned())]);
+    assert_eq!(
+        text(dec!(50000.01)),
+        [("volume rebate".to_owned(), "-0.0002".to_owned())]
+    );
     assert_eq!(
         text(Decimal::MAX),
-        [("volume rebate".to_owned(), "-1584563250285286751870878006.7".to_owned())]
+        [(
+            "volume rebate".to_owned(),
+            "-1584563250285286751870878006.7".to_owned()
+        )]
     );
 }
 
 #[test]
 fn a_javascript_guest_built_with_wasi_http_is_refused_with_the_flag_that_drops_it() {
     use crate::support::guests::{Foreign, foreign_wasm_path};
-    let Some(path) = foreign_wasm_path(Foreign::JavaScriptWithHttp) else { return };
+    let Some(path) = foreign_wasm_path(Foreign::JavaScriptWithHttp) else {
+        return;
+    };
     let err = foreign_host()
         .load_pricing("volume-rebate-js-http", &std::fs::read(&path).unwrap())
         .unwrap_err()
         .to_string();
     assert!(err.contains("volume-rebate-js-http"), "{err}");
     assert!(
-        err.contains("imports interfaces the kam host does not provide") && err.contains("wasi:http/types@0.2."),
+        err.contains("imports interfaces the kam host does not provide")
+            && err.contains("wasi:http/types@0.2."),
         "{err}"
     );
     assert!(err.contains("--disable http fetch-event"), "{err}");

@@ -172,13 +172,19 @@ impl Foreign {
     /// The files whose change means a rebuild.
     fn inputs(self, root: &Path) -> Vec<PathBuf> {
         let mut inputs = vec![root.join("wit/rules.wit")];
-        inputs.extend(match self {
-            Foreign::Python => ["plugins/volume-rebate-py/app.py", "plugins/volume-rebate-py/requirements.txt"],
-            Foreign::JavaScript | Foreign::JavaScriptWithHttp => {
-                ["plugins/volume-rebate-js/rebate.js", "plugins/volume-rebate-js/package-lock.json"]
+        inputs.extend(
+            match self {
+                Foreign::Python => [
+                    "plugins/volume-rebate-py/app.py",
+                    "plugins/volume-rebate-py/requirements.txt",
+                ],
+                Foreign::JavaScript | Foreign::JavaScriptWithHttp => [
+                    "plugins/volume-rebate-js/rebate.js",
+                    "plugins/volume-rebate-js/package-lock.json",
+                ],
             }
-        }
-        .map(|p| root.join(p)));
+            .map(|p| root.join(p)),
+        );
         inputs
     }
 
@@ -187,10 +193,26 @@ impl Foreign {
         cmd.current_dir(root);
         match self {
             Foreign::Python => {
-                cmd.args(["-d", "wit", "-w", "pricing-rule", "componentize", "-p", "plugins/volume-rebate-py", "app", "-o"]);
+                cmd.args([
+                    "-d",
+                    "wit",
+                    "-w",
+                    "pricing-rule",
+                    "componentize",
+                    "-p",
+                    "plugins/volume-rebate-py",
+                    "app",
+                    "-o",
+                ]);
             }
             Foreign::JavaScript | Foreign::JavaScriptWithHttp => {
-                cmd.args(["plugins/volume-rebate-js/rebate.js", "--wit", "wit", "--world-name", "pricing-rule"]);
+                cmd.args([
+                    "plugins/volume-rebate-js/rebate.js",
+                    "--wit",
+                    "wit",
+                    "--world-name",
+                    "pricing-rule",
+                ]);
                 // `http` alone still leaves the wasi:http types StarlingMonkey's fetch
                 // event uses; both must go for a component kam can link.
                 if self == Foreign::JavaScript {
@@ -246,7 +268,8 @@ impl Foreign {
 /// "skipping: …" on stderr, past the test harness's capture) when its tool is not
 /// installed. A tool that is installed but fails to build the guest is a test failure.
 pub fn foreign_wasm_path(guest: Foreign) -> Option<PathBuf> {
-    static BUILT: [OnceLock<Result<PathBuf, String>>; 3] = [OnceLock::new(), OnceLock::new(), OnceLock::new()];
+    static BUILT: [OnceLock<Result<PathBuf, String>>; 3] =
+        [OnceLock::new(), OnceLock::new(), OnceLock::new()];
     let slot = match guest {
         Foreign::Python => 0,
         Foreign::JavaScript => 1,

@@ -276,10 +276,7 @@ impl PluginHost {
         check_world(&self.shared.engine, &component, kind).map_err(&load_error)?;
         let pre: InstancePre<Sandbox> = self.shared.linker.instantiate_pre(&component).map_err(|e| {
             let ty = component.component_type();
-            let imports: Vec<&str> = ty
-                .imports(&self.shared.engine)
-                .map(|(name, _)| name)
-                .collect();
+            let imports: Vec<&str> = ty.imports(&self.shared.engine).map(|(name, _)| name).collect();
             load_error(unprovided_imports_message(kind, &imports, &format!("{e:#}")))
         })?;
         Ok(Loaded::new(name, kind, Arc::clone(&self.shared), pre))
@@ -346,7 +343,11 @@ fn unprovided_imports_message(kind: RuleKind, imports: &[&str], linker_error: &s
     let mut message = format!(
         "{} plugin imports {} the kam host does not provide (plugins may import only WASI 0.2 and kam:rules/types): {}",
         kind.world(),
-        if foreign.len() == 1 { "an interface" } else { "interfaces" },
+        if foreign.len() == 1 {
+            "an interface"
+        } else {
+            "interfaces"
+        },
         foreign.join(", ")
     );
     let mut hints: Vec<&str> = Vec::new();
@@ -456,11 +457,17 @@ mod tests {
             "{msg}"
         );
         assert_eq!(msg.matches("--disable http fetch-event").count(), 2, "{msg}");
-        assert!(!msg.contains("wasi:io") && !msg.contains("linker says no"), "{msg}");
+        assert!(
+            !msg.contains("wasi:io") && !msg.contains("linker says no"),
+            "{msg}"
+        );
 
         // No foreign interface: wasmtime's reason is all there is to say.
         let msg = unprovided_imports_message(RuleKind::Growth, &imports[..1], "linker says no");
-        assert!(msg.ends_with("(plugins may import only WASI 0.2): linker says no"), "{msg}");
+        assert!(
+            msg.ends_with("(plugins may import only WASI 0.2): linker says no"),
+            "{msg}"
+        );
         let msg = unprovided_imports_message(RuleKind::Alert, &["acme:db/query"], "x");
         assert!(msg.ends_with("kam:rules/types): acme:db/query"), "{msg}");
     }
