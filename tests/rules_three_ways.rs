@@ -256,6 +256,29 @@ fn foreign_host() -> &'static PluginHost {
     })
 }
 
+/// The Python and JavaScript rebates whose tools are installed, loaded once.
+fn foreign_rebates() -> &'static [(&'static str, kam_plugin::PricingPlugin)] {
+    use crate::support::guests::{Foreign, foreign_wasm_path};
+    static GUESTS: std::sync::OnceLock<Vec<(&'static str, kam_plugin::PricingPlugin)>> =
+        std::sync::OnceLock::new();
+    GUESTS.get_or_init(|| {
+        let mut guests = Vec::new();
+        for (guest, name) in [
+            (Foreign::Python, "volume-rebate-py"),
+            (Foreign::JavaScript, "volume-rebate-js"),
+        ] {
+            let Some(path) = foreign_wasm_path(guest) else {
+                continue;
+            };
+            let plugin = foreign_host()
+                .load_pricing(name, &std::fs::read(&path).unwrap())
+                .unwrap_or_else(|e| panic!("{name}: {e}"));
+            guests.push((name, plugin));
+        }
+        guests
+    })
+}
+
 /// A quote of one line whose amount is `total`.
 fn quote_of(total: Decimal) -> PricingInput {
     PricingInput {
@@ -309,7 +332,6 @@ fn as_text(adjustments: &[PriceAdjustment]) -> Vec<(String, String)> {
 
 #[test]
 fn volume_rebate_in_python_and_javascript_equals_rust_and_rhai_digit_for_digit() {
-    use crate::support::guests::{Foreign, foreign_wasm_path};
     let native = native_volume_rebate();
     let script = ScriptPricingRule::load(
         script_host(),
@@ -317,23 +339,10 @@ fn volume_rebate_in_python_and_javascript_equals_rust_and_rhai_digit_for_digit()
         include_str!("../scripts/volume_rebate.rhai"),
     )
     .unwrap();
-    let host = foreign_host();
-    let rust = host
+    let rust = foreign_host()
         .load_pricing("volume-rebate", &wasm("volume-rebate"))
         .unwrap();
-    let mut guests = Vec::new();
-    for (guest, name) in [
-        (Foreign::Python, "volume-rebate-py"),
-        (Foreign::JavaScript, "volume-rebate-js"),
-    ] {
-        let Some(path) = foreign_wasm_path(guest) else {
-            continue;
-        };
-        let plugin = host
-            .load_pricing(name, &std::fs::read(&path).unwrap())
-            .unwrap_or_else(|e| panic!("{name}: {e}"));
-        guests.push((name, plugin));
-    }
+    let guests = foreign_rebates();
 
     let quotes = rebate_edge_quotes();
     let mut rebates = 0;
@@ -358,7 +367,7 @@ fn volume_rebate_in_python_and_javascript_equals_rust_and_rhai_digit_for_digit()
             "Rhai, total {}",
             q.total
         );
-        for (name, plugin) in &guests {
+        for (name, plugin) in guests {
             assert_eq!(
                 as_text(&plugin.adjust(q).unwrap()),
                 as_text(&expected),
@@ -406,4 +415,32 @@ fn a_javascript_guest_built_with_wasi_http_is_refused_with_the_flag_that_drops_i
         "{err}"
     );
     assert!(err.contains("--disable http fetch-event"), "{err}");
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(64))]
+
+    /// Any decimal a quote total can be (a 96-bit mantissa, scale 0 to 28): the foreign
+    /// guests give the Rust guest's text, scale and rounding included.
+    #[test]
+    fn python_and_javascript_rebates_equal_the_rust_guest_for_any_total(
+        mantissa in 0u128..(1u128 << 96),
+        digits in 1u32..=29,
+        negative in proptest::prelude::any::<bool>(),
+        scale in 0u32..=28,
+    ) {
+        // Mantissas of every length, not mostly 29-digit ones.
+        let mantissa = mantissa % 10u128.pow(digits);
+        let mut total = Decimal::from_i128_with_scale(i128::try_from(mantissa).unwrap(), scale);
+        total.set_sign_negative(negative);
+        let quote = quote_of(total);
+        static RUST: std::sync::OnceLock<kam_plugin::PricingPlugin> = std::sync::OnceLock::new();
+        let rust = RUST.get_or_init(|| {
+            foreign_host().load_pricing("volume-rebate", &wasm("volume-rebate")).unwrap()
+        });
+        let expected = as_text(&rust.adjust(&quote).unwrap());
+        for (name, plugin) in foreign_rebates() {
+            proptest::prop_assert_eq!(&as_text(&plugin.adjust(&quote).unwrap()), &expected, "{} on {}", name, total);
+        }
+    }
 }
