@@ -242,3 +242,205 @@ fn band_kpi_score_is_identical_native_rhai_wasm() {
     assert_eq!(n[..5].iter().map(|d| five(*d)).collect::<Vec<_>>(), vector);
     assert_eq!(n[7], Decimal::ZERO);
 }
+
+// ------------------------------------------------- the rebate in Python and JavaScript
+
+/// One host for the foreign guests, keeping compiled components where kam-cli's tests
+/// keep theirs (`$KAM_CACHE_DIR/plugins`): the Python component takes seconds to compile,
+/// once per `cargo test` run rather than once per test.
+fn foreign_host() -> &'static PluginHost {
+    static HOST: std::sync::OnceLock<PluginHost> = std::sync::OnceLock::new();
+    HOST.get_or_init(|| {
+        let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("kam-cache/plugins");
+        PluginHost::with_disk_cache(PluginLimits::default(), dir).unwrap()
+    })
+}
+
+/// The Python and JavaScript rebates whose tools are installed, loaded once.
+fn foreign_rebates() -> &'static [(&'static str, kam_plugin::PricingPlugin)] {
+    use crate::support::guests::{Foreign, foreign_wasm_path};
+    static GUESTS: std::sync::OnceLock<Vec<(&'static str, kam_plugin::PricingPlugin)>> =
+        std::sync::OnceLock::new();
+    GUESTS.get_or_init(|| {
+        let mut guests = Vec::new();
+        for (guest, name) in [
+            (Foreign::Python, "volume-rebate-py"),
+            (Foreign::JavaScript, "volume-rebate-js"),
+        ] {
+            let Some(path) = foreign_wasm_path(guest) else {
+                continue;
+            };
+            let plugin = foreign_host()
+                .load_pricing(name, &std::fs::read(&path).unwrap())
+                .unwrap_or_else(|e| panic!("{name}: {e}"));
+            guests.push((name, plugin));
+        }
+        guests
+    })
+}
+
+/// A quote of one line whose amount is `total`.
+fn quote_of(total: Decimal) -> PricingInput {
+    PricingInput {
+        currency: "EUR".into(),
+        lines: vec![kam::core::rules::PricingLine {
+            activity: "pick_line".into(),
+            quantity: Decimal::ONE,
+            billed_quantity: Decimal::ONE,
+            amount: total,
+        }],
+        total,
+    }
+}
+
+/// The vector quotes and the edges of the rebate: the threshold itself at several
+/// scales, a cent and a 10^-22 either side of it, negative and zero totals, the largest
+/// total at the largest scale a total above 50,000 can have (24), and the largest
+/// decimal, whose rebate has a 97-bit mantissa and loses its last digit (rounded half to
+/// even, as rust_decimal's multiplication does).
+fn rebate_edge_quotes() -> Vec<PricingInput> {
+    let mut quotes = vector_quotes();
+    for total in [
+        dec!(50000),
+        dec!(50000.00),
+        dec!(50000.0000000000000000000000),
+        dec!(49999.99),
+        dec!(50000.01),
+        dec!(50000.0000000000000000000001),
+        dec!(50000.5),
+        dec!(0),
+        dec!(-120000.50),
+        dec!(1000000),
+        dec!(123456789.123456789),
+        dec!(79228.162514264337593543950335),
+        Decimal::MAX,
+        Decimal::MAX - Decimal::ONE,
+        Decimal::MAX - Decimal::TEN,
+    ] {
+        quotes.push(quote_of(total));
+    }
+    quotes
+}
+
+/// The adjustments as the host received them: label and canonical text (scale kept).
+fn as_text(adjustments: &[PriceAdjustment]) -> Vec<(String, String)> {
+    adjustments
+        .iter()
+        .map(|a| (a.label.clone(), a.amount.to_string()))
+        .collect()
+}
+
+#[test]
+fn volume_rebate_in_python_and_javascript_equals_rust_and_rhai_digit_for_digit() {
+    let native = native_volume_rebate();
+    let script = ScriptPricingRule::load(
+        script_host(),
+        "scripts/volume_rebate.rhai",
+        include_str!("../scripts/volume_rebate.rhai"),
+    )
+    .unwrap();
+    let rust = foreign_host()
+        .load_pricing("volume-rebate", &wasm("volume-rebate"))
+        .unwrap();
+    let guests = foreign_rebates();
+
+    let quotes = rebate_edge_quotes();
+    let mut rebates = 0;
+    for q in &quotes {
+        let expected = rust.adjust(q).unwrap();
+        // The Rhai script's arithmetic is rust_decimal's too, but it is compared by value
+        // as in the three-ways test above; the guests must match the Rust guest's text.
+        let by_value = |v: &[PriceAdjustment]| {
+            v.iter()
+                .map(|a| (a.label.clone(), a.amount.normalize()))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(
+            by_value(&expected),
+            by_value(&native.adjust(q).unwrap()),
+            "native, total {}",
+            q.total
+        );
+        assert_eq!(
+            by_value(&expected),
+            by_value(&script.adjust(q).unwrap()),
+            "Rhai, total {}",
+            q.total
+        );
+        for (name, plugin) in guests {
+            assert_eq!(
+                as_text(&plugin.adjust(q).unwrap()),
+                as_text(&expected),
+                "{name} vs the Rust guest, total {}",
+                q.total
+            );
+        }
+        rebates += expected.len();
+    }
+    assert!(
+        rebates >= 10,
+        "the quotes must exercise the rebate, not only the empty case"
+    );
+    // The edges, written out: the threshold gives nothing, a cent above it 0.0002, and the
+    // largest decimal a rebate rounded to 96 bits.
+    let text = |total: Decimal| as_text(&rust.adjust(&quote_of(total)).unwrap());
+    assert_eq!(text(dec!(50000.00)), []);
+    assert_eq!(
+        text(dec!(50000.01)),
+        [("volume rebate".to_owned(), "-0.0002".to_owned())]
+    );
+    assert_eq!(
+        text(Decimal::MAX),
+        [(
+            "volume rebate".to_owned(),
+            "-1584563250285286751870878006.7".to_owned()
+        )]
+    );
+}
+
+#[test]
+fn a_javascript_guest_built_with_wasi_http_is_refused_with_the_flag_that_drops_it() {
+    use crate::support::guests::{Foreign, foreign_wasm_path};
+    let Some(path) = foreign_wasm_path(Foreign::JavaScriptWithHttp) else {
+        return;
+    };
+    let err = foreign_host()
+        .load_pricing("volume-rebate-js-http", &std::fs::read(&path).unwrap())
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("volume-rebate-js-http"), "{err}");
+    assert!(
+        err.contains("imports interfaces the kam host does not provide")
+            && err.contains("wasi:http/types@0.2."),
+        "{err}"
+    );
+    assert!(err.contains("--disable http fetch-event"), "{err}");
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(64))]
+
+    /// Any decimal a quote total can be (a 96-bit mantissa, scale 0 to 28): the foreign
+    /// guests give the Rust guest's text, scale and rounding included.
+    #[test]
+    fn python_and_javascript_rebates_equal_the_rust_guest_for_any_total(
+        mantissa in 0u128..(1u128 << 96),
+        digits in 1u32..=29,
+        negative in proptest::prelude::any::<bool>(),
+        scale in 0u32..=28,
+    ) {
+        // Mantissas of every length, not mostly 29-digit ones.
+        let mantissa = mantissa % 10u128.pow(digits);
+        let mut total = Decimal::from_i128_with_scale(i128::try_from(mantissa).unwrap(), scale);
+        total.set_sign_negative(negative);
+        let quote = quote_of(total);
+        static RUST: std::sync::OnceLock<kam_plugin::PricingPlugin> = std::sync::OnceLock::new();
+        let rust = RUST.get_or_init(|| {
+            foreign_host().load_pricing("volume-rebate", &wasm("volume-rebate")).unwrap()
+        });
+        let expected = as_text(&rust.adjust(&quote).unwrap());
+        for (name, plugin) in foreign_rebates() {
+            proptest::prop_assert_eq!(&as_text(&plugin.adjust(&quote).unwrap()), &expected, "{} on {}", name, total);
+        }
+    }
+}

@@ -26,4 +26,33 @@ if ! command -v chromium >/dev/null 2>&1 && ! command -v chromium-browser >/dev/
     fi
 fi
 
+# The Python and JavaScript guests (plugins/volume-rebate-py, plugins/volume-rebate-js) are
+# built by the tests with their pinned tools, installed here into git-ignored directories:
+# componentize-py into the venv plugins/target/py, componentize-js by `npm ci` from the
+# committed package-lock.json. Where a tool cannot be installed (no python3 or npm, no
+# registry), the tests that need it print "skipping: …" and pass.
+py_venv=plugins/target/py
+py_req=plugins/volume-rebate-py/requirements.txt
+if [ ! -x "$py_venv/bin/componentize-py" ] || [ "$py_req" -nt "$py_venv/bin/componentize-py" ]; then
+    if command -v python3 >/dev/null 2>&1; then
+        echo "installing componentize-py (pinned in $py_req) into $py_venv" >&2
+        { python3 -m venv "$py_venv" && "$py_venv/bin/pip" install -q -r "$py_req" \
+            && touch "$py_venv/bin/componentize-py"; } >&2 \
+            || echo "warning: could not install componentize-py; the Python guest's tests will skip" >&2
+    else
+        echo "note: no python3; the Python guest's tests will skip" >&2
+    fi
+fi
+js_dir=plugins/volume-rebate-js
+if [ ! -x "$js_dir/node_modules/.bin/componentize-js" ] \
+    || [ "$js_dir/package-lock.json" -nt "$js_dir/node_modules/.package-lock.json" ]; then
+    if command -v npm >/dev/null 2>&1; then
+        echo "installing componentize-js (pinned in $js_dir/package-lock.json)" >&2
+        npm ci --prefix "$js_dir" --no-audit --no-fund >&2 \
+            || echo "warning: could not install componentize-js; the JavaScript guest's tests will skip" >&2
+    else
+        echo "note: no npm; the JavaScript guest's tests will skip" >&2
+    fi
+fi
+
 cargo test --workspace "$@"

@@ -123,3 +123,166 @@ pub fn wasm(name: &str) -> Vec<u8> {
     let path = wasm_path(name);
     std::fs::read(&path).unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()))
 }
+
+/// A guest of `plugins/` written in another language than Rust, built with its pinned
+/// tool (installed by `tools/test.sh` into git-ignored directories).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Foreign {
+    /// `plugins/volume-rebate-py`, by componentize-py (plugins/target/py, a venv).
+    Python,
+    /// `plugins/volume-rebate-js`, by componentize-js with `--disable http fetch-event`.
+    JavaScript,
+    /// The same JavaScript built with componentize-js's defaults: it imports `wasi:http`,
+    /// which kam does not provide.
+    JavaScriptWithHttp,
+}
+
+impl Foreign {
+    /// The built component's file name, under `plugins/target/foreign/`.
+    fn file(self) -> &'static str {
+        match self {
+            Foreign::Python => "volume_rebate_py.wasm",
+            Foreign::JavaScript => "volume_rebate_js.wasm",
+            Foreign::JavaScriptWithHttp => "volume_rebate_js_http.wasm",
+        }
+    }
+
+    /// The tool, or why it is missing.
+    fn tool(self, root: &Path) -> Result<PathBuf, String> {
+        let (tool, install) = match self {
+            Foreign::Python => (
+                root.join("plugins/target/py/bin/componentize-py"),
+                "python3 -m venv plugins/target/py && plugins/target/py/bin/pip install -r plugins/volume-rebate-py/requirements.txt",
+            ),
+            Foreign::JavaScript | Foreign::JavaScriptWithHttp => (
+                root.join("plugins/volume-rebate-js/node_modules/.bin/componentize-js"),
+                "npm ci --prefix plugins/volume-rebate-js",
+            ),
+        };
+        if tool.is_file() {
+            Ok(tool)
+        } else {
+            Err(format!(
+                "{} is not installed (./tools/test.sh installs it; by hand: `{install}`)",
+                tool.display()
+            ))
+        }
+    }
+
+    /// The files whose change means a rebuild.
+    fn inputs(self, root: &Path) -> Vec<PathBuf> {
+        let mut inputs = vec![root.join("wit/rules.wit")];
+        inputs.extend(
+            match self {
+                Foreign::Python => [
+                    "plugins/volume-rebate-py/app.py",
+                    "plugins/volume-rebate-py/requirements.txt",
+                ],
+                Foreign::JavaScript | Foreign::JavaScriptWithHttp => [
+                    "plugins/volume-rebate-js/rebate.js",
+                    "plugins/volume-rebate-js/package-lock.json",
+                ],
+            }
+            .map(|p| root.join(p)),
+        );
+        inputs
+    }
+
+    fn command(self, root: &Path, tool: &Path, out: &Path) -> Command {
+        let mut cmd = Command::new(tool);
+        cmd.current_dir(root);
+        match self {
+            Foreign::Python => {
+                cmd.args([
+                    "-d",
+                    "wit",
+                    "-w",
+                    "pricing-rule",
+                    "componentize",
+                    "-p",
+                    "plugins/volume-rebate-py",
+                    "app",
+                    "-o",
+                ]);
+            }
+            Foreign::JavaScript | Foreign::JavaScriptWithHttp => {
+                cmd.args([
+                    "plugins/volume-rebate-js/rebate.js",
+                    "--wit",
+                    "wit",
+                    "--world-name",
+                    "pricing-rule",
+                ]);
+                // `http` alone still leaves the wasi:http types StarlingMonkey's fetch
+                // event uses; both must go for a component kam can link.
+                if self == Foreign::JavaScript {
+                    cmd.args(["--disable", "http", "fetch-event"]);
+                }
+                cmd.arg("-o");
+            }
+        }
+        cmd.arg(out);
+        cmd
+    }
+
+    /// Builds the component unless a build newer than its inputs is there (so the root
+    /// tests and kam-cli's tests of one `cargo test` build it once).
+    fn build(self) -> Result<PathBuf, String> {
+        let root = repo_root();
+        let tool = self.tool(&root)?;
+        let dir = root.join("plugins/target/foreign");
+        let out = dir.join(self.file());
+        let modified = |p: &Path| std::fs::metadata(p).and_then(|m| m.modified()).ok();
+        if let Some(built) = modified(&out)
+            && self
+                .inputs(&root)
+                .iter()
+                .chain([&tool])
+                .all(|input| modified(input).is_some_and(|m| m <= built))
+        {
+            return Ok(out);
+        }
+        std::fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+        // Written beside the target and renamed, so an interrupted build leaves no
+        // component that looks fresh.
+        let partial = dir.join(format!("{}.{}.partial", self.file(), std::process::id()));
+        let result = self
+            .command(&root, &tool, &partial)
+            .output()
+            .map_err(|e| format!("cannot run {}: {e}", tool.display()))?;
+        if !result.status.success() {
+            return Err(format!(
+                "building {} with {} failed:\n{}{}",
+                self.file(),
+                tool.display(),
+                String::from_utf8_lossy(&result.stdout),
+                String::from_utf8_lossy(&result.stderr)
+            ));
+        }
+        std::fs::rename(&partial, &out).map_err(|e| format!("cannot move {}: {e}", out.display()))?;
+        Ok(out)
+    }
+}
+
+/// The component of `guest`, built on first use in this process; `None` (after saying
+/// "skipping: …" on stderr, past the test harness's capture) when its tool is not
+/// installed. A tool that is installed but fails to build the guest is a test failure.
+pub fn foreign_wasm_path(guest: Foreign) -> Option<PathBuf> {
+    static BUILT: [OnceLock<Result<PathBuf, String>>; 3] =
+        [OnceLock::new(), OnceLock::new(), OnceLock::new()];
+    let slot = match guest {
+        Foreign::Python => 0,
+        Foreign::JavaScript => 1,
+        Foreign::JavaScriptWithHttp => 2,
+    };
+    let root = repo_root();
+    if let Err(missing) = guest.tool(&root) {
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr(), "skipping: the {guest:?} guest: {missing}");
+        return None;
+    }
+    match BUILT[slot].get_or_init(|| guest.build()) {
+        Ok(path) => Some(path.clone()),
+        Err(e) => panic!("{e}"),
+    }
+}

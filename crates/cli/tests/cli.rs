@@ -717,6 +717,39 @@ fn pricing_plugin_gives_the_rebate_of_its_rhai_twin_and_says_so() {
 }
 
 #[test]
+fn python_and_javascript_rebates_price_the_proposal_like_the_rust_plugin() {
+    use guests::{Foreign, foreign_wasm_path};
+    // One account directory per guest, each declaring its rebate under the same name, so
+    // everything kam prints on stdout must be identical.
+    let price_with = |tag: &str, plugin: &Path| {
+        let tmp = copy_sample(&format!("plugin-{tag}"));
+        edit(
+            &tmp,
+            "kam.toml",
+            "pricing = [\"rules/volume_rebate.rhai\"]",
+            "pricing = []",
+        );
+        let p = tmp.join("kam.toml");
+        let mut text = std::fs::read_to_string(&p).unwrap();
+        text.push_str(&format!(
+            "\n[[plugin]]\nname = \"volume_rebate\"\nkind = \"pricing\"\npath = \"{}\"\n",
+            plugin.display()
+        ));
+        std::fs::write(&p, text).unwrap();
+        let (good, table, notes) = run(&["price", s(&tmp)]);
+        assert!(good, "{tag}: {notes}");
+        assert!(table.contains("volume rebate (volume_rebate)"), "{tag}: {table}");
+        table
+    };
+    let rust = price_with("rust", &guests::wasm_path("volume-rebate"));
+    for (guest, tag) in [(Foreign::Python, "python"), (Foreign::JavaScript, "javascript")] {
+        if let Some(path) = foreign_wasm_path(guest) {
+            assert_eq!(price_with(tag, &path), rust, "{tag} vs Rust");
+        }
+    }
+}
+
+#[test]
 fn compiled_plugins_are_kept_where_kam_cache_dir_says() {
     let tmp = copy_sample("plugin-cache");
     add_plugin(&tmp, "volume_rebate_wasm", "pricing", "volume-rebate");

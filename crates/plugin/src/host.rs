@@ -275,10 +275,9 @@ impl PluginHost {
         let component = self.compile(wasm).map_err(&load_error)?;
         check_world(&self.shared.engine, &component, kind).map_err(&load_error)?;
         let pre: InstancePre<Sandbox> = self.shared.linker.instantiate_pre(&component).map_err(|e| {
-            load_error(format!(
-                "{} plugin imports something the kam host does not provide (plugins may import only WASI 0.2): {e:#}",
-                kind.world()
-            ))
+            let ty = component.component_type();
+            let imports: Vec<&str> = ty.imports(&self.shared.engine).map(|(name, _)| name).collect();
+            load_error(unprovided_imports_message(kind, &imports, &format!("{e:#}")))
         })?;
         Ok(Loaded::new(name, kind, Arc::clone(&self.shared), pre))
     }
@@ -288,6 +287,80 @@ impl PluginHost {
             .cache
             .get_or_compile(&self.shared.engine, self.cache_key(wasm), wasm)
     }
+}
+
+/// WASI 0.2 packages the host links (wasmtime-wasi's `p2` set; every interface of each).
+const PROVIDED_WASI: [&str; 6] = [
+    "wasi:io",
+    "wasi:clocks",
+    "wasi:random",
+    "wasi:cli",
+    "wasi:filesystem",
+    "wasi:sockets",
+];
+
+/// Whether the host links an import named `name` (`package/interface@version`): a WASI
+/// 0.2 interface of [`PROVIDED_WASI`], or the types-only `kam:rules/types` of this API.
+fn host_provides(name: &str) -> bool {
+    if name == format!("kam:rules/types@{API_VERSION}") {
+        return true;
+    }
+    let (path, version) = name.split_once('@').unwrap_or((name, ""));
+    let package = path.split_once('/').map_or(path, |(p, _)| p);
+    PROVIDED_WASI.contains(&package) && version.starts_with("0.2.")
+}
+
+/// How to build without an import kam does not provide, for the cases authors meet.
+fn build_hint(name: &str) -> Option<&'static str> {
+    if name.starts_with("wasi:http/") {
+        Some(
+            "componentize-js and `jco componentize` add wasi:http unless told not to: build with \
+             `--disable http fetch-event` (componentize-js 0.23: `componentize-js rule.js --wit wit \
+             --world-name <world> --disable http fetch-event -o rule.wasm`; `--disable http` alone \
+             keeps wasi:http/types); a Rust guest must not depend on a wasi:http crate",
+        )
+    } else if name.starts_with("wasi:") && name.contains("@0.3.") {
+        Some("it is a WASI 0.3 interface: build the plugin for WASI 0.2 (target wasm32-wasip2)")
+    } else if name.starts_with("kam:rules/") {
+        Some("plugins may only use the types of the kam:rules version they export")
+    } else {
+        None
+    }
+}
+
+/// The load error of a component the linker refused: names each import the host does
+/// not provide, with a hint how to build without it where one is known; when none of the
+/// imports is foreign (a provided interface missing a function, say), wasmtime's own
+/// reason, `linker_error`, says what is wrong.
+fn unprovided_imports_message(kind: RuleKind, imports: &[&str], linker_error: &str) -> String {
+    let foreign: Vec<&str> = imports.iter().copied().filter(|n| !host_provides(n)).collect();
+    if foreign.is_empty() {
+        return format!(
+            "{} plugin imports something the kam host does not provide (plugins may import only WASI 0.2): {linker_error}",
+            kind.world()
+        );
+    }
+    let mut message = format!(
+        "{} plugin imports {} the kam host does not provide (plugins may import only WASI 0.2 and kam:rules/types): {}",
+        kind.world(),
+        if foreign.len() == 1 {
+            "an interface"
+        } else {
+            "interfaces"
+        },
+        foreign.join(", ")
+    );
+    let mut hints: Vec<&str> = Vec::new();
+    for hint in foreign.iter().filter_map(|n| build_hint(n)) {
+        if !hints.contains(&hint) {
+            hints.push(hint);
+        }
+    }
+    for hint in hints {
+        message.push_str("; ");
+        message.push_str(hint);
+    }
+    message
 }
 
 fn read_plugin(path: &Path) -> Result<(String, Vec<u8>), RuleError> {
@@ -343,4 +416,59 @@ fn check_world(engine: &Engine, component: &Component, kind: RuleKind) -> Result
         exports.join(", "),
         kind.world()
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wasi_0_2_and_the_types_interface_are_provided_nothing_else() {
+        for name in [
+            "wasi:cli/environment@0.2.0",
+            "wasi:io/streams@0.2.6",
+            "wasi:filesystem/preopens@0.2.3",
+            "kam:rules/types@0.2.0",
+        ] {
+            assert!(host_provides(name), "{name}");
+        }
+        for name in [
+            "wasi:http/types@0.2.3",
+            "wasi:cli/environment@0.3.0",
+            "kam:rules/types@0.1.0",
+            "acme:db/query",
+        ] {
+            assert!(!host_provides(name), "{name}");
+        }
+    }
+
+    #[test]
+    fn the_message_names_each_foreign_interface_and_says_how_to_drop_wasi_http() {
+        let imports = [
+            "wasi:io/poll@0.2.3",
+            "wasi:http/types@0.2.3",
+            "wasi:http/outgoing-handler@0.2.3",
+            "kam:rules/types@0.2.0",
+        ];
+        let msg = unprovided_imports_message(RuleKind::Pricing, &imports, "linker says no");
+        assert!(
+            msg.contains("pricing-rule plugin imports interfaces the kam host does not provide")
+                && msg.contains(": wasi:http/types@0.2.3, wasi:http/outgoing-handler@0.2.3;"),
+            "{msg}"
+        );
+        assert_eq!(msg.matches("--disable http fetch-event").count(), 2, "{msg}");
+        assert!(
+            !msg.contains("wasi:io") && !msg.contains("linker says no"),
+            "{msg}"
+        );
+
+        // No foreign interface: wasmtime's reason is all there is to say.
+        let msg = unprovided_imports_message(RuleKind::Growth, &imports[..1], "linker says no");
+        assert!(
+            msg.ends_with("(plugins may import only WASI 0.2): linker says no"),
+            "{msg}"
+        );
+        let msg = unprovided_imports_message(RuleKind::Alert, &["acme:db/query"], "x");
+        assert!(msg.ends_with("kam:rules/types): acme:db/query"), "{msg}");
+    }
 }
