@@ -38,9 +38,11 @@ pub mod num;
 pub mod pagerank;
 pub mod plan;
 pub mod pricing;
+pub mod rag;
 pub mod rules;
 pub mod scorecard;
 pub mod stakeholders;
 
 pub use direction::Direction;
+pub use rag::Rag;
 pub use rust_decimal::Decimal;

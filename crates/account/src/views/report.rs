@@ -2,7 +2,7 @@
 //! kam-report's presentation records. Computes nothing the views do not.
 
 use kam_core::metrics::{ActionState, Rung, Status};
-use kam_core::stakeholders::{Rag as MapRag, ThreadScope};
+use kam_core::stakeholders::ThreadScope;
 use kam_report::{
     ActionRow, AlertRow, Audience, CoverageView, DealRow, EbrReport, EscalationRow, GrowthView, Headline,
     HeatCell, InternalView, KpiTrend, MeasureRow, ObjectiveRow, Rag, ScorecardView, SinceView,
@@ -16,20 +16,14 @@ use crate::plugins::Plugins;
 use crate::views::pricing::PriceReport;
 use kam_plugin::RuleKind;
 
-fn rag(s: Status) -> Rag {
-    match s {
-        Status::Green => Rag::Green,
-        Status::Amber => Rag::Amber,
-        Status::Red => Rag::Red,
-        Status::NoData => Rag::None,
-    }
-}
-
-fn map_rag(s: MapRag) -> Rag {
-    match s {
-        MapRag::Green => Rag::Green,
-        MapRag::Amber => Rag::Amber,
-        MapRag::Red => Rag::Red,
+/// The domain's colour as the report's (kam-report depends on no kam crate); no colour
+/// is the report's `None`.
+fn colour(r: Option<kam_core::Rag>) -> Rag {
+    match r {
+        Some(kam_core::Rag::Green) => Rag::Green,
+        Some(kam_core::Rag::Amber) => Rag::Amber,
+        Some(kam_core::Rag::Red) => Rag::Red,
+        None => Rag::None,
     }
 }
 
@@ -98,7 +92,7 @@ pub fn ebr(
                 .last()
                 .copied()
                 .flatten()
-                .map_or(Rag::None, |v| rag(kpi.status(v)));
+                .map_or(Rag::None, |v| colour(kpi.status(v).rag()));
             Ok(KpiTrend {
                 name: account
                     .labels
@@ -145,7 +139,7 @@ pub fn ebr(
     };
 
     let coverage = CoverageView {
-        status: map_rag(sh.status),
+        status: colour(Some(sh.status)),
         rows: sh.regions.iter().map(|r| account.label(r)).collect(),
         cols: sh.functions.iter().map(|f| account.label(f)).collect(),
         cells: sh
@@ -270,7 +264,7 @@ pub fn ebr(
         Headline {
             label: format!("{} {}", scorecard.name, period(&score.period)),
             value: format!("{} ({})", scorecard.overall.round_dp(2), scorecard.grade),
-            status: rag(score.status),
+            status: colour(score.status.rag()),
         },
         Headline {
             label: "Open escalations".into(),
@@ -302,7 +296,7 @@ pub fn ebr(
                     crate::format::name(&sh.status).to_uppercase(),
                     sh.gaps.len()
                 ),
-                status: map_rag(sh.status),
+                status: colour(Some(sh.status)),
             });
             headlines.push(Headline {
                 label: "Revenue P50, year 1".into(),

@@ -30,7 +30,9 @@ use super::MetricsError;
 use crate::Direction;
 use crate::num;
 
-/// Green / amber / red (or no data) for one KPI value.
+/// Green / amber / red (or no data) for one KPI value: a [`crate::Rag`] or no data
+/// ([`Status::rag`]); its own type because its order is by severity (`NoData < Green <
+/// Amber < Red`, what alert thresholds compare) and a cell without data is a state.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Status {
@@ -42,6 +44,28 @@ pub enum Status {
     Amber,
     /// At or beyond the red threshold.
     Red,
+}
+
+impl Status {
+    /// The colour, `None` for no data.
+    pub fn rag(self) -> Option<crate::Rag> {
+        match self {
+            Status::NoData => None,
+            Status::Green => Some(crate::Rag::Green),
+            Status::Amber => Some(crate::Rag::Amber),
+            Status::Red => Some(crate::Rag::Red),
+        }
+    }
+}
+
+impl From<crate::Rag> for Status {
+    fn from(r: crate::Rag) -> Self {
+        match r {
+            crate::Rag::Green => Status::Green,
+            crate::Rag::Amber => Status::Amber,
+            crate::Rag::Red => Status::Red,
+        }
+    }
 }
 
 /// The unit a KPI is expressed in.

@@ -202,17 +202,10 @@ impl Default for PathOptions {
     }
 }
 
-/// Red, amber or green.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Rag {
-    /// No supportive key player.
-    Red,
-    /// Some supportive key players, but not every decision maker and approver.
-    Amber,
-    /// Every decision maker and approver (at least one) is supportive.
-    Green,
-}
+/// The map's colour: red when no key player is supportive, amber when some are but not
+/// every decision maker and approver, green when every decision maker and approver (at
+/// least one) is supportive.
+pub use crate::rag::Rag;
 
 /// The map's overall status and the counts behind it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
