@@ -444,10 +444,8 @@ fn gaps(map: &StakeholderMap) -> BTreeSet<String> {
     let Ok(graph) = map.graph() else {
         return BTreeSet::new();
     };
-    let Ok(matrix) = graph.coverage_matrix() else {
-        return BTreeSet::new();
-    };
-    matrix
+    graph
+        .coverage_matrix()
         .gaps()
         .map(|c| {
             format!(

@@ -121,7 +121,7 @@ fn oem() -> StakeholderMap {
 
 #[test]
 fn coverage_matrix_and_gaps() {
-    let m = oem().graph().unwrap().coverage_matrix().unwrap();
+    let m = oem().graph().unwrap().coverage_matrix();
     let keys: Vec<(&str, &str, BuyingRole, bool)> = m
         .cells
         .iter()
@@ -161,7 +161,7 @@ fn coverage_matrix_and_gaps() {
 #[test]
 fn key_players_and_supporters() {
     let g = oem().graph().unwrap();
-    let kp = g.key_players().unwrap();
+    let kp = g.key_players();
     let summary: Vec<(&str, Vec<&str>, bool)> = kp
         .iter()
         .map(|k| {
@@ -181,7 +181,7 @@ fn key_players_and_supporters() {
             ("cfo", vec![], true),         // supportive herself
         ]
     );
-    assert_eq!(g.unsupported_key_players().unwrap(), vec!["vp_apac"]);
+    assert_eq!(g.unsupported_key_players(), vec!["vp_apac"]);
 }
 
 #[test]
@@ -195,14 +195,14 @@ fn a_supportive_manager_backs_a_key_player() {
         ..Default::default()
     };
     let g = map.graph().unwrap();
-    assert_eq!(g.key_players().unwrap()[0].supported_by, vec!["boss"]);
-    assert!(g.unsupported_key_players().unwrap().is_empty());
+    assert_eq!(g.key_players()[0].supported_by, vec!["boss"]);
+    assert!(g.unsupported_key_players().is_empty());
 }
 
 #[test]
 fn single_threaded_regions_and_buying_centres() {
     let g = oem().graph().unwrap();
-    let owned = g.thread_counts().unwrap();
+    let owned = g.thread_counts();
     let counts: Vec<(ThreadScope, &str, u32, u32, u32)> = owned
         .iter()
         .map(|t| (t.scope, t.id.as_str(), t.people, t.relationships, t.our_people))
@@ -217,14 +217,14 @@ fn single_threaded_regions_and_buying_centres() {
             (ThreadScope::BuyingCentre, "emea-inbound", 1, 1, 1),
         ]
     );
-    let single: Vec<String> = g.single_threaded().unwrap().into_iter().map(|t| t.id).collect();
+    let single: Vec<String> = g.single_threaded().into_iter().map(|t| t.id).collect();
     assert_eq!(single, vec!["apac", "global", "apac-aftermarket", "emea-inbound"]);
 }
 
 #[test]
 fn map_status_red_amber_green() {
     let g = oem().graph().unwrap();
-    let s = g.map_status().unwrap();
+    let s = g.map_status();
     assert_eq!(s.status, Rag::Amber);
     assert_eq!(
         (
@@ -242,25 +242,20 @@ fn map_status_red_amber_green() {
             p.support = Support::Supporter;
         }
     }
-    assert_eq!(map.graph().unwrap().map_status().unwrap().status, Rag::Green);
+    assert_eq!(map.graph().unwrap().map_status().status, Rag::Green);
 
     let mut map = oem();
     map.people[6].support = Support::Neutral; // the only supportive key player
-    assert_eq!(map.graph().unwrap().map_status().unwrap().status, Rag::Red);
+    assert_eq!(map.graph().unwrap().map_status().status, Rag::Red);
 
     // A supportive high-power user alone makes amber, not green.
     let map = StakeholderMap {
         people: vec![person("u", "emea", "ops", User, High, Support::Mentor)],
         ..Default::default()
     };
-    assert_eq!(map.graph().unwrap().map_status().unwrap().status, Rag::Amber);
+    assert_eq!(map.graph().unwrap().map_status().status, Rag::Amber);
     assert_eq!(
-        StakeholderMap::default()
-            .graph()
-            .unwrap()
-            .map_status()
-            .unwrap()
-            .status,
+        StakeholderMap::default().graph().unwrap().map_status().status,
         Rag::Red
     );
 }
@@ -268,9 +263,7 @@ fn map_status_red_amber_green() {
 #[test]
 fn contact_freshness_against_policy() {
     let g = oem().graph().unwrap();
-    let checks = g
-        .contact_freshness(&ContactPolicy::default(), date("2026-11-26"))
-        .unwrap();
+    let checks = g.contact_freshness(&ContactPolicy::default(), date("2026-11-26"));
     let got: Vec<(&str, u32, Option<i64>, Freshness)> = checks
         .iter()
         .map(|c| (c.person.as_str(), c.limit_days, c.days_since, c.freshness))
@@ -291,7 +284,7 @@ fn contact_freshness_against_policy() {
         key_player: None,
         ..ContactPolicy::default()
     };
-    let ceo = &g.contact_freshness(&lax, date("2026-11-26")).unwrap()[0];
+    let ceo = &g.contact_freshness(&lax, date("2026-11-26"))[0];
     assert_eq!(ceo.limit_days, 90);
 }
 
@@ -732,11 +725,11 @@ fn checked_against_the_account_people_roll_up_to_regions() {
     let mut m = oem();
     m.people[3].region = "leipzig".into(); // ops works at the Leipzig plant
     let g = m.graph_for_account(&account()).unwrap();
-    let cells = g.coverage_matrix().unwrap();
+    let cells = g.coverage_matrix();
     assert!(cells.cell("emea", "logistics", User).is_some());
     assert!(cells.cell("leipzig", "logistics", User).is_none());
     // Without the account, the site is its own group.
-    let plain = m.graph().unwrap().coverage_matrix().unwrap();
+    let plain = m.graph().unwrap().coverage_matrix();
     assert!(plain.cell("leipzig", "logistics", User).is_some());
 
     let mut bad = oem();
@@ -795,7 +788,7 @@ fn into_graph_equals_graph_and_results_round_trip() {
     assert_eq!(toml::from_str::<Departure>(&text).unwrap(), d);
     let json = serde_json::to_string(&d).unwrap();
     assert_eq!(serde_json::from_str::<Departure>(&json).unwrap(), d);
-    let m = moved.coverage_matrix().unwrap();
+    let m = moved.coverage_matrix();
     assert_eq!(
         toml::from_str::<CoverageMatrix>(&toml::to_string(&m).unwrap()).unwrap(),
         m
@@ -858,7 +851,7 @@ level = "problem_solver"
         g.strongest_paths().unwrap()[0].path.as_ref().unwrap().strength,
         dec!(0.525)
     );
-    assert_eq!(g.map_status().unwrap().status, Rag::Green);
+    assert_eq!(g.map_status().status, Rag::Green);
 }
 
 // ---- properties ----
@@ -995,9 +988,9 @@ proptest! {
     #[test]
     fn removing_a_person_never_increases_coverage(map in arb_map()) {
         let g = map.graph().unwrap();
-        let before = g.coverage_matrix().unwrap();
+        let before = g.coverage_matrix();
         for id in all_ids(&map) {
-            let after = g.without(&id).unwrap().coverage_matrix().unwrap();
+            let after = g.without(&id).unwrap().coverage_matrix();
             prop_assert!(after.covered_people() <= before.covered_people());
             prop_assert!(after.relationships() <= before.relationships());
             for cell in &after.cells {
@@ -1047,11 +1040,10 @@ proptest! {
         for id in all_ids(&map) {
             let d = g.departure(&id).unwrap();
             let after = g.without(&id).unwrap();
-            prop_assert_eq!(d.status_after, after.map_status().unwrap().status);
-            prop_assert_eq!(d.status_before, g.map_status().unwrap().status);
+            prop_assert_eq!(d.status_after, after.map_status().status);
+            prop_assert_eq!(d.status_before, g.map_status().status);
             let gaps_after: Vec<CellKey> = after
                 .coverage_matrix()
-                .unwrap()
                 .gaps()
                 .map(|c| CellKey { region: c.region.clone(), function: c.function.clone(), buying_role: c.buying_role })
                 .collect();

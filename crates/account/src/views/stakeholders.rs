@@ -119,8 +119,8 @@ pub fn stakeholders(account: &Account) -> Result<StakeholderReport, AccountError
     let map = account.need(&account.stakeholders, name, "the stakeholder analysis")?;
     let err = |e| account.error_in(name, None, e);
     let graph = map.graph().map_err(err)?;
-    let status = graph.map_status().map_err(err)?;
-    let matrix = graph.coverage_matrix().map_err(err)?;
+    let status = graph.map_status();
+    let matrix = graph.coverage_matrix();
     let gaps = matrix
         .gaps()
         .map(|c| Gap {
@@ -132,7 +132,6 @@ pub fn stakeholders(account: &Account) -> Result<StakeholderReport, AccountError
         .collect();
     let unsupported = graph
         .unsupported_key_players()
-        .map_err(err)?
         .into_iter()
         .map(|id| {
             let p = graph.person(&id);
@@ -145,7 +144,6 @@ pub fn stakeholders(account: &Account) -> Result<StakeholderReport, AccountError
         .collect();
     let single_threaded = graph
         .single_threaded()
-        .map_err(err)?
         .into_iter()
         .map(|t| SingleThread {
             scope: t.scope,

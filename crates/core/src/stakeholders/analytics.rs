@@ -440,11 +440,8 @@ impl StakeholderGraph {
     }
 
     /// The coverage matrix: region × function × buying role, with gaps.
-    ///
-    /// # Errors
-    /// None in practice; the `Result` keeps the signature stable.
-    pub fn coverage_matrix(&self) -> Result<CoverageMatrix, StakeholderError> {
-        Ok(self.coverage_matrix_from(&self.census()))
+    pub fn coverage_matrix(&self) -> CoverageMatrix {
+        self.coverage_matrix_from(&self.census())
     }
 
     fn coverage_matrix_from(&self, census: &Census) -> CoverageMatrix {
@@ -489,11 +486,8 @@ impl StakeholderGraph {
 
     /// Every key player (decision maker, approver or high power), in record order, with
     /// the supportive people who influence them or to whom they report.
-    ///
-    /// # Errors
-    /// None in practice; the `Result` keeps the signature stable.
-    pub fn key_players(&self) -> Result<Vec<KeyPlayer>, StakeholderError> {
-        Ok(self.key_players_from(&self.census()))
+    pub fn key_players(&self) -> Vec<KeyPlayer> {
+        self.key_players_from(&self.census())
     }
 
     /// By node index: the supportive influencers and managers of each key player.
@@ -556,11 +550,8 @@ impl StakeholderGraph {
 
     /// Key players who are not supportive themselves and have no supportive influencer
     /// or manager, by id in record order.
-    ///
-    /// # Errors
-    /// None in practice; the `Result` keeps the signature stable.
-    pub fn unsupported_key_players(&self) -> Result<Vec<String>, StakeholderError> {
-        Ok(self.unsupported_from())
+    pub fn unsupported_key_players(&self) -> Vec<String> {
+        self.unsupported_from()
     }
 
     fn unsupported_from(&self) -> Vec<String> {
@@ -577,11 +568,8 @@ impl StakeholderGraph {
 
     /// Coverage relationships per region and per buying centre (regions first, each
     /// ordered by id; only scopes with people in the graph).
-    ///
-    /// # Errors
-    /// None in practice; the `Result` keeps the signature stable.
-    pub fn thread_counts(&self) -> Result<Vec<ThreadCount>, StakeholderError> {
-        Ok(self.thread_counts_from(&self.census()))
+    pub fn thread_counts(&self) -> Vec<ThreadCount> {
+        self.thread_counts_from(&self.census())
     }
 
     fn thread_counts_from(&self, census: &Census) -> Vec<ThreadCount> {
@@ -648,24 +636,17 @@ impl StakeholderGraph {
     }
 
     /// Regions and buying centres reached by exactly one coverage relationship.
-    ///
-    /// # Errors
-    /// None in practice; the `Result` keeps the signature stable.
-    pub fn single_threaded(&self) -> Result<Vec<ThreadCount>, StakeholderError> {
-        Ok(self
-            .thread_counts()?
+    pub fn single_threaded(&self) -> Vec<ThreadCount> {
+        self.thread_counts()
             .into_iter()
             .filter(ThreadCount::is_single_threaded)
-            .collect())
+            .collect()
     }
 
     /// Red / amber / green: red when no key player is supportive, green when every
     /// decision maker and approver (and there is at least one) is supportive, amber
     /// otherwise.
-    ///
-    /// # Errors
-    /// None in practice; the `Result` keeps the signature stable.
-    pub fn map_status(&self) -> Result<MapStatus, StakeholderError> {
+    pub fn map_status(&self) -> MapStatus {
         let mut st = MapStatus {
             status: Rag::Red,
             key_players: 0,
@@ -691,21 +672,13 @@ impl StakeholderGraph {
         } else {
             Rag::Red
         };
-        Ok(st)
+        st
     }
 
     /// Each customer person's last contact against `policy` as of `as_of`, in record
     /// order.
-    ///
-    /// # Errors
-    /// None in practice; the `Result` keeps the signature stable.
-    pub fn contact_freshness(
-        &self,
-        policy: &ContactPolicy,
-        as_of: NaiveDate,
-    ) -> Result<Vec<ContactCheck>, StakeholderError> {
-        Ok(self
-            .their_nodes()
+    pub fn contact_freshness(&self, policy: &ContactPolicy, as_of: NaiveDate) -> Vec<ContactCheck> {
+        self.their_nodes()
             .map(|(_, _, p)| {
                 let limit_days = policy.limit_for(p);
                 let days_since = p.last_contact.map(|d| (as_of - d).num_days());
@@ -722,7 +695,7 @@ impl StakeholderGraph {
                     freshness,
                 }
             })
-            .collect())
+            .collect()
     }
 
     /// [`StakeholderGraph::strongest_paths_with`] with the default [`PathOptions`].
@@ -976,8 +949,8 @@ impl StakeholderGraph {
             newly_uncovered_scopes,
             paths_broken,
             paths_weakened,
-            status_before: self.map_status()?.status,
-            status_after: after.map_status()?.status,
+            status_before: self.map_status().status,
+            status_after: after.map_status().status,
         })
     }
 
@@ -998,7 +971,7 @@ impl StakeholderGraph {
                 .filter(ThreadCount::is_single_threaded)
                 .collect(),
             influence: self.influence_ranking(influence)?,
-            status: self.map_status()?,
+            status: self.map_status(),
         })
     }
 }

@@ -66,7 +66,7 @@
 //!     coverage: vec![Coverage::new("ad", "buyer", RelationshipLevel::TrustedAdvisor)],
 //! };
 //! let graph = map.graph()?;
-//! assert_eq!(graph.map_status()?.status, Rag::Green);
+//! assert_eq!(graph.map_status().status, Rag::Green);
 //! let paths = graph.strongest_paths()?;
 //! let to_cpo = paths[0].path.as_ref().map(|p| p.strength);
 //! assert_eq!(to_cpo, Some(Decimal::new(6, 1))); // trusted advisor (1) × influence 0.6
