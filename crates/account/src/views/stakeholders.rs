@@ -1,10 +1,11 @@
 //! The stakeholder map (`kam stakeholders`): status, coverage gaps, key players without
 //! a supporter, single threads and the region × function heat map.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use kam_core::stakeholders::{
-    BuyingRole, Departure, InfluenceOptions, InfluenceScore, Rag, Reach, Relation, Support, ThreadScope,
+    BuyingRole, Departure, InfluenceOptions, InfluenceScore, PathLink, Rag, Reach, Relation,
+    RelationshipPath, Support, ThreadScope,
 };
 use serde::Serialize;
 
@@ -109,7 +110,28 @@ pub struct Hostile {
     pub why: String,
 }
 
-/// Analyses `stakeholders.toml`.
+/// A path as one line: `ad —covers→ brandt —influences→ mueller`.
+pub fn route(path: &RelationshipPath) -> String {
+    let mut hops = String::new();
+    for (i, step) in path.steps.iter().enumerate() {
+        if i == 0 {
+            hops.push_str(&step.from);
+        }
+        let link = match step.link {
+            PathLink::Coverage { .. } => "covers",
+            PathLink::Influences { .. } => "influences",
+            PathLink::ReportsTo => "reports to",
+            PathLink::ManagerOf => "manages",
+        };
+        hops.push_str(" —");
+        hops.push_str(link);
+        hops.push_str("→ ");
+        hops.push_str(&step.to);
+    }
+    hops
+}
+
+/// Analyses the stakeholder map (`stakeholders.toml` and any imported tables).
 ///
 /// # Errors
 /// The account has no stakeholder map, or it does not form a valid graph (unknown
@@ -118,7 +140,7 @@ pub fn stakeholders(account: &Account) -> Result<StakeholderReport, AccountError
     let name = "stakeholders.toml";
     let map = account.need(&account.stakeholders, name, "the stakeholder analysis")?;
     let err = |e| account.error_in(name, None, e);
-    let graph = map.graph().map_err(err)?;
+    let graph = map.graph().map_err(|e| account.stakeholder_error(e))?;
     let status = graph.map_status().map_err(err)?;
     let matrix = graph.coverage_matrix().map_err(err)?;
     let gaps = matrix
@@ -205,7 +227,31 @@ pub fn stakeholders(account: &Account) -> Result<StakeholderReport, AccountError
         .map_err(err)?
         .scores;
     let paths = graph.strongest_paths().map_err(err)?;
-    let support: BTreeMap<&str, Support> = map.people.iter().map(|p| (p.id.as_str(), p.support)).collect();
+    // One pass over the relations: each person's conflicts with one of our mentors, in
+    // relation order (a scan per key player would be quadratic at 100,000 people).
+    let mentors: HashSet<&str> = map
+        .people
+        .iter()
+        .filter(|p| p.support == Support::Mentor)
+        .map(|p| p.id.as_str())
+        .collect();
+    let mut mentor_conflicts: HashMap<&str, Vec<&str>> = HashMap::new();
+    for r in &map.relations {
+        if let Relation::ConflictsWith { from, to } = r {
+            if mentors.contains(to.as_str()) {
+                mentor_conflicts
+                    .entry(from.as_str())
+                    .or_default()
+                    .push(to.as_str());
+            }
+            if mentors.contains(from.as_str()) {
+                mentor_conflicts
+                    .entry(to.as_str())
+                    .or_default()
+                    .push(from.as_str());
+            }
+        }
+    }
     let mut hostile = Vec::new();
     for p in map.people.iter().filter(|p| p.is_key_player()) {
         let mut push = |why: String| {
@@ -219,19 +265,8 @@ pub fn stakeholders(account: &Account) -> Result<StakeholderReport, AccountError
         if p.support == Support::Enemy {
             push("enemy".into());
         }
-        for r in &map.relations {
-            if let Relation::ConflictsWith { from, to } = r {
-                let other = if *from == p.id {
-                    to
-                } else if *to == p.id {
-                    from
-                } else {
-                    continue;
-                };
-                if support.get(other.as_str()) == Some(&Support::Mentor) {
-                    push(format!("conflicts with our mentor {other}"));
-                }
-            }
+        for other in mentor_conflicts.get(p.id.as_str()).into_iter().flatten() {
+            push(format!("conflicts with our mentor {other}"));
         }
     }
     Ok(StakeholderReport {
@@ -262,7 +297,7 @@ pub fn stakeholders(account: &Account) -> Result<StakeholderReport, AccountError
 pub fn departure(account: &Account, id: &str) -> Result<Departure, AccountError> {
     let name = "stakeholders.toml";
     let map = account.need(&account.stakeholders, name, "the departure what-if")?;
-    let graph = map.graph().map_err(|e| account.error_in(name, None, e))?;
+    let graph = map.graph().map_err(|e| account.stakeholder_error(e))?;
     graph.departure(id).map_err(|e| {
         AccountError::invalid(format!(
             "--if-leaves {id:?}: {e} (not a person of {})",

@@ -63,19 +63,7 @@ pub fn run(args: &StakeholdersArgs) -> Result<(), CliError> {
     for r in &report.paths {
         match &r.path {
             Some(p) => {
-                let mut hops = String::new();
-                for (i, step) in p.steps.iter().enumerate() {
-                    if i == 0 {
-                        hops.push_str(&step.from);
-                    }
-                    let link = match step.link {
-                        PathLink::Coverage { .. } => "covers",
-                        PathLink::Influences { .. } => "influences",
-                        PathLink::ReportsTo => "reports to",
-                        PathLink::ManagerOf => "manages",
-                    };
-                    let _ = write!(hops, " —{link}→ {}", step.to);
-                }
+                let hops = views::stakeholders::route(p);
                 let _ = writeln!(
                     out,
                     "    {:<14} {:<15} {:.3}  {hops}",

@@ -84,11 +84,32 @@ impl StakeholderGraph {
     /// Validates and builds; takes the map by value so the records move into the graph.
     pub(super) fn build(map: StakeholderMap, account: Option<&Account>) -> Result<Self, StakeholderError> {
         let (graph, index, groups) = Self::validate(&map, account)?;
+        Self::assemble(graph, index, groups, map.people, map.our_people)
+    }
+
+    /// Validates and builds from borrowed records: only the people are copied into the
+    /// graph (relations live on as edges), so a caller that keeps its map does not pay
+    /// for a copy of every relation.
+    pub(super) fn build_borrowed(
+        map: &StakeholderMap,
+        account: Option<&Account>,
+    ) -> Result<Self, StakeholderError> {
+        let (graph, index, groups) = Self::validate(map, account)?;
+        Self::assemble(graph, index, groups, map.people.clone(), map.our_people.clone())
+    }
+
+    fn assemble(
+        graph: StableGraph<Node, Link>,
+        index: HashMap<String, NodeIndex>,
+        groups: Groups,
+        people: Vec<Person>,
+        ours: Vec<OurPerson>,
+    ) -> Result<Self, StakeholderError> {
         let g = StakeholderGraph {
             graph,
             shared: Arc::new(Shared {
-                people: map.people,
-                ours: map.our_people,
+                people,
+                ours,
                 index,
                 region: groups.region,
                 function: groups.function,
