@@ -1910,13 +1910,13 @@ fn crm_export_errors_name_the_file_line_column_and_field() {
             "crm/relations.csv",
             "Reports To,brandt,mueller,",
             "Reports To,brandt,mueler,",
-            "crm/relations.csv:4:3: field `to`",
+            "crm/relations.csv:3:3: field `to`",
         ),
         (
             "crm/relations.csv",
             "Reports To,brandt,mueller,",
             "Reports To,brandt,mueller",
-            "crm/relations.csv:4:4:",
+            "crm/relations.csv:3:4:",
         ),
         (
             "crm/relations.csv",
@@ -1928,13 +1928,13 @@ fn crm_export_errors_name_the_file_line_column_and_field() {
             "crm/coverage.csv",
             "ad,brandt,Trusted Advisor",
             "ad,brandt,Best Friend",
-            "crm/coverage.csv:4:3: field `level`",
+            "crm/coverage.csv:3:3: field `level`",
         ),
         (
             "kam.toml",
             "level = \"Relationship Level\"",
             "level = \"Level\"",
-            "crm/coverage.csv:3:1: field `level`",
+            "crm/coverage.csv:2:1: field `level`",
         ),
     ];
     for (i, (file, from, to, want)) in cases.into_iter().enumerate() {

@@ -8,7 +8,7 @@ use std::path::PathBuf;
 
 use kam_account::format::name;
 use kam_account::views;
-use kam_core::stakeholders::{Departure, PathLink};
+use kam_core::stakeholders::Departure;
 
 use crate::error::{CliError, input};
 
