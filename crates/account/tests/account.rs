@@ -1491,3 +1491,51 @@ mod map_forms {
         }
     }
 }
+
+#[test]
+fn the_ebr_carries_influence_and_paths_in_the_internal_edition_only() {
+    use kam_report::Audience;
+    let a = Account::sample().unwrap();
+    let plugins = kam_account::plugins::Plugins::none();
+    let sh = views::stakeholders(&a).unwrap();
+    let internal = views::report::ebr(&a, 200, 7, &plugins, Audience::Internal, None).unwrap();
+    let coverage = internal
+        .internal
+        .as_ref()
+        .and_then(|i| i.coverage.as_ref())
+        .unwrap();
+    assert_eq!(coverage.influence.len(), 10, "the top ten of the ranking");
+    assert_eq!(coverage.influence[0].rank, 1);
+    let top = a
+        .stakeholders
+        .as_ref()
+        .unwrap()
+        .people
+        .iter()
+        .find(|p| p.id == sh.influence[0].person)
+        .unwrap();
+    assert!(
+        coverage.influence[0].person.contains(&top.name),
+        "{:?}",
+        coverage.influence[0]
+    );
+    assert_eq!(
+        coverage.paths.len(),
+        sh.paths.len(),
+        "every decision maker and approver"
+    );
+    assert!(
+        coverage.paths.iter().any(|p| p.route.contains("—covers→")),
+        "{:?}",
+        coverage.paths
+    );
+    // The customer edition has no internal view at all, so none of our view of their
+    // people — and its serialized data names none of the ranking.
+    let customer = views::report::ebr(&a, 200, 7, &plugins, Audience::Customer, None).unwrap();
+    assert!(customer.internal.is_none());
+    let data = serde_json::to_string(&customer).unwrap();
+    assert!(
+        !data.contains("influence") && !data.contains("—covers→"),
+        "{data}"
+    );
+}

@@ -1316,6 +1316,8 @@ fn ebr_pack_customer_and_internal_editions_render_in_a_real_browser() {
         "no action plan",
         "supporter",
         "mentor",
+        "Most influential",
+        "Strongest path to each decision maker",
     ] {
         assert!(
             !customer.contains(secret),
@@ -1328,6 +1330,9 @@ fn ebr_pack_customer_and_internal_editions_render_in_a_real_browser() {
         "No supporter",
         "Proposal margin",
         "Walk-away",
+        "Most influential",
+        "Strongest path to each decision maker",
+        "—covers→",
     ] {
         assert!(internal.contains(shown), "the internal pre-read lacks {shown:?}");
     }
