@@ -191,6 +191,23 @@ impl Sink<'_> {
     }
 }
 
+impl Sink<'_> {
+    /// A finding about a person, placed where the person is recorded: stakeholders.toml
+    /// or the CRM export the person was imported from.
+    fn push_person(&mut self, code: &str, severity: FindingSeverity, id: &str, message: String) {
+        debug_assert!(CODES.iter().any(|(c, _)| *c == code), "undeclared code {code}");
+        let place = self.account.person_place(id);
+        self.out.push(Finding {
+            code: code.to_owned(),
+            severity,
+            file: place.file,
+            line: place.line,
+            message,
+            path: None,
+        });
+    }
+}
+
 fn id_needle(id: &str) -> String {
     format!("id = \"{id}\"")
 }
@@ -322,24 +339,22 @@ fn regions(sink: &mut Sink<'_>) {
             .flatten()
             .copied()
             .collect();
-        let first = people.first().map(|p| id_needle(p));
+        let first = people.first().copied().unwrap_or_default();
         match ours.len() {
-            0 => sink.push(
+            0 => sink.push_person(
                 "region-uncovered",
                 FindingSeverity::Warning,
-                "stakeholders.toml",
-                first.as_deref(),
+                first,
                 format!(
                     "region {}: {} customer people mapped, none covered by one of ours",
                     node.id,
                     people.len()
                 ),
             ),
-            1 if people.len() > 1 => sink.push(
+            1 if people.len() > 1 => sink.push_person(
                 "region-single-threaded",
                 FindingSeverity::Warning,
-                "stakeholders.toml",
-                first.as_deref(),
+                first,
                 format!(
                     "region {}: every covered person of its {} is covered by {} alone",
                     node.id,
@@ -707,7 +722,6 @@ fn key_players(sink: &mut Sink<'_>) {
     let as_of: NaiveDate = a.manifest.as_of;
     let days = i64::from(a.manifest.check.contact_days);
     for p in map.people.iter().filter(|p| p.is_key_player()) {
-        let needle = id_needle(&p.id);
         let stale = match p.last_contact {
             None => Some("never".to_owned()),
             Some(d) if (as_of - d).num_days() > days => {
@@ -716,11 +730,10 @@ fn key_players(sink: &mut Sink<'_>) {
             Some(_) => None,
         };
         if let Some(when) = stale {
-            sink.push(
+            sink.push_person(
                 "key-player-stale",
                 FindingSeverity::Warning,
-                "stakeholders.toml",
-                Some(&needle),
+                &p.id,
                 format!(
                     "key player {} ({}, {}) contacted {when}; the account's limit is {days} days",
                     p.id, p.title, p.region
@@ -728,11 +741,10 @@ fn key_players(sink: &mut Sink<'_>) {
             );
         }
         if p.support == Support::Enemy {
-            sink.push(
+            sink.push_person(
                 "key-player-enemy",
                 FindingSeverity::Warning,
-                "stakeholders.toml",
-                Some(&needle),
+                &p.id,
                 format!(
                     "key player {} ({}, {}) works against us{}",
                     p.id,
@@ -873,10 +885,10 @@ fn references(sink: &mut Sink<'_>) {
     if let Some(map) = &a.stakeholders {
         for p in &map.people {
             if !nodes.contains(p.region.as_str()) {
-                missing(
-                    sink,
-                    "stakeholders.toml",
-                    &id_needle(&p.id),
+                sink.push_person(
+                    "reference-unknown",
+                    FindingSeverity::Error,
+                    &p.id,
                     format!(
                         "person {}: region {:?} is not a node of account.toml",
                         p.id, p.region
@@ -885,10 +897,10 @@ fn references(sink: &mut Sink<'_>) {
             }
             for b in &p.buying_centres {
                 if !centres.contains(b.as_str()) {
-                    missing(
-                        sink,
-                        "stakeholders.toml",
-                        &id_needle(&p.id),
+                    sink.push_person(
+                        "reference-unknown",
+                        FindingSeverity::Error,
+                        &p.id,
                         format!("person {}: buying centre {b:?} is not in account.toml", p.id),
                     );
                 }

@@ -70,6 +70,10 @@ pub struct Manifest {
     /// default standard when absent.
     #[serde(default)]
     pub coaching: Option<kam_core::coaching::PlanStandard>,
+    /// Parts of the stakeholder map read from a CRM export (CSV or XLSX), with the
+    /// export's column names (see [`crate::import`]).
+    #[serde(default, skip_serializing_if = "crate::import::ImportSettings::is_empty")]
+    pub import: crate::import::ImportSettings,
 }
 
 /// `[check]` in kam.toml: thresholds of the checks across files.
@@ -358,8 +362,10 @@ pub struct Account {
     pub structure: Option<kam_core::account::Account>,
     /// `plan.toml`.
     pub plan: Option<Plan>,
-    /// `stakeholders.toml`.
+    /// `stakeholders.toml` followed by the records of kam.toml's `[import.*]` tables.
     pub stakeholders: Option<StakeholderMap>,
+    /// Where each stakeholder record came from (stakeholders.toml or an imported table).
+    pub stakeholder_origins: crate::import::Origins,
     /// `pricing.toml`.
     pub pricing: Option<PricingFile>,
     /// `negotiation.toml`.
@@ -444,7 +450,23 @@ impl Account {
             })?;
         let structure: Option<kam_core::account::Account> = parse(&source, &mut texts, "account.toml")?;
         let plan: Option<Plan> = parse(&source, &mut texts, "plan.toml")?;
-        let stakeholders: Option<StakeholderMap> = parse(&source, &mut texts, "stakeholders.toml")?;
+        let mut stakeholders = parse_stakeholders(&source, &mut texts)?;
+        let stakeholder_origins = if manifest.import.is_empty() {
+            crate::import::Origins::new(source.display("stakeholders.toml"))
+        } else {
+            let mut map = stakeholders.take().unwrap_or_default();
+            let manifest_text = texts.get("kam.toml").cloned().unwrap_or_default();
+            let origins = crate::import::import(
+                &manifest.import,
+                &source,
+                &mut texts,
+                source.display("stakeholders.toml"),
+                &manifest_text,
+                &mut map,
+            )?;
+            stakeholders = Some(map);
+            origins
+        };
         let pricing: Option<PricingFile> = parse(&source, &mut texts, "pricing.toml")?;
         let negotiation: Option<NegotiationFile> = parse(&source, &mut texts, "negotiation.toml")?;
         let scorecard: Option<Template> = parse(&source, &mut texts, "scorecard.toml")?;
@@ -504,6 +526,7 @@ impl Account {
             structure,
             plan,
             stakeholders,
+            stakeholder_origins,
             pricing,
             negotiation,
             growth,
@@ -524,6 +547,30 @@ impl Account {
         account.link_projects();
         account.kpi = account.load_kpi_data()?;
         Ok(account)
+    }
+
+    /// A stakeholder map validation error (from building its graph) placed at the
+    /// record and field it is about, in stakeholders.toml or the imported table.
+    pub fn stakeholder_error(&self, e: kam_core::stakeholders::StakeholderError) -> AccountError {
+        let text = self.text("stakeholders.toml");
+        match &self.stakeholders {
+            Some(map) => self.stakeholder_origins.locate(map, e, text),
+            None => self
+                .stakeholder_origins
+                .locate(&StakeholderMap::default(), e, text),
+        }
+    }
+
+    /// Where person `id` (theirs or ours) is recorded: stakeholders.toml or an imported
+    /// table; stakeholders.toml line 1 when unknown.
+    pub fn person_place(&self, id: &str) -> Place {
+        self.stakeholders
+            .as_ref()
+            .and_then(|m| {
+                self.stakeholder_origins
+                    .person_place(m, id, self.text("stakeholders.toml"))
+            })
+            .unwrap_or_else(|| self.place("stakeholders.toml", None))
     }
 
     /// The sandboxed host the account's Rhai rules run in (one per account).
@@ -981,6 +1028,25 @@ fn parse<T: serde::de::DeserializeOwned>(
     match read(source, texts, name)? {
         Some(text) => Ok(Some(files::parse_toml(&source.display(name), &text)?)),
         None => Ok(None),
+    }
+}
+
+/// `stakeholders.toml`, through the fast reader when it has the plain shape (a large
+/// map is most of an account's bytes), else through the toml crate.
+fn parse_stakeholders(
+    source: &Source,
+    texts: &mut BTreeMap<String, String>,
+) -> Result<Option<StakeholderMap>, AccountError> {
+    const NAME: &str = "stakeholders.toml";
+    if !source.exists(NAME) {
+        return Ok(None);
+    }
+    // Kept once, in `texts`, and parsed from there: no second copy of a 55 MB file.
+    texts.insert(NAME.to_owned(), source.text(NAME)?);
+    let text = texts.get(NAME).map(String::as_str).unwrap_or_default();
+    match crate::fastmap::parse(text) {
+        Some(map) => Ok(Some(map)),
+        None => Ok(Some(files::parse_toml(&source.display(NAME), text)?)),
     }
 }
 

@@ -22,6 +22,18 @@ const SAMPLE: &[(&str, &str)] = &[
         include_str!("../../../scenarios/sample/stakeholders.toml"),
     ),
     (
+        "crm/contacts.csv",
+        include_str!("../../../scenarios/sample/crm/contacts.csv"),
+    ),
+    (
+        "crm/relations.csv",
+        include_str!("../../../scenarios/sample/crm/relations.csv"),
+    ),
+    (
+        "crm/coverage.csv",
+        include_str!("../../../scenarios/sample/crm/coverage.csv"),
+    ),
+    (
         "pricing.toml",
         include_str!("../../../scenarios/sample/pricing.toml"),
     ),

@@ -1178,3 +1178,488 @@ fn the_samples_late_project_moves_the_growth_forecast() {
     let r = views::delivery(&stretched, 10_000, 42).unwrap();
     assert!(r.projects[0].late && r.projects[0].p90 > r.projects[0].committed);
 }
+
+// ---- The stakeholder map from a CRM export (kam.toml `[import.*]`) ----
+
+/// kam.toml importing contacts, relations and coverage with CRM-style headers.
+const KAM_IMPORT: &str = r#"as_of = "2026-11-20"
+growth_start = "2027-01"
+
+[import.people]
+file = "crm/contacts.csv"
+id = "Contact ID"
+name = "Full Name"
+buying_role = "Role"
+support = "Attitude"
+values = { "Champion" = "mentor" }
+
+[import.relations]
+file = "crm/relations.csv"
+kind = "Type"
+weight = "Strength"
+
+[import.coverage]
+file = "crm/coverage.csv"
+"#;
+
+const CONTACTS: &str = "Contact ID,Full Name,title,region,function,Role,power,Attitude,last_contact
+# a CRM export: comments and blank lines are skipped
+
+weber,Anna Weber,EVP Production,emea,production,Decision Maker,high,Neutral,2026-10-01
+lang,Maria Lang,Planner,emea,supply_chain,User,low,Champion,
+";
+
+const RELATIONS: &str = "Type,from,to,Strength
+reports to,lang,weber,
+Influences,okafor,weber,0.4
+";
+
+const COVERAGE: &str = "ours,theirs,level
+am-emea,weber,Credible Source
+";
+
+fn import_files() -> BTreeMap<String, String> {
+    let mut f = files();
+    f.insert("kam.toml".into(), KAM_IMPORT.into());
+    f.insert("crm/contacts.csv".into(), CONTACTS.into());
+    f.insert("crm/relations.csv".into(), RELATIONS.into());
+    f.insert("crm/coverage.csv".into(), COVERAGE.into());
+    f
+}
+
+/// The import files with `from` replaced by `to` in `file`.
+fn import_edited(file: &str, from: &str, to: &str) -> BTreeMap<String, String> {
+    let mut f = import_files();
+    let text = f.get_mut(file).unwrap();
+    assert!(text.contains(from), "{file} has no {from:?}");
+    *text = text.replacen(from, to, 1);
+    f
+}
+
+/// The error loading, or else analysing, the stakeholder map.
+fn import_error(files: BTreeMap<String, String>) -> String {
+    match Account::load(Source::Memory(files)) {
+        Err(e) => e.to_string(),
+        Ok(a) => views::stakeholders(&a).map(|_| ()).unwrap_err().to_string(),
+    }
+}
+
+#[test]
+fn a_crm_export_joins_stakeholders_toml_in_one_map() {
+    let a = load(import_files());
+    let map = a.stakeholders.as_ref().unwrap();
+    let ids: Vec<&str> = map.people.iter().map(|p| p.id.as_str()).collect();
+    assert_eq!(
+        ids,
+        ["brandt", "okafor", "weber", "lang"],
+        "TOML first, then the export"
+    );
+    let lang = &map.people[3];
+    assert_eq!(
+        lang.support,
+        kam_core::stakeholders::Support::Mentor,
+        "mapped CRM word"
+    );
+    assert_eq!(lang.last_contact, None);
+    assert_eq!(lang.title, "Planner");
+    assert_eq!(
+        map.people[2].buying_role,
+        kam_core::stakeholders::BuyingRole::DecisionMaker
+    );
+    assert_eq!(map.relations.len(), 2);
+    assert_eq!(map.coverage.len(), 3);
+    let report = views::stakeholders(&a).unwrap();
+    assert_eq!(report.people, 4);
+    // Findings about an imported person point at its row in the export.
+    let place = a.person_place("weber");
+    assert_eq!(
+        (place.file.as_str(), place.line, place.column),
+        ("crm/contacts.csv", 4, 1)
+    );
+    let place = a.person_place("okafor");
+    assert_eq!((place.file.as_str(), place.line), ("stakeholders.toml", 14));
+}
+
+#[test]
+fn crm_import_errors_name_file_line_column_and_field() {
+    let cases: [(&str, &str, &str, &str); 11] = [
+        // An unknown person in a relation (found by the graph, placed at the row).
+        (
+            "crm/relations.csv",
+            "okafor,weber",
+            "okafor,webber",
+            "crm/relations.csv:3:3: field `to`",
+        ),
+        // A weight ≤ 0.
+        (
+            "crm/relations.csv",
+            "weber,0.4",
+            "weber,0",
+            "crm/relations.csv:3:4: field `weight`",
+        ),
+        (
+            "crm/relations.csv",
+            "weber,0.4",
+            "weber,-0.2",
+            "crm/relations.csv:3:4: field `weight`",
+        ),
+        // A row with the wrong number of fields.
+        (
+            "crm/relations.csv",
+            "weber,0.4",
+            "weber",
+            "crm/relations.csv:3:4:",
+        ),
+        (
+            "crm/coverage.csv",
+            "Credible Source",
+            "Credible Source,extra",
+            "crm/coverage.csv:2:4:",
+        ),
+        // A mapped column the header does not have.
+        (
+            "crm/contacts.csv",
+            "Attitude",
+            "Stance",
+            "crm/contacts.csv:1:1: field `support`",
+        ),
+        // A value the CRM words do not map.
+        (
+            "crm/contacts.csv",
+            "Neutral",
+            "Lukewarm",
+            "crm/contacts.csv:4:8: field `support`",
+        ),
+        // A date that is not one.
+        (
+            "crm/contacts.csv",
+            "2026-10-01",
+            "01.10.2026",
+            "crm/contacts.csv:4:9: field `last_contact`",
+        ),
+        // Duplicate id within the export.
+        (
+            "crm/contacts.csv",
+            "lang,Maria",
+            "weber,Maria",
+            "crm/contacts.csv:5:1: field `id`",
+        ),
+        // A person both in stakeholders.toml and the export.
+        (
+            "crm/contacts.csv",
+            "lang,Maria",
+            "okafor,Maria",
+            "crm/contacts.csv:5:1: field `id`",
+        ),
+        // A mapping field kam does not know.
+        (
+            "kam.toml",
+            "support = \"Attitude\"",
+            "supprt = \"Attitude\"",
+            "kam.toml:9:1: field `supprt`",
+        ),
+    ];
+    for (file, from, to, want) in cases {
+        let err = import_error(import_edited(file, from, to));
+        assert!(
+            err.starts_with(want),
+            "{file}: {from:?} → {to:?}\n  got:  {err}\n  want: {want}"
+        );
+    }
+    let both = import_error(import_edited("crm/contacts.csv", "lang,Maria", "okafor,Maria"));
+    assert!(both.contains("first at stakeholders.toml:14"), "{both}");
+}
+
+#[test]
+fn a_reports_to_cycle_across_toml_and_export_is_placed_at_its_row() {
+    let f = import_edited(
+        "crm/relations.csv",
+        "Influences,okafor,weber,0.4",
+        "reports_to,weber,lang,",
+    );
+    let err = import_error(f);
+    assert!(err.starts_with("crm/relations.csv:"), "{err}");
+    assert!(err.contains("reports-to cycle"), "{err}");
+    // The same cycle written in stakeholders.toml is placed there, at the relation.
+    let mut f = files();
+    let text = f.get_mut("stakeholders.toml").unwrap();
+    text.push_str(
+        "\n[[relations]]\nkind = \"reports_to\"\nfrom = \"brandt\"\nto = \"okafor\"\n\n\
+         [[relations]]\nkind = \"reports_to\"\nfrom = \"okafor\"\nto = \"brandt\"\n",
+    );
+    let err = import_error(f);
+    assert!(
+        err.starts_with("stakeholders.toml:46:1: field `relations[0].from`"),
+        "{err}"
+    );
+    assert!(err.contains("brandt → okafor → brandt"), "{err}");
+}
+
+#[test]
+fn an_unknown_person_in_stakeholders_toml_is_placed_at_its_relation() {
+    let mut f = files();
+    let text = f.get_mut("stakeholders.toml").unwrap();
+    text.push_str(
+        "\n[[relations]]\nkind = \"influences\"\nfrom = \"brandt\"\nto = \"nobody\"\nweight = \"0.5\"\n",
+    );
+    let err = import_error(f);
+    assert!(
+        err.starts_with("stakeholders.toml:47:1: field `relations[0].to`"),
+        "{err}"
+    );
+}
+
+mod map_forms {
+    //! The same stakeholder map read three ways — the toml crate, kam's fast reader of
+    //! stakeholders.toml, and a CSV export — gives the same records.
+    use super::*;
+    use kam_core::stakeholders::*;
+    use proptest::prelude::*;
+
+    fn id() -> impl Strategy<Value = String> {
+        "[a-z][a-z0-9-]{0,6}"
+    }
+
+    fn text() -> impl Strategy<Value = String> {
+        // Commas, quotes and backslashes: what CSV quoting and TOML escapes must carry.
+        "[A-Za-z ,.\"\\\\é-]{1,12}"
+            .prop_map(|s| s.trim().to_owned())
+            .prop_filter("non-empty", |s| !s.is_empty())
+    }
+
+    fn map() -> impl Strategy<Value = StakeholderMap> {
+        (1usize..12, 1usize..4).prop_flat_map(|(n, m)| {
+            let person = (
+                text(),
+                text(),
+                0usize..4,
+                0usize..3,
+                0usize..5,
+                proptest::option::of(0u32..300),
+                proptest::collection::vec(id(), 0..3),
+            );
+            (
+                proptest::collection::vec(person, n),
+                proptest::collection::vec(text(), m),
+                proptest::collection::vec((0..n, 0..n, 0usize..3, 1i64..=100), 0..20),
+                proptest::collection::vec((0..m, 0..n, 0usize..4), 0..10),
+            )
+                .prop_map(move |(people, ours, relations, coverage)| {
+                    let mut map = StakeholderMap::default();
+                    for (i, (name, title, role, power, support, contact, centres)) in
+                        people.into_iter().enumerate()
+                    {
+                        let mut p = Person::new(
+                            &format!("p{i}"),
+                            &name,
+                            "emea",
+                            "logistics",
+                            BuyingRole::ALL[role],
+                            [PoliticalPower::Low, PoliticalPower::Medium, PoliticalPower::High][power],
+                            [
+                                Support::Enemy,
+                                Support::NonSupporter,
+                                Support::Neutral,
+                                Support::Supporter,
+                                Support::Mentor,
+                            ][support],
+                        );
+                        p.title = title;
+                        p.last_contact = contact.and_then(|d| {
+                            chrono::NaiveDate::from_ymd_opt(2026, 1, 1)
+                                .and_then(|s| s.checked_add_days(chrono::Days::new(u64::from(d))))
+                        });
+                        p.buying_centres = centres;
+                        map.people.push(p);
+                    }
+                    for (j, name) in ours.into_iter().enumerate() {
+                        map.our_people
+                            .push(OurPerson::new(&format!("o{j}"), &name, "account manager"));
+                    }
+                    for (a, b, kind, w) in relations {
+                        let (from, to) = (format!("p{a}"), format!("p{b}"));
+                        map.relations.push(match kind {
+                            0 => Relation::ReportsTo { from, to },
+                            1 => Relation::Influences {
+                                from,
+                                to,
+                                weight: rust_decimal::Decimal::new(w, 2),
+                            },
+                            _ => Relation::ConflictsWith { from, to },
+                        });
+                    }
+                    let levels = [
+                        RelationshipLevel::Vendor,
+                        RelationshipLevel::CredibleSource,
+                        RelationshipLevel::ProblemSolver,
+                        RelationshipLevel::TrustedAdvisor,
+                    ];
+                    for (o, t, l) in coverage {
+                        map.coverage
+                            .push(Coverage::new(&format!("o{o}"), &format!("p{t}"), levels[l]));
+                    }
+                    map
+                })
+        })
+    }
+
+    fn csv_field(s: &str) -> String {
+        if s.contains([',', '"', '\n']) || s.starts_with('#') {
+            format!("\"{}\"", s.replace('"', "\"\""))
+        } else {
+            s.to_owned()
+        }
+    }
+
+    fn word<T: serde::Serialize>(v: &T) -> String {
+        serde_json::to_value(v).unwrap().as_str().unwrap().to_owned()
+    }
+
+    /// The map as a CRM export with CRM words ("Decision Maker") and the kam.toml
+    /// that maps it.
+    fn as_export(map: &StakeholderMap) -> BTreeMap<String, String> {
+        let crm = |w: String| {
+            w.split('_')
+                .map(|p| {
+                    let mut c = p.chars();
+                    c.next()
+                        .map(|f| f.to_uppercase().chain(c).collect::<String>())
+                        .unwrap_or_default()
+                })
+                .collect::<Vec<_>>()
+                .join(" ")
+        };
+        let mut people = String::from(
+            "Contact ID,Full Name,Job Title,region,function,buying_role,power,support,last_contact,buying_centres\n",
+        );
+        for p in &map.people {
+            let row = [
+                csv_field(&p.id),
+                csv_field(&p.name),
+                csv_field(&p.title),
+                p.region.clone(),
+                p.function.clone(),
+                crm(word(&p.buying_role)),
+                crm(word(&p.power)),
+                crm(word(&p.support)),
+                p.last_contact.map(|d| d.to_string()).unwrap_or_default(),
+                p.buying_centres.join(";"),
+            ];
+            people.push_str(&row.join(","));
+            people.push('\n');
+        }
+        let mut ours = String::from("id,name,role\n");
+        for o in &map.our_people {
+            ours.push_str(&format!(
+                "{},{},{}\n",
+                o.id,
+                csv_field(&o.name),
+                csv_field(&o.role)
+            ));
+        }
+        let mut relations = String::from("kind,from,to,weight\n");
+        for r in &map.relations {
+            let (from, to) = r.ends();
+            let weight = match r {
+                Relation::Influences { weight, .. } => weight.to_string(),
+                _ => String::new(),
+            };
+            relations.push_str(&format!("{},{from},{to},{weight}\n", crm(r.kind().to_owned())));
+        }
+        let mut coverage = String::from("ours,theirs,level\n");
+        for c in &map.coverage {
+            coverage.push_str(&format!("{},{},{}\n", c.ours, c.theirs, crm(word(&c.level))));
+        }
+        let kam = "as_of = \"2026-11-20\"\n\n[import.people]\nfile = \"people.csv\"\nid = \"Contact ID\"\n\
+                   name = \"Full Name\"\ntitle = \"Job Title\"\n\n[import.our_people]\nfile = \"ours.csv\"\n\n\
+                   [import.relations]\nfile = \"relations.csv\"\n\n[import.coverage]\nfile = \"coverage.csv\"\n";
+        [
+            ("kam.toml", kam.to_owned()),
+            ("people.csv", people),
+            ("ours.csv", ours),
+            ("relations.csv", relations),
+            ("coverage.csv", coverage),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v))
+        .collect()
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+
+        #[test]
+        fn the_fast_reader_agrees_with_the_toml_crate(map in map()) {
+            let text = toml::to_string(&map).unwrap();
+            let slow: StakeholderMap = toml::from_str(&text).unwrap();
+            match kam_account::fastmap::parse(&text) {
+                Some(fast) => prop_assert_eq!(fast, slow),
+                // The toml crate writes a text with a quote as a 'literal string', which
+                // the fast reader leaves to it; every other map it reads itself.
+                None => prop_assert!(text.contains('\''), "not read fast:\n{text}"),
+            }
+        }
+
+        #[test]
+        fn a_csv_export_loads_as_the_same_map_as_toml(map in map()) {
+            let from_csv = Account::load(Source::Memory(as_export(&map))).unwrap();
+            let toml_files: BTreeMap<String, String> = [
+                ("kam.toml".to_owned(), "as_of = \"2026-11-20\"\n".to_owned()),
+                ("stakeholders.toml".to_owned(), toml::to_string(&map).unwrap()),
+            ]
+            .into_iter()
+            .collect();
+            let from_toml = Account::load(Source::Memory(toml_files)).unwrap();
+            prop_assert_eq!(from_csv.stakeholders.as_ref(), Some(&map));
+            prop_assert_eq!(from_toml.stakeholders.as_ref(), Some(&map));
+        }
+    }
+}
+
+#[test]
+fn the_ebr_carries_influence_and_paths_in_the_internal_edition_only() {
+    use kam_report::Audience;
+    let a = Account::sample().unwrap();
+    let plugins = kam_account::plugins::Plugins::none();
+    let sh = views::stakeholders(&a).unwrap();
+    let internal = views::report::ebr(&a, 200, 7, &plugins, Audience::Internal, None).unwrap();
+    let coverage = internal
+        .internal
+        .as_ref()
+        .and_then(|i| i.coverage.as_ref())
+        .unwrap();
+    assert_eq!(coverage.influence.len(), 10, "the top ten of the ranking");
+    assert_eq!(coverage.influence[0].rank, 1);
+    let top = a
+        .stakeholders
+        .as_ref()
+        .unwrap()
+        .people
+        .iter()
+        .find(|p| p.id == sh.influence[0].person)
+        .unwrap();
+    assert!(
+        coverage.influence[0].person.contains(&top.name),
+        "{:?}",
+        coverage.influence[0]
+    );
+    assert_eq!(
+        coverage.paths.len(),
+        sh.paths.len(),
+        "every decision maker and approver"
+    );
+    assert!(
+        coverage.paths.iter().any(|p| p.route.contains("—covers→")),
+        "{:?}",
+        coverage.paths
+    );
+    // The customer edition has no internal view at all, so none of our view of their
+    // people — and its serialized data names none of the ranking.
+    let customer = views::report::ebr(&a, 200, 7, &plugins, Audience::Customer, None).unwrap();
+    assert!(customer.internal.is_none());
+    let data = serde_json::to_string(&customer).unwrap();
+    assert!(
+        !data.contains("influence") && !data.contains("—covers→"),
+        "{data}"
+    );
+}

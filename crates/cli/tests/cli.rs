@@ -982,6 +982,23 @@ fn remove_region(dir: &Path, region: &str) {
         .filter(|b| !gone.iter().any(|id| b.contains(id.as_str())))
         .collect();
     std::fs::write(&path, kept.join("\n\n")).unwrap();
+    // The CRM export (crm/*.csv): the region's contacts and every row naming them.
+    let contacts = std::fs::read_to_string(dir.join("crm/contacts.csv")).unwrap();
+    let mut gone: Vec<String> = gone.iter().map(|g| g.trim_matches('"').to_owned()).collect();
+    gone.extend(
+        contacts
+            .lines()
+            .filter(|l| l.contains(&format!(",{region},")))
+            .filter_map(|l| l.split(',').next().map(str::to_owned)),
+    );
+    for file in ["crm/contacts.csv", "crm/relations.csv", "crm/coverage.csv"] {
+        let text = std::fs::read_to_string(dir.join(file)).unwrap();
+        let kept: Vec<&str> = text
+            .lines()
+            .filter(|l| !l.split(',').any(|f| gone.iter().any(|g| g == f)))
+            .collect();
+        std::fs::write(dir.join(file), kept.join("\n") + "\n").unwrap();
+    }
 }
 
 #[test]
@@ -1332,6 +1349,8 @@ fn ebr_pack_customer_and_internal_editions_render_in_a_real_browser() {
         "no action plan",
         "supporter",
         "mentor",
+        "Most influential",
+        "Strongest path to each decision maker",
     ] {
         assert!(
             !customer.contains(secret),
@@ -1344,6 +1363,9 @@ fn ebr_pack_customer_and_internal_editions_render_in_a_real_browser() {
         "No supporter",
         "Proposal margin",
         "Walk-away",
+        "Most influential",
+        "Strongest path to each decision maker",
+        "—covers→",
     ] {
         assert!(internal.contains(shown), "the internal pre-read lacks {shown:?}");
     }
@@ -1626,9 +1648,9 @@ fn stakeholders_rank_influence_find_paths_hostile_players_and_departures() {
     // A conflict with one of our mentors is a finding too.
     edit(
         &dir,
-        "stakeholders.toml",
-        "[[relations]]",
-        "[[relations]]\nkind = \"conflicts_with\"\nfrom = \"brandt\"\nto = \"okafor\"\n\n[[relations]]",
+        "crm/relations.csv",
+        "Relationship,Contact,Related Contact,Strength\n",
+        "Relationship,Contact,Related Contact,Strength\nConflicts With,brandt,okafor,\n",
     );
     let json: serde_json::Value = serde_json::from_str(&ok(&["stakeholders", s(&dir), "--json"])).unwrap();
     assert!(
@@ -1956,4 +1978,206 @@ fn alerts_ack_snooze_notify_once_webhook_and_escalations() {
         err.contains("field `opened`") && err.contains("has no time zone"),
         "{err}"
     );
+}
+
+/// The sample with its whole stakeholder map in stakeholders.toml (the CRM export's
+/// records written back as TOML, kam.toml's `[import.*]` removed).
+fn sample_all_toml(name: &str) -> PathBuf {
+    let dir = copy_sample(name);
+    let account = kam_account::Account::open(&dir).unwrap();
+    let map = account.stakeholders.as_ref().unwrap();
+    std::fs::write(dir.join("stakeholders.toml"), toml::to_string(map).unwrap()).unwrap();
+    let kam = std::fs::read_to_string(dir.join("kam.toml")).unwrap();
+    let (head, rest) = kam.split_once("[import.people]").unwrap();
+    let (_, tail) = rest.split_once("# User rules").unwrap();
+    std::fs::write(dir.join("kam.toml"), format!("{head}# User rules{tail}")).unwrap();
+    std::fs::remove_dir_all(dir.join("crm")).unwrap();
+    dir
+}
+
+#[test]
+fn the_crm_export_gives_the_same_stakeholder_analysis_as_toml() {
+    let all_toml = sample_all_toml("all-toml");
+    let imported = ok(&["stakeholders", s(&sample()), "--json"]);
+    assert_eq!(imported, ok(&["stakeholders", s(&all_toml), "--json"]));
+    let json: serde_json::Value = serde_json::from_str(&imported).unwrap();
+    assert_eq!(
+        json["people"], 60,
+        "46 from stakeholders.toml, 14 from crm/contacts.csv"
+    );
+    // `kam check` finds the same things; a finding about an imported person points at
+    // its row in the export.
+    let strip = |set: std::collections::BTreeSet<(String, String, String)>| -> std::collections::BTreeSet<(String, String)> {
+        set.into_iter().map(|(code, _, message)| (code, message)).collect()
+    };
+    assert_eq!(strip(check_findings(&sample())), strip(check_findings(&all_toml)));
+    let check: serde_json::Value = serde_json::from_str(&ok(&["check", s(&sample()), "--json"])).unwrap();
+    let klein = check
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["code"] == "key-player-stale" && f["message"].as_str().unwrap().contains("klein"))
+        .expect("klein, an approver last met in June, is stale");
+    assert!(
+        klein["file"].as_str().unwrap().ends_with("crm/contacts.csv"),
+        "{klein}"
+    );
+    assert_eq!(klein["line"], 17);
+    // kam demo (the embedded sample) reads the export too.
+    let demo = ok(&["demo"]);
+    assert!(demo.contains("Stakeholder"), "{demo}");
+    let _ = std::fs::remove_dir_all(&all_toml);
+}
+
+#[test]
+fn crm_export_errors_name_the_file_line_column_and_field() {
+    let cases: [(&str, &str, &str, &str); 5] = [
+        (
+            "crm/relations.csv",
+            "Reports To,brandt,mueller,",
+            "Reports To,brandt,mueler,",
+            "crm/relations.csv:3:3: field `to`",
+        ),
+        (
+            "crm/relations.csv",
+            "Reports To,brandt,mueller,",
+            "Reports To,brandt,mueller",
+            "crm/relations.csv:3:4:",
+        ),
+        (
+            "crm/relations.csv",
+            "Reports To,brandt,mueller,",
+            "Reports To,mueller,brandt,\nReports To,brandt,mueller,",
+            "crm/relations.csv:",
+        ),
+        (
+            "crm/coverage.csv",
+            "ad,brandt,Trusted Advisor",
+            "ad,brandt,Best Friend",
+            "crm/coverage.csv:3:3: field `level`",
+        ),
+        (
+            "kam.toml",
+            "level = \"Relationship Level\"",
+            "level = \"Level\"",
+            "crm/coverage.csv:2:1: field `level`",
+        ),
+    ];
+    for (i, (file, from, to, want)) in cases.into_iter().enumerate() {
+        let dir = copy_sample(&format!("crm-bad-{i}"));
+        edit(&dir, file, from, to);
+        let err = fails(&["stakeholders", s(&dir), "--json"]);
+        assert!(
+            err.contains(&format!("{}/{want}", dir.display())),
+            "{file}: {to}\n{err}"
+        );
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+    // A weight ≤ 0, and a reports-to cycle, named as such.
+    let dir = copy_sample("crm-weight");
+    let text = std::fs::read_to_string(dir.join("crm/relations.csv")).unwrap();
+    let (line, row) = text
+        .lines()
+        .enumerate()
+        .find(|(_, l)| l.starts_with("Influences,"))
+        .unwrap();
+    let mut fields: Vec<&str> = row.split(',').collect();
+    fields[3] = "0";
+    edit(&dir, "crm/relations.csv", row, &fields.join(","));
+    let err = fails(&["stakeholders", s(&dir)]);
+    assert!(
+        err.contains(&format!("crm/relations.csv:{}:4: field `weight`", line + 1)),
+        "{err}"
+    );
+    assert!(err.contains("outside (0, 1]"), "{err}");
+    let _ = std::fs::remove_dir_all(&dir);
+    let dir = copy_sample("crm-cycle");
+    edit(
+        &dir,
+        "crm/relations.csv",
+        "Reports To,brandt,mueller,",
+        "Reports To,brandt,mueller,\nReports To,mueller,brandt,",
+    );
+    let err = fails(&["stakeholders", s(&dir)]);
+    assert!(
+        err.contains("reports-to cycle") && err.contains("crm/relations.csv:"),
+        "{err}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn contacts_can_come_from_a_workbook_with_errors_at_sheet_and_cell() {
+    let dir = copy_sample("crm-xlsx");
+    let account = kam_account::Account::open(&dir).unwrap();
+    let map = account.stakeholders.as_ref().unwrap();
+    // The contacts the CSV export holds, as a workbook with kam's own column names.
+    let imported = &map.people[46..];
+    let book = dir.join("crm/contacts.xlsx");
+    let write = |support_of_second: Option<&str>| {
+        let mut wb = rust_xlsxwriter::Workbook::new();
+        let ws = wb.add_worksheet().set_name("Contacts").unwrap();
+        let head = [
+            "id",
+            "name",
+            "title",
+            "region",
+            "function",
+            "buying_role",
+            "power",
+            "support",
+            "last_contact",
+            "buying_centres",
+        ];
+        for (c, h) in head.iter().enumerate() {
+            ws.write_string(0, c as u16, *h).unwrap();
+        }
+        let word = |v: serde_json::Value| v.as_str().unwrap().to_owned();
+        for (r, p) in imported.iter().enumerate() {
+            let mut support = word(serde_json::to_value(p.support).unwrap());
+            if r == 1
+                && let Some(s) = support_of_second
+            {
+                support = s.to_owned();
+            }
+            let row = [
+                p.id.clone(),
+                p.name.clone(),
+                p.title.clone(),
+                p.region.clone(),
+                p.function.clone(),
+                word(serde_json::to_value(p.buying_role).unwrap()),
+                word(serde_json::to_value(p.power).unwrap()),
+                support,
+                p.last_contact.map(|d| d.to_string()).unwrap_or_default(),
+                p.buying_centres.join(";"),
+            ];
+            for (c, v) in row.iter().enumerate() {
+                ws.write_string(r as u32 + 1, c as u16, v).unwrap();
+            }
+        }
+        wb.save(&book).unwrap();
+    };
+    write(None);
+    let kam = std::fs::read_to_string(dir.join("kam.toml")).unwrap();
+    let (head, rest) = kam.split_once("[import.people]").unwrap();
+    let (_, tail) = rest.split_once("[import.relations]").unwrap();
+    std::fs::write(
+        dir.join("kam.toml"),
+        format!("{head}[import.people]\nfile = \"crm/contacts.xlsx\"\nsheet = \"Contacts\"\n\n[import.relations]{tail}"),
+    )
+    .unwrap();
+    std::fs::remove_file(dir.join("crm/contacts.csv")).unwrap();
+    assert_eq!(
+        ok(&["stakeholders", s(&dir), "--json"]),
+        ok(&["stakeholders", s(&sample()), "--json"])
+    );
+    write(Some("lukewarm"));
+    let err = fails(&["stakeholders", s(&dir)]);
+    assert!(
+        err.contains("crm/contacts.xlsx [Contacts]:3:8: field `support`"),
+        "{err}"
+    );
+    assert!(err.contains("Contacts!H3"), "{err}");
+    let _ = std::fs::remove_dir_all(&dir);
 }

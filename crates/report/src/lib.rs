@@ -212,6 +212,37 @@ pub struct CoverageView {
     pub cells: Vec<Vec<HeatCell>>,
     /// Findings to show under the map (gaps, unsupported key players, single threads).
     pub findings: Vec<String>,
+    /// The customer's most influential people (weighted PageRank), highest first.
+    #[serde(default)]
+    pub influence: Vec<InfluenceRow>,
+    /// The strongest relationship path from one of our people to each decision maker
+    /// and approver.
+    #[serde(default)]
+    pub paths: Vec<PathRow>,
+}
+
+/// One of the customer's most influential people (internal: our view of their people).
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct InfluenceRow {
+    /// Rank, 1 first.
+    pub rank: usize,
+    /// Name and title.
+    pub person: String,
+    /// Weighted PageRank score.
+    pub score: Decimal,
+}
+
+/// The strongest relationship path to a decision maker or approver (internal).
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct PathRow {
+    /// The decision maker or approver: name and title.
+    pub person: String,
+    /// `decision maker` or `approver`.
+    pub role: String,
+    /// Path strength in (0, 1]; `None`: nobody of ours reaches them.
+    pub strength: Option<Decimal>,
+    /// The route, `ad —covers→ brandt —influences→ mueller`; empty when unreached.
+    pub route: String,
 }
 
 /// The growth section.

@@ -5,7 +5,8 @@ use kam_core::metrics::{ActionState, Rung, Status};
 use kam_core::stakeholders::ThreadScope;
 use kam_report::{
     ActionRow, AlertRow, Audience, CoverageView, DealRow, EbrReport, EscalationRow, GrowthView, Headline,
-    HeatCell, InternalView, KpiTrend, MeasureRow, ObjectiveRow, Rag, ScorecardView, SinceView,
+    HeatCell, InfluenceRow, InternalView, KpiTrend, MeasureRow, ObjectiveRow, PathRow, Rag, ScorecardView,
+    SinceView,
 };
 use rust_decimal::Decimal;
 
@@ -15,6 +16,9 @@ use crate::model::Account;
 use crate::plugins::Plugins;
 use crate::views::pricing::PriceReport;
 use kam_plugin::RuleKind;
+
+/// How many of the influence ranking the internal pre-read lists.
+const EBR_INFLUENCE_TOP: usize = 10;
 
 /// The domain's colour as the report's (kam-report depends on no kam crate); no colour
 /// is the report's `None`.
@@ -138,7 +142,43 @@ pub fn ebr(
             .collect(),
     };
 
+    // Our view of the customer's people: who carries weight and how we reach each
+    // decider. It goes into the coverage section, which only the internal edition has.
+    let who = |id: &str| {
+        account
+            .stakeholders
+            .as_ref()
+            .and_then(|m| m.people.iter().find(|p| p.id == id))
+            .map_or_else(|| id.to_owned(), |p| format!("{} ({})", p.name, p.title))
+    };
+    let influence = sh
+        .influence
+        .iter()
+        .take(EBR_INFLUENCE_TOP)
+        .enumerate()
+        .map(|(i, s)| InfluenceRow {
+            rank: i + 1,
+            person: who(&s.person),
+            score: s.score.round_dp(4),
+        })
+        .collect();
+    let paths = sh
+        .paths
+        .iter()
+        .map(|r| PathRow {
+            person: who(&r.person),
+            role: crate::format::name(&r.buying_role).replace('_', " "),
+            strength: r.path.as_ref().map(|p| p.strength.round_dp(3)),
+            route: r
+                .path
+                .as_ref()
+                .map(super::stakeholders::route)
+                .unwrap_or_default(),
+        })
+        .collect();
     let coverage = CoverageView {
+        influence,
+        paths,
         status: colour(Some(sh.status)),
         rows: sh.regions.iter().map(|r| account.label(r)).collect(),
         cols: sh.functions.iter().map(|f| account.label(f)).collect(),

@@ -64,11 +64,39 @@ where
     Table<'a, T>: std::fmt::Display,
 {
     if json {
-        outln!("{}", serde_json::to_string_pretty(value).map_err(input)?);
+        write_json(value)?;
     } else {
         out!("{}", Table(value));
     }
     Ok(())
+}
+
+/// Writes `value` as pretty JSON and a newline to stdout, streamed through a buffer: a
+/// 100,000-person stakeholder report is tens of megabytes, not worth building as one
+/// string first. A closed pipe is not an error (see [`write_out`]).
+///
+/// # Errors
+/// Serialization fails, or any other write error.
+pub fn write_json<T: Serialize>(value: &T) -> Result<(), CliError> {
+    use std::io::Write;
+    let mut out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
+    let io = |e: std::io::Error| match e.kind() {
+        std::io::ErrorKind::BrokenPipe => Ok(()),
+        _ => Err(CliError::Io {
+            path: "standard output".into(),
+            source: e,
+        }),
+    };
+    if let Err(e) = serde_json::to_writer_pretty(&mut out, value) {
+        return match e.io_error_kind() {
+            Some(_) => io(std::io::Error::from(e)),
+            None => Err(input(e)),
+        };
+    }
+    match out.write_all(b"\n").and_then(|()| out.flush()) {
+        Err(e) => io(e),
+        Ok(()) => Ok(()),
+    }
 }
 
 /// Loads an account directory (every file, once).

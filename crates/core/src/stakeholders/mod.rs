@@ -462,7 +462,7 @@ impl StakeholderMap {
     /// on the wrong side), self-edges, duplicate relations, a reports-to cycle, an
     /// influence weight outside (0, 1].
     pub fn graph(&self) -> Result<StakeholderGraph, StakeholderError> {
-        StakeholderGraph::build(self.clone(), None)
+        StakeholderGraph::build_borrowed(self, None)
     }
 
     /// Like [`StakeholderMap::graph`], moving the records into the graph instead of
@@ -486,6 +486,6 @@ impl StakeholderMap {
         &self,
         account: &crate::account::Account,
     ) -> Result<StakeholderGraph, StakeholderError> {
-        StakeholderGraph::build(self.clone(), Some(account))
+        StakeholderGraph::build_borrowed(self, Some(account))
     }
 }
