@@ -152,6 +152,25 @@ pub struct PricingFile {
     pub proposal: RateCard,
     /// Cost-to-serve per activity.
     pub cost_model: CostModel,
+    /// Where parts of `volumes` are performed (`kam price --by`): each split names a node
+    /// and a service line and the quantities performed there; what no split claims is
+    /// performed at `node` for `service_line`. Figures are entered once: the splits are
+    /// parts of `volumes`, never more.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub served: Vec<ServedSplit>,
+}
+
+/// `[[served]]` in `pricing.toml`: quantities of `volumes` performed at another node or
+/// for another service line.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServedSplit {
+    /// Account node.
+    pub node: String,
+    /// Service line.
+    pub service_line: String,
+    /// Activity → quantity performed there.
+    pub volumes: Volumes,
 }
 
 /// `negotiation.toml`.
