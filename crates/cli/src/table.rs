@@ -414,7 +414,11 @@ impl Display for Table<'_, PeriodsReport> {
 
 fn cost_line(f: &mut fmt::Formatter<'_>, label: &str, r: &CostRow) -> fmt::Result {
     let c = &r.contribution;
-    let pct = |p: Option<rust_decimal::Decimal>| p.map_or("n/a".into(), |p| format!("{}", p.round_dp(1)));
+    // A margin % of a negative revenue (the unallocated rebate) means nothing.
+    let pct = |p: Option<rust_decimal::Decimal>| match p {
+        Some(p) if c.revenue > rust_decimal::Decimal::ZERO => format!("{}", p.round_dp(1)),
+        _ => "n/a".into(),
+    };
     writeln!(
         f,
         "  {:<34} {:>13} {:>13} {:>13} {:>6} {:>13} {:>13} {:>6}",

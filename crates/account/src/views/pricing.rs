@@ -553,36 +553,98 @@ pub fn cost_to_serve(
     let quote = price_period(account, &totals, &period, plugins, &Credits::default())?;
     let adjust =
         num::sum(quote.adjustments.iter().map(|a| a.1), "rule adjustments").map_err(AccountError::domain)?;
-    let with_revenue = |c: &pricing::ContributionMargins, extra: Decimal| {
-        let revenue = num::add(c.revenue, extra, "revenue").map_err(AccountError::domain)?;
-        pricing::ContributionMargins::from_costs(revenue, [c.cm1.cost, c.cm2.cost, c.cm3.cost])
-            .map_err(AccountError::domain)
+    // Shares split by quantity do not terminate (a third of 11,700.01), and sums of
+    // 28-digit shares round in the last digit. So every part is carried in the
+    // currency's minor units, apportioned so that rows + unallocated add up to exactly
+    // `kam price`'s totals (the rounding remainders go to the largest fractions).
+    let dp = pf.proposal.currency().minor_units();
+    let parts = |c: &pricing::ContributionMargins| [c.revenue, c.cm1.cost, c.cm2.cost, c.cm3.cost];
+    let mut exact: Vec<[Decimal; 4]> = cts.rows.iter().map(|r| parts(&r.contribution)).collect();
+    let mut unallocated = parts(&cts.unallocated);
+    unallocated[0] = num::add(unallocated[0], adjust, "revenue").map_err(AccountError::domain)?;
+    exact.push(unallocated);
+    let target = [quote.proposal_net, quote.costs[0], quote.costs[1], quote.costs[2]];
+    let mut rounded = vec![[Decimal::ZERO; 4]; exact.len()];
+    let mut total = [Decimal::ZERO; 4];
+    for k in 0..4 {
+        let column: Vec<Decimal> = exact.iter().map(|p| p[k]).collect();
+        total[k] = target[k].round_dp(dp);
+        for (r, v) in rounded.iter_mut().zip(apportion(&column, total[k], dp)?) {
+            r[k] = v;
+        }
+    }
+    let margins = |p: &[Decimal; 4]| {
+        pricing::ContributionMargins::from_costs(p[0], [p[1], p[2], p[3]]).map_err(AccountError::domain)
     };
-    let grouped: Vec<CostRow> = match by {
-        GroupBy::NodeAndServiceLine => cts
-            .rows
-            .iter()
-            .map(|r| cost_row(Some(r.node.clone()), Some(r.service_line.clone()), r.contribution))
-            .collect::<Result<_, _>>()?,
-        GroupBy::Node => cts
-            .by_node
-            .iter()
-            .map(|g| cost_row(Some(g.key.clone()), None, g.contribution))
-            .collect::<Result<_, _>>()?,
-        GroupBy::ServiceLine => cts
-            .by_service_line
-            .iter()
-            .map(|g| cost_row(None, Some(g.key.clone()), g.contribution))
-            .collect::<Result<_, _>>()?,
-    };
+    let unallocated = rounded.pop().unwrap_or_default();
+    // Group the node × service line rows (already in minor units, so sums are exact).
+    let mut groups: Vec<(Option<String>, Option<String>, [Decimal; 4])> = Vec::new();
+    for (r, p) in cts.rows.iter().zip(&rounded) {
+        let key = match by {
+            GroupBy::NodeAndServiceLine => (Some(r.node.clone()), Some(r.service_line.clone())),
+            GroupBy::Node => (Some(r.node.clone()), None),
+            GroupBy::ServiceLine => (None, Some(r.service_line.clone())),
+        };
+        match groups.iter_mut().find(|g| (&g.0, &g.1) == (&key.0, &key.1)) {
+            Some(g) => {
+                for (a, b) in g.2.iter_mut().zip(p) {
+                    *a = num::add(*a, *b, "cost-to-serve group").map_err(AccountError::domain)?;
+                }
+            }
+            None => groups.push((key.0, key.1, *p)),
+        }
+    }
     Ok(CostToServeReport {
         by,
         period,
         currency: cts.currency.to_string(),
-        rows: grouped,
-        unallocated: cost_row(None, None, with_revenue(&cts.unallocated, adjust)?)?,
-        total: cost_row(None, None, with_revenue(&cts.total, adjust)?)?,
+        rows: groups
+            .into_iter()
+            .map(|(n, l, p)| cost_row(n, l, margins(&p)?))
+            .collect::<Result<_, _>>()?,
+        unallocated: cost_row(None, None, margins(&unallocated)?)?,
+        total: cost_row(None, None, margins(&total)?)?,
     })
+}
+
+/// `parts` rounded to `dp` decimals so that they add up to `total` exactly: each part is
+/// rounded half-even, then the remainder is handed out one minor unit at a time to the
+/// parts whose rounding moved them furthest the other way (largest remainder method).
+fn apportion(parts: &[Decimal], total: Decimal, dp: u32) -> Result<Vec<Decimal>, AccountError> {
+    let op = "apportion to minor units";
+    let d = AccountError::domain;
+    let mut out: Vec<Decimal> = parts.iter().map(|p| p.round_dp(dp)).collect();
+    let unit = Decimal::new(1, dp);
+    let mut left = num::sub(total, num::sum(out.iter().copied(), op).map_err(d)?, op).map_err(d)?;
+    // Order by how much each part lost to rounding in the direction of the remainder.
+    let mut order: Vec<usize> = (0..parts.len()).collect();
+    let up = left > Decimal::ZERO;
+    let lost = |i: usize| -> Decimal {
+        let (p, r) = (
+            parts.get(i).copied().unwrap_or_default(),
+            out.get(i).copied().unwrap_or_default(),
+        );
+        if up { p - r } else { r - p }
+    };
+    order.sort_by(|&a, &b| lost(b).cmp(&lost(a)).then(a.cmp(&b)));
+    let step = if up { unit } else { -unit };
+    // Each rounding moves a part by at most half a unit, so the remainder is at most
+    // parts.len() / 2 units (plus the total's own rounding): one pass always settles it.
+    for i in order.iter().cycle().take(parts.len().saturating_mul(2)) {
+        if left.is_zero() {
+            break;
+        }
+        if let Some(o) = out.get_mut(*i) {
+            *o = num::add(*o, step, op).map_err(d)?;
+            left = num::sub(left, step, op).map_err(d)?;
+        }
+    }
+    if !left.is_zero() {
+        return Err(AccountError::Invalid(format!(
+            "cost-to-serve: parts {parts:?} cannot be apportioned to the total {total}"
+        )));
+    }
+    Ok(out)
 }
 
 /// `kam negotiate`.
