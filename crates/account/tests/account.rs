@@ -1054,3 +1054,158 @@ fn the_samples_late_project_moves_the_growth_forecast() {
     let r = views::delivery(&stretched, 10_000, 42).unwrap();
     assert!(r.projects[0].late && r.projects[0].p90 > r.projects[0].committed);
 }
+
+fn pricing_with(from: &str, to: &str) -> Account {
+    let mut f = files();
+    let p = f.get_mut("pricing.toml").unwrap();
+    assert!(p.contains(from), "{from}");
+    *p = p.replacen(from, to, 1);
+    load(f)
+}
+
+#[test]
+fn periods_bank_a_shortfall_and_use_it_when_volume_is_above_the_minimum() {
+    use kam_account::volumes::VolumeTable;
+    let a = pricing_with(
+        "schedule = { type = \"flat\", rate = \"0.68\" }",
+        "schedule = { type = \"flat\", rate = \"0.68\" }\n\
+         minimum = { quantity = \"100000\", banking = { expires_after_periods = 2 } }",
+    );
+    let t = VolumeTable::from_csv(
+        "v.csv",
+        "period,activity,quantity\n2026-10,pick_line,90000\n2026-11,pick_line,110000\n2026-12,pick_line,100000\n",
+    )
+    .unwrap();
+    let r = views::price_periods(&a, &t, &kam_account::plugins::Plugins::none()).unwrap();
+    // Oct: 90,000 < 100,000 → the minimum is billed, 10,000 × 0.68 = 6,800 banked.
+    // Nov: 110,000 × 0.68 = 74,800, less the 6,800 credit (10,000 above the minimum).
+    // Dec: exactly the minimum, 68,000. Baseline 0.70 × 300,000 = 210,000.
+    let net: Vec<_> = r.periods.iter().map(|p| p.proposal_net).collect();
+    assert_eq!(net, [dec!(68000.00), dec!(68000.00), dec!(68000.00)]);
+    assert_eq!(
+        r.periods[1].adjustments,
+        [(
+            "pick_line: banked shortfall credit used (minimum commitment)".to_owned(),
+            dec!(-6800.00)
+        )]
+    );
+    assert_eq!(r.totals.proposal_net, dec!(204000.00));
+    assert_eq!(r.totals.proposal_credits, dec!(6800.00));
+    assert_eq!(r.totals.baseline_total, dec!(210000.00));
+    assert_eq!(r.banking.len(), 1);
+    assert_eq!(r.banking[0].billing.total_due, r.totals.proposal_net);
+    // Fixed cost counts once per period: CM2 = 204,000 − 0.50 × 300,000 − 3 × 5,000.
+    assert_eq!(r.totals.contribution[1].margin, dec!(39000.00));
+}
+
+#[test]
+fn cost_to_serve_rows_add_up_to_the_quote_in_minor_units() {
+    let a = pricing_with(
+        "pick_line = \"100000\"",
+        "pick_line = \"90000\"\n\n[[served]]\nnode = \"leipzig\"\nservice_line = \"warehousing\"\n\
+         volumes = { pick_line = \"30001\" }\n\n[[served]]\nnode = \"bremen\"\nservice_line = \"warehousing\"\n\
+         volumes = { pick_line = \"29999\" }",
+    );
+    let plugins = kam_account::plugins::Plugins::none();
+    let price = views::price(&a, None, &plugins).unwrap();
+    for by in [
+        views::GroupBy::NodeAndServiceLine,
+        views::GroupBy::Node,
+        views::GroupBy::ServiceLine,
+    ] {
+        let r = views::cost_to_serve(&a, None, by, &plugins).unwrap();
+        let parts = |c: &views::CostRow| {
+            let m = &c.contribution;
+            [m.revenue, m.cm1.cost, m.cm2.cost, m.cm3.cost, m.cm3.margin]
+        };
+        for k in 0..5 {
+            let sum: rust_decimal::Decimal =
+                r.rows.iter().map(|x| parts(x)[k]).sum::<rust_decimal::Decimal>() + parts(&r.unallocated)[k];
+            assert_eq!(sum, parts(&r.total)[k], "{by:?} part {k}");
+            // 5,000 fixed × 30,001 / 90,000 does not terminate: kept in cents.
+            assert!(r.rows.iter().all(|x| parts(x)[k].scale() <= 2), "{by:?}");
+        }
+        assert_eq!(r.total.contribution.revenue, price.proposal_net);
+        assert_eq!(r.total.contribution.cm3.margin, price.contribution[2].margin);
+    }
+    let r = views::cost_to_serve(&a, None, views::GroupBy::NodeAndServiceLine, &plugins).unwrap();
+    // The remainder 30,000 lines stays at pricing.toml's bremen / aftermarket (listed
+    // first); 30,001 lines at 0.68 = 20,400.68 at Leipzig.
+    assert_eq!(r.rows[0].service_line.as_deref(), Some("aftermarket"));
+    assert_eq!(r.rows[1].contribution.revenue, dec!(20400.68));
+    assert_eq!(
+        views::cost_to_serve(&a, None, views::GroupBy::Node, &plugins)
+            .unwrap()
+            .rows
+            .len(),
+        2
+    );
+
+    // A split that claims more than [volumes] has: an error at the split.
+    let a = pricing_with(
+        "pick_line = \"100000\"",
+        "pick_line = \"100000\"\n\n[[served]]\nnode = \"leipzig\"\nservice_line = \"warehousing\"\n\
+         volumes = { pick_line = \"100001\" }",
+    );
+    let e = views::cost_to_serve(&a, None, views::GroupBy::Node, &plugins)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.starts_with("pricing.toml:9:1: served[0]: pick_line = 100001"),
+        "{e}"
+    );
+}
+
+const LOG: &str = r#"[[offer]]
+date = "2026-10-01"
+side = "seller"
+price = "0.70"
+
+[[offer]]
+date = "2026-10-08"
+side = "buyer"
+price = "0.55"
+
+[[offer]]
+date = "2026-10-15"
+side = "seller"
+price = "0.65"
+gives = [{ issue = "term_years", from = "5", to = "3" }]
+"#;
+
+#[test]
+fn concession_log_replays_and_refuses_at_its_place() {
+    let a = load(files());
+    let r = views::concessions(&a, "c.toml", LOG).unwrap();
+    // Unit cost 0.50 + (5,000 + 1,000) / 100,000 = 0.56; floor 0.56 / 0.92 = 0.6087.
+    assert_eq!(r.floor_price, dec!(0.6087));
+    let us = &r.sides[0];
+    assert_eq!((us.conceded, us.per_offer), (dec!(0.05), Some(dec!(0.05))));
+    assert_eq!(us.left_to_floor, Some(dec!(0.0413)));
+    // No BATNA in negotiation.toml: no walk-away to measure against, and no guard.
+    assert_eq!(us.walk_away, None);
+    assert_eq!(r.sides[1].left_to_walk_away, None);
+    assert_eq!(r.gap, Some(dec!(0.10)));
+
+    let bad = |from: &str, to: &str| {
+        assert!(LOG.contains(from));
+        views::concessions(&a, "c.toml", &LOG.replacen(from, to, 1))
+            .unwrap_err()
+            .to_string()
+    };
+    let e = bad("date = \"2026-10-15\"", "date = \"2026-10-07\"");
+    assert!(
+        e.starts_with("c.toml:12:8: field `date`: offer 3 is dated 2026-10-07"),
+        "{e}"
+    );
+    let e = bad("price = \"0.65\"", "price = \"0.60\"");
+    assert!(
+        e.starts_with("c.toml:14:9: field `price`: round 3: offer 0.60"),
+        "{e}"
+    );
+    assert!(e.contains("floor"), "{e}");
+    let e = bad("date = \"2026-10-08\"", "date = \"8 Oct\"");
+    assert!(e.starts_with("c.toml:7:8: field `date`"), "{e}");
+    let e = bad("side = \"buyer\"", "side = \"customer\"");
+    assert!(e.starts_with("c.toml:8:"), "{e}");
+}
