@@ -162,6 +162,11 @@ fn price_period(
     let mut cmp = pricing::compare(&pf.baseline, &pf.proposal, vols.iter())
         .map_err(|e| account.error_in(name, None, e))?;
     let mut proposal = cmp.proposal.clone();
+    // The contract's own clauses come first: the rules (a rebate on the total) see the
+    // indexed, surcharged price, as the invoice would.
+    if let Some(terms) = &pf.commercial {
+        commercial_lines(account, terms, &pf.proposal, &mut proposal, period)?;
+    }
     let loaded = rules::pricing(account)?;
     let rules: Vec<&dyn PricingRule> = loaded
         .iter()
@@ -228,6 +233,214 @@ fn price_period(
             .collect(),
         costs,
     })
+}
+
+/// The rule name of the adjustment lines `[commercial]` gives.
+const COMMERCIAL: &str = "pricing.toml [commercial]";
+
+/// An error at a span of pricing.toml.
+fn at_span(account: &Account, span: std::ops::Range<usize>, field: &str, message: String) -> AccountError {
+    let (line, column) = account
+        .text(PRICING)
+        .map_or((1, 1), |t| crate::files::line_col(t, span.start));
+    AccountError::File(crate::files::FileError::at(
+        &account.display(PRICING),
+        line,
+        column,
+        Some(field),
+        message,
+    ))
+}
+
+/// Σ of the proposal's line amounts for `activities` (every line when empty), checking
+/// each named activity is on the card.
+fn clause_base(
+    account: &Account,
+    card: &pricing::RateCard,
+    quote: &pricing::Quote,
+    activities: &[Spanned<String>],
+    field: &str,
+) -> Result<(Decimal, String), AccountError> {
+    let op = "commercial clause base";
+    if activities.is_empty() {
+        let base =
+            num::sum(quote.lines().iter().map(|l| l.amount.amount()), op).map_err(AccountError::domain)?;
+        return Ok((base, "all lines".into()));
+    }
+    let mut base = Decimal::ZERO;
+    let mut names = Vec::new();
+    for a in activities {
+        if card.activity(a.get_ref()).is_none() {
+            return Err(at_span(
+                account,
+                a.span(),
+                field,
+                format!("activity {:?} is not on the proposal card", a.get_ref()),
+            ));
+        };
+        // An activity of the card without volume this period has no line: it adds 0.
+        let amount = quote
+            .line(a.get_ref())
+            .map_or(Decimal::ZERO, |l| l.amount.amount());
+        base = num::add(base, amount, op).map_err(AccountError::domain)?;
+        names.push(a.get_ref().as_str());
+    }
+    Ok((base, names.join(", ")))
+}
+
+/// Adds the indexation and fuel-surcharge lines of `terms` for `period` to `quote`,
+/// each explained; a clause that moves nothing this period (factor 1, surcharge 0 %)
+/// adds no line.
+fn commercial_lines(
+    account: &Account,
+    terms: &crate::model::CommercialTerms,
+    card: &pricing::RateCard,
+    quote: &mut pricing::Quote,
+    period: &str,
+) -> Result<(), AccountError> {
+    let value = |index: &Spanned<String>, field: &str, p: &str, span: std::ops::Range<usize>, what: &str| {
+        let series = terms.indices.get(index.get_ref()).ok_or_else(|| {
+            at_span(
+                account,
+                index.span(),
+                field,
+                format!("unknown index {:?}: not in [commercial.indices]", index.get_ref()),
+            )
+        })?;
+        series.get(p).copied().ok_or_else(|| {
+            at_span(
+                account,
+                span,
+                field,
+                format!("index {:?} has no value for {what} {p}", index.get_ref()),
+            )
+        })
+    };
+    if let Some(ix) = &terms.indexation {
+        let base_period = ix.base_period.get_ref();
+        let mut components = Vec::with_capacity(ix.basket.len());
+        for item in &ix.basket {
+            if *item.weight.get_ref() <= Decimal::ZERO {
+                return Err(at_span(
+                    account,
+                    item.weight.span(),
+                    "weight",
+                    format!(
+                        "weight {} of index {:?} must be > 0",
+                        item.weight.get_ref(),
+                        item.index.get_ref()
+                    ),
+                ));
+            }
+            let base = value(
+                &item.index,
+                "index",
+                base_period,
+                ix.base_period.span(),
+                "the base period",
+            )?;
+            let current = value(
+                &item.index,
+                "index",
+                period,
+                item.index.span(),
+                "the priced period",
+            )?;
+            components.push(pricing::IndexComponent {
+                name: item.index.get_ref().clone(),
+                weight: *item.weight.get_ref(),
+                base,
+                current,
+            });
+        }
+        let fixed = *ix.fixed_share.get_ref();
+        let factor = pricing::index_factor(fixed, &components)
+            .map_err(|e| at_span(account, ix.fixed_share.span(), "fixed_share", e.to_string()))?;
+        let (base, on) = clause_base(account, card, quote, &ix.activities, "activities")?;
+        let op = "indexation";
+        let amount = num::mul(
+            base,
+            num::sub(factor, Decimal::ONE, op).map_err(AccountError::domain)?,
+            op,
+        )
+        .map_err(AccountError::domain)?;
+        if !amount.is_zero() {
+            let basket: Vec<String> = components
+                .iter()
+                .map(|c| format!("{} × {} {}/{}", c.weight, c.name, c.current, c.base))
+                .collect();
+            quote
+                .add_adjustment(
+                    COMMERCIAL,
+                    PriceAdjustment {
+                        label: format!(
+                            "indexation {period} on {base_period}: factor {} = {fixed} fixed + {} on {on} {}",
+                            factor.round_dp(6).normalize(),
+                            basket.join(" + "),
+                            crate::format::money(base)
+                        ),
+                        amount,
+                    },
+                )
+                .map_err(AccountError::domain)?;
+        }
+    }
+    if let Some(fuel) = &terms.fuel {
+        if *fuel.step.get_ref() <= Decimal::ZERO {
+            return Err(at_span(
+                account,
+                fuel.step.span(),
+                "step",
+                format!("fuel step {} must be > 0", fuel.step.get_ref()),
+            ));
+        }
+        let price = value(
+            &fuel.index,
+            "index",
+            period,
+            fuel.index.span(),
+            "the priced period",
+        )?;
+        let table = pricing::FuelSurcharge {
+            base: fuel.base,
+            step: *fuel.step.get_ref(),
+            pct_per_step: fuel.pct_per_step,
+            ceiling_pct: fuel.ceiling_pct,
+        };
+        let pct = table
+            .pct(price)
+            .map_err(|e| at_span(account, fuel.index.span(), "index", e.to_string()))?;
+        let (base, on) = clause_base(account, card, quote, &fuel.activities, "activities")?;
+        let op = "fuel surcharge";
+        let amount = num::div(
+            num::mul(base, pct, op).map_err(AccountError::domain)?,
+            Decimal::ONE_HUNDRED,
+            op,
+        )
+        .map_err(AccountError::domain)?;
+        if !amount.is_zero() {
+            quote
+                .add_adjustment(
+                    COMMERCIAL,
+                    PriceAdjustment {
+                        label: format!(
+                            "fuel surcharge {} % ({} {price} vs base {}, {} % per {}{}) on {on} {}",
+                            pct.normalize(),
+                            fuel.index.get_ref(),
+                            fuel.base,
+                            fuel.pct_per_step,
+                            fuel.step.get_ref(),
+                            fuel.ceiling_pct
+                                .map_or(String::new(), |c| format!(", at most {c} %")),
+                            crate::format::money(base)
+                        ),
+                        amount,
+                    },
+                )
+                .map_err(AccountError::domain)?;
+        }
+    }
+    Ok(())
 }
 
 fn pct(delta: Decimal, base: Decimal) -> Option<Decimal> {
