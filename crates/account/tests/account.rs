@@ -1209,3 +1209,98 @@ fn concession_log_replays_and_refuses_at_its_place() {
     let e = bad("side = \"buyer\"", "side = \"customer\"");
     assert!(e.starts_with("c.toml:8:"), "{e}");
 }
+
+const COMMERCIAL: &str = r#"
+[commercial.indices]
+wages = { "2026-09" = "100", "2026-10" = "104" }
+energy = { "2026-09" = "100", "2026-10" = "90" }
+diesel = { "2026-10" = "1.56" }
+
+[commercial.indexation]
+base_period = "2026-09"
+fixed_share = "0.5"
+basket = [
+    { index = "wages", weight = "0.4" },
+    { index = "energy", weight = "0.1" },
+]
+
+[commercial.fuel]
+index = "diesel"
+base = "1.45"
+step = "0.05"
+pct_per_step = "0.5"
+ceiling_pct = "1"
+activities = ["pick_line"]
+"#;
+
+fn with_commercial(from: &str, to: &str) -> Result<views::PriceReport, String> {
+    let mut f = files();
+    let p = f.get_mut("pricing.toml").unwrap();
+    assert!(COMMERCIAL.contains(from), "{from}");
+    p.push_str(&COMMERCIAL.replacen(from, to, 1));
+    let a = Account::load(Source::Memory(f)).map_err(|e| e.to_string())?;
+    views::price(&a, None, &kam_account::plugins::Plugins::none()).map_err(|e| e.to_string())
+}
+
+#[test]
+fn commercial_clauses_are_explained_lines_and_bad_ones_errors_at_their_place() {
+    let r = with_commercial("", "").unwrap();
+    // 100,000 lines × 0.68 = 68,000.00. Indexation 2026-10 on 2026-09:
+    // 0.5 + 0.4 × 104/100 + 0.1 × 90/100 = 1.006 → +408.00. Fuel 1.56 vs 1.45 is 2.2
+    // steps → 3 started × 0.5 % = 1.5 %, capped at 1 % → +680.00.
+    assert_eq!(r.adjustments.len(), 2, "{:?}", r.adjustments);
+    assert!(
+        r.adjustments[0]
+            .0
+            .starts_with("indexation 2026-10 on 2026-09: factor 1.006"),
+        "{:?}",
+        r.adjustments
+    );
+    assert_eq!(r.adjustments[0].1, dec!(408.00));
+    assert!(
+        r.adjustments[1]
+            .0
+            .starts_with("fuel surcharge 1 % (diesel 1.56 vs base 1.45"),
+        "{:?}",
+        r.adjustments
+    );
+    assert_eq!(r.adjustments[1].1, dec!(680.00));
+    assert_eq!(r.proposal_net, dec!(69088.00));
+
+    // pricing.toml has 33 lines before COMMERCIAL, whose first line is empty.
+    let e = with_commercial("{ index = \"energy\"", "{ index = \"power\"").unwrap_err();
+    assert!(
+        e.starts_with("pricing.toml:45:15: field `index`: unknown index \"power\""),
+        "{e}"
+    );
+    let e = with_commercial("weight = \"0.1\"", "weight = \"0\"").unwrap_err();
+    assert!(
+        e.starts_with("pricing.toml:45:34: field `weight`: weight 0 of index \"energy\" must be > 0"),
+        "{e}"
+    );
+    let e = with_commercial(
+        "\"2026-09\" = \"100\", \"2026-10\" = \"104\"",
+        "\"2026-10\" = \"104\"",
+    )
+    .unwrap_err();
+    assert!(e.starts_with("pricing.toml:41:15: field `base_period`: index \"wages\" has no value for the base period 2026-09"), "{e}");
+    let e = with_commercial("diesel = { \"2026-10\"", "diesel = { \"2026-11\"").unwrap_err();
+    assert!(
+        e.starts_with(
+            "pricing.toml:49:9: field `index`: index \"diesel\" has no value for the priced period 2026-10"
+        ),
+        "{e}"
+    );
+    let e = with_commercial("fixed_share = \"0.5\"", "fixed_share = \"0.6\"").unwrap_err();
+    assert!(e.starts_with("pricing.toml:42:15: field `fixed_share`"), "{e}");
+    assert!(e.contains("must be exactly 1"), "{e}");
+    let e = with_commercial("activities = [\"pick_line\"]", "activities = [\"pick_lines\"]").unwrap_err();
+    assert!(
+        e.starts_with(
+            "pricing.toml:54:15: field `activities`: activity \"pick_lines\" is not on the proposal card"
+        ),
+        "{e}"
+    );
+    let e = with_commercial("step = \"0.05\"", "step = \"-0.05\"").unwrap_err();
+    assert!(e.starts_with("pricing.toml:51:8: field `step`"), "{e}");
+}

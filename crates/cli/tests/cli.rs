@@ -2128,3 +2128,46 @@ fn negotiate_replays_the_concession_log_and_refuses_a_step_below_the_floor() {
         "{err}"
     );
 }
+
+#[test]
+fn commercial_clauses_of_the_sample_move_with_each_period() {
+    let dir = sample();
+    let volumes = dir.join("volumes_2026q4.csv");
+    let json: serde_json::Value =
+        serde_json::from_str(&ok(&["price", s(&dir), "--volumes", s(&volumes), "--json"])).unwrap();
+    let line = |period: usize, starts: &str| -> rust_decimal::Decimal {
+        let adj = json["periods"][period]["adjustments"].as_array().unwrap();
+        let found = adj.iter().find(|a| a[0].as_str().unwrap().starts_with(starts));
+        dec(&found.unwrap_or_else(|| panic!("no {starts:?} in {adj:?}"))[1])
+    };
+    // November: shipment 4,300 × 44.00 (all units, 3,001–5,000) + 66,000 km × 1.82
+    // = 189,200 + 120,120 = 309,320.00; diesel 1.53 is 0.08 above 1.45, 2 started steps
+    // of 0.05 × 0.5 % = 1 % → 3,093.20.
+    assert_eq!(
+        line(2, "fuel surcharge 1 % (diesel_de 1.53 vs base 1.45"),
+        rust_decimal::Decimal::new(309320, 2)
+    );
+    // January: wages 122.3/119.4 and energy 106.5/103.1 on pick lines, orders and VAS hours.
+    assert!(line(4, "indexation 2027-01 on 2026-10: factor 1.010584") > rust_decimal::Decimal::ZERO);
+    // October is the base period at a diesel price of 1.45: no clause moves.
+    let oct = json["periods"][1]["adjustments"].as_array().unwrap();
+    assert!(
+        oct.iter()
+            .all(|a| !a[0].as_str().unwrap().contains("[commercial]")),
+        "{oct:?}"
+    );
+
+    // An index the basket names but [commercial.indices] lacks: at its place.
+    let tmp = copy_sample("commercial");
+    edit(
+        &tmp,
+        "pricing.toml",
+        "{ index = \"de_energy\"",
+        "{ index = \"de_power\"",
+    );
+    let err = fails(&["price", s(&tmp)]);
+    assert!(
+        err.contains("pricing.toml:257:15: field `index`: unknown index \"de_power\""),
+        "{err}"
+    );
+}

@@ -303,7 +303,7 @@ fn commercial_lines(
             at_span(
                 account,
                 index.span(),
-                field,
+                "index",
                 format!("unknown index {:?}: not in [commercial.indices]", index.get_ref()),
             )
         })?;
@@ -334,7 +334,7 @@ fn commercial_lines(
             }
             let base = value(
                 &item.index,
-                "index",
+                "base_period",
                 base_period,
                 ix.base_period.span(),
                 "the base period",
