@@ -185,14 +185,14 @@ pub struct CommercialTerms {
 #[serde(deny_unknown_fields)]
 pub struct IndexationTerms {
     /// The period the proposal's rates are at.
-    pub base_period: toml::Spanned<String>,
+    pub base_period: String,
     /// Share of the rate that is not indexed.
-    pub fixed_share: toml::Spanned<Decimal>,
+    pub fixed_share: Decimal,
     /// The basket: indices of `indices` with their weights.
     pub basket: Vec<BasketItem>,
     /// Activities indexed (all the proposal's when empty).
     #[serde(default)]
-    pub activities: Vec<toml::Spanned<String>>,
+    pub activities: Vec<String>,
 }
 
 /// One index of an indexation basket.
@@ -200,9 +200,9 @@ pub struct IndexationTerms {
 #[serde(deny_unknown_fields)]
 pub struct BasketItem {
     /// An index of `[commercial.indices]`.
-    pub index: toml::Spanned<String>,
+    pub index: String,
     /// Its weight (> 0).
-    pub weight: toml::Spanned<Decimal>,
+    pub weight: Decimal,
 }
 
 /// `[commercial.fuel]`: a surcharge of `pct_per_step` % for each started `step` the fuel
@@ -211,11 +211,11 @@ pub struct BasketItem {
 #[serde(deny_unknown_fields)]
 pub struct FuelTerms {
     /// An index of `[commercial.indices]` (fuel price by period).
-    pub index: toml::Spanned<String>,
+    pub index: String,
     /// Fuel price at which no surcharge applies.
     pub base: Decimal,
     /// Price step (> 0).
-    pub step: toml::Spanned<Decimal>,
+    pub step: Decimal,
     /// Surcharge % per full step.
     pub pct_per_step: Decimal,
     /// Highest surcharge %.
@@ -223,7 +223,7 @@ pub struct FuelTerms {
     pub ceiling_pct: Option<Decimal>,
     /// Activities surcharged (all the proposal's when empty).
     #[serde(default)]
-    pub activities: Vec<toml::Spanned<String>>,
+    pub activities: Vec<String>,
 }
 
 /// `[[served]]` in `pricing.toml`: quantities of `volumes` performed at another node or

@@ -165,7 +165,8 @@ fn price_period(
     // The contract's own clauses come first: the rules (a rebate on the total) see the
     // indexed, surcharged price, as the invoice would.
     if let Some(terms) = &pf.commercial {
-        commercial_lines(account, terms, &pf.proposal, &mut proposal, period)?;
+        let terms = spanned_terms(account, terms)?;
+        commercial_lines(account, &terms, &pf.proposal, &mut proposal, period)?;
     }
     let loaded = rules::pricing(account)?;
     let rules: Vec<&dyn PricingRule> = loaded
@@ -235,6 +236,100 @@ fn price_period(
     })
 }
 
+/// pricing.toml's text with only its `[commercial]` table read.
+#[derive(Debug, Deserialize)]
+struct SpannedPricing {
+    commercial: Option<CommercialTerms>,
+}
+
+/// The `[commercial]` terms with their places: from pricing.toml's text, or (for an
+/// account read back from history, which keeps values, not text) from the model's
+/// values written out again, when places fall back to line 1.
+fn spanned_terms(
+    account: &Account,
+    terms: &crate::model::CommercialTerms,
+) -> Result<CommercialTerms, AccountError> {
+    let parsed = match account.text(PRICING) {
+        Some(t) => crate::files::parse_toml::<SpannedPricing>(&account.display(PRICING), t)?,
+        None => {
+            #[derive(Serialize)]
+            struct Out<'a> {
+                commercial: &'a crate::model::CommercialTerms,
+            }
+            let text = toml::to_string(&Out { commercial: terms })
+                .map_err(|e| AccountError::Invalid(e.to_string()))?;
+            crate::files::parse_toml::<SpannedPricing>(&account.display(PRICING), &text)?
+        }
+    };
+    parsed
+        .commercial
+        .ok_or_else(|| AccountError::Invalid("pricing.toml: [commercial] not found again in its text".into()))
+}
+
+/// `[commercial]` of `pricing.toml` read again with the place of every value, for
+/// errors at line:col (the model's `crate::model::CommercialTerms` holds the values). The proposal's price-adjustment clauses. Index
+/// values are entered once, by period, in `indices`, and the clauses name them; the
+/// clauses name the card's activities they apply to (all of them when none are named).
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CommercialTerms {
+    /// Index → period → value (a price index, or a fuel price per litre).
+    #[serde(default)]
+    indices: std::collections::BTreeMap<String, std::collections::BTreeMap<String, Decimal>>,
+    /// Indexation of the rates on a basket of indices against a base period.
+    #[serde(default)]
+    indexation: Option<IndexationTerms>,
+    /// Fuel surcharge table on a fuel price index.
+    #[serde(default)]
+    fuel: Option<FuelTerms>,
+}
+
+/// `[commercial.indexation]`: rates × (fixed share + Σ weight × index now / index then).
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct IndexationTerms {
+    /// The period the proposal's rates are at.
+    base_period: Spanned<String>,
+    /// Share of the rate that is not indexed.
+    fixed_share: Spanned<Decimal>,
+    /// The basket: indices of `indices` with their weights.
+    basket: Vec<BasketItem>,
+    /// Activities indexed (all the proposal's when empty).
+    #[serde(default)]
+    activities: Vec<Spanned<String>>,
+}
+
+/// One index of an indexation basket.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct BasketItem {
+    /// An index of `[commercial.indices]`.
+    index: Spanned<String>,
+    /// Its weight (> 0).
+    weight: Spanned<Decimal>,
+}
+
+/// `[commercial.fuel]`: a surcharge of `pct_per_step` % for each started `step` the fuel
+/// index is above `base` in the priced period, up to `ceiling_pct`.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FuelTerms {
+    /// An index of `[commercial.indices]` (fuel price by period).
+    index: Spanned<String>,
+    /// Fuel price at which no surcharge applies.
+    base: Decimal,
+    /// Price step (> 0).
+    step: Spanned<Decimal>,
+    /// Surcharge % per full step.
+    pct_per_step: Decimal,
+    /// Highest surcharge %.
+    #[serde(default)]
+    ceiling_pct: Option<Decimal>,
+    /// Activities surcharged (all the proposal's when empty).
+    #[serde(default)]
+    activities: Vec<Spanned<String>>,
+}
+
 /// The rule name of the adjustment lines `[commercial]` gives.
 const COMMERCIAL: &str = "pricing.toml [commercial]";
 
@@ -293,7 +388,7 @@ fn clause_base(
 /// adds no line.
 fn commercial_lines(
     account: &Account,
-    terms: &crate::model::CommercialTerms,
+    terms: &CommercialTerms,
     card: &pricing::RateCard,
     quote: &mut pricing::Quote,
     period: &str,
