@@ -2044,6 +2044,48 @@ fn price_by_node_and_service_line_reconciles_to_the_aggregate() {
         err.contains("expected node,service_line, node or service_line"),
         "{err}"
     );
+
+    // A one-period volume file with node and service-line columns (empty: pricing.toml's).
+    let csv = tmp.join("by.csv");
+    std::fs::write(
+        &csv,
+        "node,service_line,activity,quantity\nbremen,,pick_line,200000\n\
+         leipzig,inbound_to_manufacturing,pick_line,110000\n,,order,48000\n",
+    )
+    .unwrap();
+    let r: serde_json::Value = serde_json::from_str(&ok(&[
+        "price",
+        s(&dir),
+        "--volumes",
+        s(&csv),
+        "--by",
+        "node",
+        "--json",
+    ]))
+    .unwrap();
+    let nodes: Vec<&str> = r["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x["node"].as_str().unwrap())
+        .collect();
+    assert_eq!(nodes, ["bremen", "leipzig"]);
+    // 310,000 lines priced once (graduated: 200,000 × 0.66 + 110,000 × 0.60 = 198,000),
+    // split by quantity: Leipzig's 110,000 / 310,000 of it = 70,258.06 (to the cent).
+    assert_eq!(
+        dec(&r["rows"][1]["contribution"]["revenue"]),
+        rust_decimal::Decimal::new(7025806, 2)
+    );
+    // Several periods are refused: --by prices one.
+    let err = fails(&[
+        "price",
+        s(&dir),
+        "--volumes",
+        s(&dir.join("volumes_2026q4.csv")),
+        "--by",
+        "node",
+    ]);
+    assert!(err.contains("5 periods; --by prices one period"), "{err}");
 }
 
 #[test]
