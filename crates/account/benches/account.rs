@@ -190,5 +190,34 @@ fn end_to_end(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, load_and_check, history, large, end_to_end);
+/// The sample's deal views: five months priced with credit banking, the cost-to-serve
+/// per node × service line, and the concession log replayed.
+fn deal(c: &mut Criterion) {
+    use kam_account::plugins::Plugins;
+    use kam_account::views;
+    use kam_account::volumes::VolumeTable;
+    let Ok(account) = Account::sample() else { return };
+    let plugins = Plugins::none();
+    let Ok(table) = VolumeTable::from_csv(
+        "volumes_2026q4.csv",
+        include_str!("../../../scenarios/sample/volumes_2026q4.csv"),
+    ) else {
+        return;
+    };
+    c.bench_function("pricing: the sample over 5 periods with credit banking", |b| {
+        b.iter(|| views::price_periods(&account, &table, &plugins).map(|r| r.totals.proposal_net))
+    });
+    c.bench_function("pricing: cost-to-serve per node x service line", |b| {
+        b.iter(|| {
+            views::cost_to_serve(&account, None, views::GroupBy::NodeAndServiceLine, &plugins)
+                .map(|r| r.rows.len())
+        })
+    });
+    let log = include_str!("../../../scenarios/sample/concessions.toml");
+    c.bench_function("negotiation: replay the sample's concession log", |b| {
+        b.iter(|| views::concessions(&account, "concessions.toml", log).map(|r| r.offers.len()))
+    });
+}
+
+criterion_group!(benches, load_and_check, history, large, end_to_end, deal);
 criterion_main!(benches);

@@ -36,6 +36,7 @@ pub mod plugins;
 pub mod rules;
 pub mod source;
 pub mod views;
+pub mod volumes;
 
 pub use error::{AccountError, Place};
 pub use model::{Account, KpiData, Manifest, read_volumes};

@@ -156,6 +156,91 @@ pub struct PricingFile {
     pub proposal: RateCard,
     /// Cost-to-serve per activity.
     pub cost_model: CostModel,
+    /// Where parts of `volumes` are performed (`kam price --by`): each split names a node
+    /// and a service line and the quantities performed there; what no split claims is
+    /// performed at `node` for `service_line`. Figures are entered once: the splits are
+    /// parts of `volumes`, never more.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub served: Vec<ServedSplit>,
+    /// The contract's commercial terms applied to the proposal (`[commercial]`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub commercial: Option<CommercialTerms>,
+}
+
+/// `[commercial]` in `pricing.toml`: the proposal's price-adjustment clauses. Index
+/// values are entered once, by period, in `indices`, and the clauses name them; the
+/// clauses name the card's activities they apply to (all of them when none are named).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CommercialTerms {
+    /// Index → period → value (a price index, or a fuel price per litre).
+    #[serde(default)]
+    pub indices: BTreeMap<String, BTreeMap<String, Decimal>>,
+    /// Indexation of the rates on a basket of indices against a base period.
+    #[serde(default)]
+    pub indexation: Option<IndexationTerms>,
+    /// Fuel surcharge table on a fuel price index.
+    #[serde(default)]
+    pub fuel: Option<FuelTerms>,
+}
+
+/// `[commercial.indexation]`: rates × (fixed share + Σ weight × index now / index then).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IndexationTerms {
+    /// The period the proposal's rates are at.
+    pub base_period: String,
+    /// Share of the rate that is not indexed.
+    pub fixed_share: Decimal,
+    /// The basket: indices of `indices` with their weights.
+    pub basket: Vec<BasketItem>,
+    /// Activities indexed (all the proposal's when empty).
+    #[serde(default)]
+    pub activities: Vec<String>,
+}
+
+/// One index of an indexation basket.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BasketItem {
+    /// An index of `[commercial.indices]`.
+    pub index: String,
+    /// Its weight (> 0).
+    pub weight: Decimal,
+}
+
+/// `[commercial.fuel]`: a surcharge of `pct_per_step` % for each started `step` the fuel
+/// index is above `base` in the priced period, up to `ceiling_pct`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FuelTerms {
+    /// An index of `[commercial.indices]` (fuel price by period).
+    pub index: String,
+    /// Fuel price at which no surcharge applies.
+    pub base: Decimal,
+    /// Price step (> 0).
+    pub step: Decimal,
+    /// Surcharge % per full step.
+    pub pct_per_step: Decimal,
+    /// Highest surcharge %.
+    #[serde(default)]
+    pub ceiling_pct: Option<Decimal>,
+    /// Activities surcharged (all the proposal's when empty).
+    #[serde(default)]
+    pub activities: Vec<String>,
+}
+
+/// `[[served]]` in `pricing.toml`: quantities of `volumes` performed at another node or
+/// for another service line.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServedSplit {
+    /// Account node.
+    pub node: String,
+    /// Service line.
+    pub service_line: String,
+    /// Activity → quantity performed there.
+    pub volumes: Volumes,
 }
 
 /// `negotiation.toml`.

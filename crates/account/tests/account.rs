@@ -1663,3 +1663,253 @@ fn the_ebr_carries_influence_and_paths_in_the_internal_edition_only() {
         "{data}"
     );
 }
+
+fn pricing_with(from: &str, to: &str) -> Account {
+    let mut f = files();
+    let p = f.get_mut("pricing.toml").unwrap();
+    assert!(p.contains(from), "{from}");
+    *p = p.replacen(from, to, 1);
+    load(f)
+}
+
+#[test]
+fn periods_bank_a_shortfall_and_use_it_when_volume_is_above_the_minimum() {
+    use kam_account::volumes::VolumeTable;
+    let a = pricing_with(
+        "schedule = { type = \"flat\", rate = \"0.68\" }",
+        "schedule = { type = \"flat\", rate = \"0.68\" }\n\
+         minimum = { quantity = \"100000\", banking = { expires_after_periods = 2 } }",
+    );
+    let t = VolumeTable::from_csv(
+        "v.csv",
+        "period,activity,quantity\n2026-10,pick_line,90000\n2026-11,pick_line,110000\n2026-12,pick_line,100000\n",
+    )
+    .unwrap();
+    let r = views::price_periods(&a, &t, &kam_account::plugins::Plugins::none()).unwrap();
+    // Oct: 90,000 < 100,000 → the minimum is billed, 10,000 × 0.68 = 6,800 banked.
+    // Nov: 110,000 × 0.68 = 74,800, less the 6,800 credit (10,000 above the minimum).
+    // Dec: exactly the minimum, 68,000. Baseline 0.70 × 300,000 = 210,000.
+    let net: Vec<_> = r.periods.iter().map(|p| p.proposal_net).collect();
+    assert_eq!(net, [dec!(68000.00), dec!(68000.00), dec!(68000.00)]);
+    assert_eq!(
+        r.periods[1].adjustments,
+        [(
+            "pick_line: banked shortfall credit used (minimum commitment)".to_owned(),
+            dec!(-6800.00)
+        )]
+    );
+    assert_eq!(r.totals.proposal_net, dec!(204000.00));
+    assert_eq!(r.totals.proposal_credits, dec!(6800.00));
+    assert_eq!(r.totals.baseline_total, dec!(210000.00));
+    assert_eq!(r.banking.len(), 1);
+    assert_eq!(r.banking[0].billing.total_due, r.totals.proposal_net);
+    // Fixed cost counts once per period: CM2 = 204,000 − 0.50 × 300,000 − 3 × 5,000.
+    assert_eq!(r.totals.contribution[1].margin, dec!(39000.00));
+}
+
+#[test]
+fn cost_to_serve_rows_add_up_to_the_quote_in_minor_units() {
+    let a = pricing_with(
+        "pick_line = \"100000\"",
+        "pick_line = \"90000\"\n\n[[served]]\nnode = \"leipzig\"\nservice_line = \"warehousing\"\n\
+         volumes = { pick_line = \"30001\" }\n\n[[served]]\nnode = \"bremen\"\nservice_line = \"warehousing\"\n\
+         volumes = { pick_line = \"29999\" }",
+    );
+    let plugins = kam_account::plugins::Plugins::none();
+    let price = views::price(&a, None, &plugins).unwrap();
+    for by in [
+        views::GroupBy::NodeAndServiceLine,
+        views::GroupBy::Node,
+        views::GroupBy::ServiceLine,
+    ] {
+        let r = views::cost_to_serve(&a, None, by, &plugins).unwrap();
+        let parts = |c: &views::CostRow| {
+            let m = &c.contribution;
+            [m.revenue, m.cm1.cost, m.cm2.cost, m.cm3.cost, m.cm3.margin]
+        };
+        for k in 0..5 {
+            let sum: rust_decimal::Decimal =
+                r.rows.iter().map(|x| parts(x)[k]).sum::<rust_decimal::Decimal>() + parts(&r.unallocated)[k];
+            assert_eq!(sum, parts(&r.total)[k], "{by:?} part {k}");
+            // 5,000 fixed × 30,001 / 90,000 does not terminate: kept in cents.
+            assert!(r.rows.iter().all(|x| parts(x)[k].scale() <= 2), "{by:?}");
+        }
+        assert_eq!(r.total.contribution.revenue, price.proposal_net);
+        assert_eq!(r.total.contribution.cm3.margin, price.contribution[2].margin);
+    }
+    let r = views::cost_to_serve(&a, None, views::GroupBy::NodeAndServiceLine, &plugins).unwrap();
+    // The remainder 30,000 lines stays at pricing.toml's bremen / aftermarket (listed
+    // first); 30,001 lines at 0.68 = 20,400.68 at Leipzig.
+    assert_eq!(r.rows[0].service_line.as_deref(), Some("aftermarket"));
+    assert_eq!(r.rows[1].contribution.revenue, dec!(20400.68));
+    assert_eq!(
+        views::cost_to_serve(&a, None, views::GroupBy::Node, &plugins)
+            .unwrap()
+            .rows
+            .len(),
+        2
+    );
+
+    // A split that claims more than [volumes] has: an error at the split.
+    let a = pricing_with(
+        "pick_line = \"100000\"",
+        "pick_line = \"100000\"\n\n[[served]]\nnode = \"leipzig\"\nservice_line = \"warehousing\"\n\
+         volumes = { pick_line = \"100001\" }",
+    );
+    let e = views::cost_to_serve(&a, None, views::GroupBy::Node, &plugins)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.starts_with("pricing.toml:9:1: served[0]: pick_line = 100001"),
+        "{e}"
+    );
+}
+
+const LOG: &str = r#"[[offer]]
+date = "2026-10-01"
+side = "seller"
+price = "0.70"
+
+[[offer]]
+date = "2026-10-08"
+side = "buyer"
+price = "0.55"
+
+[[offer]]
+date = "2026-10-15"
+side = "seller"
+price = "0.65"
+gives = [{ issue = "term_years", from = "5", to = "3" }]
+"#;
+
+#[test]
+fn concession_log_replays_and_refuses_at_its_place() {
+    let a = load(files());
+    let r = views::concessions(&a, "c.toml", LOG).unwrap();
+    // Unit cost 0.50 + (5,000 + 1,000) / 100,000 = 0.56; floor 0.56 / 0.92 = 0.6087.
+    assert_eq!(r.floor_price, dec!(0.6087));
+    let us = &r.sides[0];
+    assert_eq!((us.conceded, us.per_offer), (dec!(0.05), Some(dec!(0.05))));
+    assert_eq!(us.left_to_floor, Some(dec!(0.0413)));
+    // No BATNA in negotiation.toml: no walk-away to measure against, and no guard.
+    assert_eq!(us.walk_away, None);
+    assert_eq!(r.sides[1].left_to_walk_away, None);
+    assert_eq!(r.gap, Some(dec!(0.10)));
+
+    let bad = |from: &str, to: &str| {
+        assert!(LOG.contains(from));
+        views::concessions(&a, "c.toml", &LOG.replacen(from, to, 1))
+            .unwrap_err()
+            .to_string()
+    };
+    let e = bad("date = \"2026-10-15\"", "date = \"2026-10-07\"");
+    assert!(
+        e.starts_with("c.toml:12:8: field `date`: offer 3 is dated 2026-10-07"),
+        "{e}"
+    );
+    let e = bad("price = \"0.65\"", "price = \"0.60\"");
+    assert!(
+        e.starts_with("c.toml:14:9: field `price`: round 3: offer 0.60"),
+        "{e}"
+    );
+    assert!(e.contains("floor"), "{e}");
+    let e = bad("date = \"2026-10-08\"", "date = \"8 Oct\"");
+    assert!(e.starts_with("c.toml:7:8: field `date`"), "{e}");
+    let e = bad("side = \"buyer\"", "side = \"customer\"");
+    assert!(e.starts_with("c.toml:8:"), "{e}");
+}
+
+const COMMERCIAL: &str = r#"
+[commercial.indices]
+wages = { "2026-09" = "100", "2026-10" = "104" }
+energy = { "2026-09" = "100", "2026-10" = "90" }
+diesel = { "2026-10" = "1.56" }
+
+[commercial.indexation]
+base_period = "2026-09"
+fixed_share = "0.5"
+basket = [
+    { index = "wages", weight = "0.4" },
+    { index = "energy", weight = "0.1" },
+]
+
+[commercial.fuel]
+index = "diesel"
+base = "1.45"
+step = "0.05"
+pct_per_step = "0.5"
+ceiling_pct = "1"
+activities = ["pick_line"]
+"#;
+
+fn with_commercial(from: &str, to: &str) -> Result<views::PriceReport, String> {
+    let mut f = files();
+    let p = f.get_mut("pricing.toml").unwrap();
+    assert!(COMMERCIAL.contains(from), "{from}");
+    p.push_str(&COMMERCIAL.replacen(from, to, 1));
+    let a = Account::load(Source::Memory(f)).map_err(|e| e.to_string())?;
+    views::price(&a, None, &kam_account::plugins::Plugins::none()).map_err(|e| e.to_string())
+}
+
+#[test]
+fn commercial_clauses_are_explained_lines_and_bad_ones_errors_at_their_place() {
+    let r = with_commercial("", "").unwrap();
+    // 100,000 lines × 0.68 = 68,000.00. Indexation 2026-10 on 2026-09:
+    // 0.5 + 0.4 × 104/100 + 0.1 × 90/100 = 1.006 → +408.00. Fuel 1.56 vs 1.45 is 2.2
+    // steps → 3 started × 0.5 % = 1.5 %, capped at 1 % → +680.00.
+    assert_eq!(r.adjustments.len(), 2, "{:?}", r.adjustments);
+    assert!(
+        r.adjustments[0]
+            .0
+            .starts_with("indexation 2026-10 on 2026-09: factor 1.006"),
+        "{:?}",
+        r.adjustments
+    );
+    assert_eq!(r.adjustments[0].1, dec!(408.00));
+    assert!(
+        r.adjustments[1]
+            .0
+            .starts_with("fuel surcharge 1 % (diesel 1.56 vs base 1.45"),
+        "{:?}",
+        r.adjustments
+    );
+    assert_eq!(r.adjustments[1].1, dec!(680.00));
+    assert_eq!(r.proposal_net, dec!(69088.00));
+
+    // pricing.toml has 33 lines before COMMERCIAL, whose first line is empty.
+    let e = with_commercial("{ index = \"energy\"", "{ index = \"power\"").unwrap_err();
+    assert!(
+        e.starts_with("pricing.toml:45:15: field `index`: unknown index \"power\""),
+        "{e}"
+    );
+    let e = with_commercial("weight = \"0.1\"", "weight = \"0\"").unwrap_err();
+    assert!(
+        e.starts_with("pricing.toml:45:34: field `weight`: weight 0 of index \"energy\" must be > 0"),
+        "{e}"
+    );
+    let e = with_commercial(
+        "\"2026-09\" = \"100\", \"2026-10\" = \"104\"",
+        "\"2026-10\" = \"104\"",
+    )
+    .unwrap_err();
+    assert!(e.starts_with("pricing.toml:41:15: field `base_period`: index \"wages\" has no value for the base period 2026-09"), "{e}");
+    let e = with_commercial("diesel = { \"2026-10\"", "diesel = { \"2026-11\"").unwrap_err();
+    assert!(
+        e.starts_with(
+            "pricing.toml:49:9: field `index`: index \"diesel\" has no value for the priced period 2026-10"
+        ),
+        "{e}"
+    );
+    let e = with_commercial("fixed_share = \"0.5\"", "fixed_share = \"0.6\"").unwrap_err();
+    assert!(e.starts_with("pricing.toml:42:15: field `fixed_share`"), "{e}");
+    assert!(e.contains("must be exactly 1"), "{e}");
+    let e = with_commercial("activities = [\"pick_line\"]", "activities = [\"pick_lines\"]").unwrap_err();
+    assert!(
+        e.starts_with(
+            "pricing.toml:54:15: field `activities`: activity \"pick_lines\" is not on the proposal card"
+        ),
+        "{e}"
+    );
+    let e = with_commercial("step = \"0.05\"", "step = \"-0.05\"").unwrap_err();
+    assert!(e.starts_with("pricing.toml:51:8: field `step`"), "{e}");
+}

@@ -6,8 +6,9 @@ use std::fmt::{self, Display, Write as _};
 
 use kam_account::format::{grouped, millions, money, name, pct_of_fraction};
 use kam_account::views::{
-    AlertRow, AlertsReport, DeliveryReport, EscalationRow, EscalationsReport, GrowthReport,
-    NegotiationReport, PlanCheck, PriceReport, ScorecardReport, StakeholderReport,
+    AlertRow, AlertsReport, ConcessionReport, CostRow, CostToServeReport, DeliveryReport, EscalationRow,
+    EscalationsReport, GrowthReport, NegotiationReport, PeriodsReport, PlanCheck, PriceReport,
+    ScorecardReport, StakeholderReport,
 };
 use kam_core::metrics::Severity;
 
@@ -235,6 +236,9 @@ impl Display for Table<'_, PriceReport> {
             money(self.0.baseline_total),
             money(self.0.proposal_total)
         )?;
+        for (l, a) in &self.0.baseline_adjustments {
+            writeln!(f, "  baseline: {:<40} {:>14}", l, money(*a))?;
+        }
         for (l, a) in &self.0.adjustments {
             writeln!(f, "  {:<50} {:>14}", l, money(*a))?;
         }
@@ -318,6 +322,238 @@ impl Display for Table<'_, NegotiationReport> {
                 }
             }
             None => writeln!(f, "  no package is acceptable to both sides")?,
+        }
+        if let Some(c) = &self.0.concessions {
+            write!(f, "{}", Table(c))?;
+        }
+        Ok(())
+    }
+}
+
+/// `a − b` as money (the adjustments between a total and a net); overflow shows as such.
+fn diff(a: rust_decimal::Decimal, b: rust_decimal::Decimal) -> String {
+    a.checked_sub(b).map_or_else(|| "overflow".into(), money)
+}
+
+fn margins(f: &mut fmt::Formatter<'_>, label: &str, ls: &[kam_account::views::MarginLayer]) -> fmt::Result {
+    let s: Vec<String> = ls
+        .iter()
+        .map(|l| {
+            format!(
+                "{} {} ({})",
+                l.layer,
+                money(l.margin),
+                l.margin_pct
+                    .map_or("n/a".into(), |p| format!("{} %", p.round_dp(1)))
+            )
+        })
+        .collect();
+    writeln!(f, "  margin on {label}: {}", s.join(", "))
+}
+
+impl Display for Table<'_, PeriodsReport> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let r = self.0;
+        writeln!(
+            f,
+            "Proposal for {} / {} over {} periods, {}",
+            r.node,
+            r.service_line,
+            r.periods.len(),
+            r.currency
+        )?;
+        writeln!(
+            f,
+            "  {:<10} {:>14} {:>14} {:>14} {:>14} {:>12} {:>8}",
+            "period", "baseline", "proposal", "adjustments", "net", "delta", "CM3 %"
+        )?;
+        for p in &r.periods {
+            writeln!(
+                f,
+                "  {:<10} {:>14} {:>14} {:>14} {:>14} {:>12} {:>8}",
+                p.period,
+                money(p.baseline_total),
+                money(p.proposal_total),
+                diff(p.proposal_net, p.proposal_total),
+                money(p.proposal_net),
+                money(p.delta),
+                p.proposal_margin_pct()
+                    .map_or("n/a".into(), |m| m.round_dp(1).to_string())
+            )?;
+        }
+        let t = &r.totals;
+        writeln!(
+            f,
+            "  {:<10} {:>14} {:>14} {:>14} {:>14} {:>12} {:>8}",
+            "total",
+            money(t.baseline_total),
+            money(t.proposal_total),
+            diff(t.proposal_net, t.proposal_total),
+            money(t.proposal_net),
+            money(t.delta),
+            t.contribution
+                .last()
+                .and_then(|l| l.margin_pct)
+                .map_or("n/a".into(), |m| m.round_dp(1).to_string())
+        )?;
+        writeln!(
+            f,
+            "  proposal net {} vs baseline {}: {} ({}); banked credits used {}",
+            money(t.proposal_net),
+            money(t.baseline_total),
+            money(t.delta),
+            t.delta_pct.map_or("n/a".into(), |p| format!("{p} %")),
+            money(t.proposal_credits)
+        )?;
+        margins(f, "proposal", &t.contribution)?;
+        margins(f, "baseline", &t.baseline_contribution)?;
+        for b in &r.banking {
+            let m = &b.billing;
+            writeln!(
+                f,
+                "  {} {}: minimum {} a period, shortfall {}, credit used {}, expired {}",
+                b.card,
+                m.activity,
+                grouped(m.minimum, 0),
+                money(m.total_shortfall),
+                money(m.total_credit_applied),
+                money(m.total_credit_expired)
+            )?;
+            writeln!(
+                f,
+                "    {:<10} {:>12} {:>12} {:>12} {:>12} {:>12} {:>14}",
+                "period", "volume", "shortfall", "banked", "used", "expired", "due"
+            )?;
+            for (pb, label) in m.periods.iter().zip(&b.periods) {
+                writeln!(
+                    f,
+                    "    {:<10} {:>12} {:>12} {:>12} {:>12} {:>12} {:>14}",
+                    label,
+                    grouped(pb.volume, 0),
+                    money(pb.shortfall_amount),
+                    money(pb.credit_banked),
+                    money(pb.credit_applied),
+                    money(pb.credit_expired),
+                    money(pb.amount_due)
+                )?;
+            }
+        }
+        for p in &r.periods {
+            for (l, a) in p.adjustments.iter() {
+                writeln!(f, "  {:<10} {:<50} {:>14}", p.period, l, money(*a))?;
+            }
+            for w in &p.warnings {
+                writeln!(f, "  {:<10} warning: {w}", p.period)?;
+            }
+        }
+        Ok(())
+    }
+}
+
+fn cost_line(f: &mut fmt::Formatter<'_>, label: &str, r: &CostRow) -> fmt::Result {
+    let c = &r.contribution;
+    // A margin % of a negative revenue (the unallocated rebate) means nothing.
+    let pct = |p: Option<rust_decimal::Decimal>| match p {
+        Some(p) if c.revenue > rust_decimal::Decimal::ZERO => format!("{}", p.round_dp(1)),
+        _ => "n/a".into(),
+    };
+    writeln!(
+        f,
+        "  {:<34} {:>13} {:>13} {:>13} {:>6} {:>13} {:>13} {:>6}",
+        label,
+        money(c.revenue),
+        money(r.cost_to_serve),
+        money(c.cm1.margin),
+        pct(c.cm1.margin_pct),
+        money(c.cm2.margin),
+        money(c.cm3.margin),
+        pct(c.cm3.margin_pct)
+    )
+}
+
+impl Display for Table<'_, CostToServeReport> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let r = self.0;
+        writeln!(
+            f,
+            "Cost-to-serve of the proposal by {} ({}), {}",
+            name(&r.by).replace('_', " "),
+            r.period,
+            r.currency
+        )?;
+        writeln!(
+            f,
+            "  {:<34} {:>13} {:>13} {:>13} {:>6} {:>13} {:>13} {:>6}",
+            "", "revenue", "cost to serve", "CM1", "%", "CM2", "CM3", "%"
+        )?;
+        for row in &r.rows {
+            let label = match (&row.node, &row.service_line) {
+                (Some(n), Some(s)) => format!("{n} / {s}"),
+                (Some(x), None) | (None, Some(x)) => x.clone(),
+                (None, None) => String::new(),
+            };
+            cost_line(f, &label, row)?;
+        }
+        cost_line(f, "unallocated (idle fixed, rules)", &r.unallocated)?;
+        cost_line(f, "total", &r.total)
+    }
+}
+
+impl Display for Table<'_, ConcessionReport> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let r = self.0;
+        writeln!(
+            f,
+            "Concession log {} on {}: {} offers, every one within its side's limits",
+            r.file,
+            r.issue,
+            r.offers.len()
+        )?;
+        for o in &r.offers {
+            let trades = |ts: &[kam_core::negotiation::Trade]| {
+                ts.iter()
+                    .map(|t| format!("{} {}→{}", t.issue, t.from, t.to))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            };
+            let mut extra = String::new();
+            if !o.gives.is_empty() {
+                extra.push_str(&format!("  gives {}", trades(&o.gives)));
+            }
+            if !o.gets.is_empty() {
+                extra.push_str(&format!("  gets {}", trades(&o.gets)));
+            }
+            writeln!(
+                f,
+                "  {:>2} {} {:<6} {:>8} (step {}){extra}",
+                o.round,
+                o.date,
+                name(&o.side),
+                o.price,
+                o.step
+            )?;
+        }
+        for s in &r.sides {
+            let opt = |v: Option<rust_decimal::Decimal>| v.map_or("n/a".into(), |v| v.to_string());
+            writeln!(
+                f,
+                "  {:<6} {} offers, {} → {}: conceded {} ({} per offer, {} % of the room to its limit); left to walk-away {}{}",
+                name(&s.side),
+                s.offers,
+                opt(s.first),
+                opt(s.latest),
+                s.conceded,
+                opt(s.per_offer),
+                opt(s.room_used_pct),
+                opt(s.left_to_walk_away),
+                s.left_to_floor.map_or(String::new(), |x| format!(
+                    ", to our margin floor {} ({x})",
+                    r.floor_price
+                ))
+            )?;
+        }
+        if let Some(g) = r.gap {
+            writeln!(f, "  gap between the latest offers: {g}")?;
         }
         Ok(())
     }

@@ -2181,3 +2181,380 @@ fn contacts_can_come_from_a_workbook_with_errors_at_sheet_and_cell() {
     assert!(err.contains("Contacts!H3"), "{err}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// A JSON decimal (kam writes decimals as strings).
+fn dec(v: &serde_json::Value) -> rust_decimal::Decimal {
+    v.as_str()
+        .unwrap_or_else(|| panic!("not a decimal string: {v}"))
+        .parse()
+        .unwrap()
+}
+
+#[test]
+fn price_over_several_periods_banks_the_storage_shortfalls() {
+    let dir = sample();
+    let volumes = dir.join("volumes_2026q4.csv");
+    let out = ok(&["price", s(&dir), "--volumes", s(&volumes)]);
+    assert!(
+        out.starts_with("Proposal for bremen / aftermarket over 5 periods, EUR"),
+        "{out}"
+    );
+    let json: serde_json::Value =
+        serde_json::from_str(&ok(&["price", s(&dir), "--volumes", s(&volumes), "--json"])).unwrap();
+    let periods = json["periods"].as_array().unwrap();
+    let labels: Vec<&str> = periods.iter().map(|p| p["period"].as_str().unwrap()).collect();
+    assert_eq!(labels, ["2026-09", "2026-10", "2026-11", "2026-12", "2027-01"]);
+    // Storage at 1.38 against the 55,000 minimum, credits usable for 3 months:
+    //   Sep 53,000: shortfall 2,000 × 1.38 = 2,760 banked (usable to Dec)
+    //   Oct 52,000: shortfall 3,000 × 1.38 = 4,140 banked (usable to Jan)
+    //   Nov 56,500: 1,500 above × 1.38 = 2,070 used (Sep's credit, 690 left)
+    //   Dec 58,000: 3,000 above × 1.38 = 4,140 used (690 of Sep's + 3,450 of Oct's)
+    //   Jan 54,000: shortfall 1,000 × 1.38 = 1,380 banked; Oct's last 690 expire.
+    let banking = json["banking"].as_array().unwrap();
+    assert_eq!(banking.len(), 1, "only the proposal's storage has a minimum");
+    let bill = &banking[0]["billing"];
+    assert_eq!(banking[0]["card"], "proposal");
+    assert_eq!(bill["activity"], "storage_pallet_week");
+    assert_eq!(dec(&bill["total_shortfall"]), rust_decimal::Decimal::new(8280, 0));
+    assert_eq!(
+        dec(&bill["total_credit_applied"]),
+        rust_decimal::Decimal::new(6210, 0)
+    );
+    assert_eq!(
+        dec(&bill["total_credit_expired"]),
+        rust_decimal::Decimal::new(690, 0)
+    );
+    let used: Vec<_> = bill["periods"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| dec(&p["credit_applied"]))
+        .collect();
+    assert_eq!(used, [0, 0, 2070, 4140, 0].map(rust_decimal::Decimal::from));
+    // The credit is an explained adjustment line of the month that uses it.
+    let nov = &periods[2]["adjustments"];
+    assert!(
+        nov.as_array().unwrap().iter().any(|a| a[0]
+            == "storage_pallet_week: banked shortfall credit used (minimum commitment)"
+            && dec(&a[1]) == rust_decimal::Decimal::new(-2070, 0)),
+        "{nov}"
+    );
+    assert_eq!(
+        dec(&json["totals"]["proposal_credits"]),
+        rust_decimal::Decimal::new(6210, 0)
+    );
+    // October is pricing.toml's own month: priced alone it gives `kam price`'s figures.
+    let single: serde_json::Value = serde_json::from_str(&ok(&["price", s(&dir), "--json"])).unwrap();
+    assert_eq!(periods[1]["proposal_net"], single["proposal_net"]);
+    assert_eq!(periods[1]["baseline_total"], single["baseline_total"]);
+    // Totals are the sums of the periods.
+    let sum = |k: &str| periods.iter().map(|p| dec(&p[k])).sum::<rust_decimal::Decimal>();
+    assert_eq!(sum("proposal_net"), dec(&json["totals"]["proposal_net"]));
+    assert_eq!(sum("baseline_total"), dec(&json["totals"]["baseline_total"]));
+
+    // The same two months as CSV and as TOML price the same.
+    let tmp = copy_sample("periods");
+    let csv = tmp.join("two.csv");
+    std::fs::write(
+        &csv,
+        "period,activity,quantity\n2026-09,storage_pallet_week,53000\n2026-09,pick_line,296000\n\
+         2026-10,storage_pallet_week,57000\n2026-10,pick_line,300000\n",
+    )
+    .unwrap();
+    let toml = tmp.join("two.toml");
+    std::fs::write(
+        &toml,
+        "[[period]]\nperiod = \"2026-09\"\nvolumes = { storage_pallet_week = \"53000\", pick_line = \"296000\" }\n\n\
+         [[period]]\nperiod = \"2026-10\"\nvolumes = { storage_pallet_week = \"57000\", pick_line = \"300000\" }\n",
+    )
+    .unwrap();
+    let from_csv = ok(&["price", s(&tmp), "--volumes", s(&csv), "--json"]);
+    assert_eq!(from_csv, ok(&["price", s(&tmp), "--volumes", s(&toml), "--json"]));
+    let two: serde_json::Value = serde_json::from_str(&from_csv).unwrap();
+    // 2,000 above the minimum in October uses all of September's 2,760 credit.
+    assert_eq!(
+        dec(&two["banking"][0]["billing"]["periods"][1]["credit_applied"]),
+        rust_decimal::Decimal::new(2760, 0)
+    );
+
+    // Bad volume files: each error at its file, line and column.
+    std::fs::write(
+        &csv,
+        "period,activity,quantity\n2026-09,pick_line,1\n2026-10,pick_line,1\n2026-09,order,1\n",
+    )
+    .unwrap();
+    let err = fails(&["price", s(&tmp), "--volumes", s(&csv)]);
+    assert!(
+        err.contains("two.csv:4:1: field `period`: period 2026-09 comes back"),
+        "{err}"
+    );
+    std::fs::write(
+        &toml,
+        "[[period]]\nperiod = \"2026-09\"\nvolumes = { pick_line = \"-5\" }\n",
+    )
+    .unwrap();
+    let err = fails(&["price", s(&tmp), "--volumes", s(&toml)]);
+    assert!(err.contains("two.toml:3:25: field `quantity`"), "{err}");
+}
+
+#[test]
+fn price_by_node_and_service_line_reconciles_to_the_aggregate() {
+    let dir = sample();
+    let price: serde_json::Value = serde_json::from_str(&ok(&["price", s(&dir), "--json"])).unwrap();
+    let by = |g: &str| -> serde_json::Value {
+        serde_json::from_str(&ok(&["price", s(&dir), "--by", g, "--json"])).unwrap()
+    };
+    let both = by("node,service_line");
+    let keys: Vec<(String, String)> = both["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["node"].as_str().unwrap().into(),
+                r["service_line"].as_str().unwrap().into(),
+            )
+        })
+        .collect();
+    let key = |n: &str, l: &str| (n.to_owned(), l.to_owned());
+    assert_eq!(
+        keys,
+        [
+            key("bremen", "aftermarket"),
+            key("leipzig", "inbound_to_manufacturing"),
+            key("bremen", "reverse_and_repair"),
+            key("bremen", "transport"),
+        ]
+    );
+    // Leipzig line-side supply: 1,200 pallets out × 4.10 + 14,000 km × 1.82 = 30,400.00
+    // revenue; CM1 = 30,400 − (1,200 × 2.80 + 14,000 × 1.58) = 30,400 − 25,480 = 4,920.
+    let leipzig = &both["rows"][1]["contribution"];
+    assert_eq!(dec(&leipzig["revenue"]), rust_decimal::Decimal::new(30400, 0));
+    assert_eq!(
+        dec(&leipzig["cm1"]["margin"]),
+        rust_decimal::Decimal::new(4920, 0)
+    );
+    for g in ["node,service_line", "node", "service_line", "service_line,node"] {
+        let r = by(g);
+        let rows = r["rows"].as_array().unwrap();
+        for field in [
+            ("revenue", None),
+            ("cm1", Some("margin")),
+            ("cm2", Some("margin")),
+            ("cm3", Some("margin")),
+        ] {
+            let get = |c: &serde_json::Value| match field.1 {
+                None => dec(&c["contribution"][field.0]),
+                Some(m) => dec(&c["contribution"][field.0][m]),
+            };
+            let sum: rust_decimal::Decimal =
+                rows.iter().map(get).sum::<rust_decimal::Decimal>() + get(&r["unallocated"]);
+            assert_eq!(sum, get(&r["total"]), "{g}: {field:?} rows + unallocated = total");
+        }
+        // The total is kam price's: proposal net (after the volume rebate) and CM3.
+        assert_eq!(
+            dec(&r["total"]["contribution"]["revenue"]),
+            dec(&price["proposal_net"]),
+            "{g}"
+        );
+        assert_eq!(
+            dec(&r["total"]["contribution"]["cm3"]["margin"]),
+            dec(&price["contribution"][2]["margin"]),
+            "{g}"
+        );
+    }
+    assert_eq!(by("node")["rows"].as_array().unwrap().len(), 2);
+    assert_eq!(by("service_line")["rows"].as_array().unwrap().len(), 4);
+    let table = ok(&["price", s(&dir), "--by", "node"]);
+    assert!(
+        table.starts_with("Cost-to-serve of the proposal by node (2026-10), EUR"),
+        "{table}"
+    );
+
+    // A split that claims more than [volumes] has is an error at the split.
+    let tmp = copy_sample("by");
+    edit(
+        &tmp,
+        "pricing.toml",
+        "pallet_out = \"1200\"",
+        "pallet_out = \"9000\"",
+    );
+    let err = fails(&["price", s(&tmp), "--by", "node"]);
+    assert!(
+        err.contains("pricing.toml:227:1: served[0]: pallet_out = 9000"),
+        "{err}"
+    );
+    let err = fails(&["price", s(&tmp), "--by", "region"]);
+    assert!(
+        err.contains("expected node,service_line, node or service_line"),
+        "{err}"
+    );
+
+    // A one-period volume file with node and service-line columns (empty: pricing.toml's).
+    let csv = tmp.join("by.csv");
+    std::fs::write(
+        &csv,
+        "node,service_line,activity,quantity\nbremen,,pick_line,200000\n\
+         leipzig,inbound_to_manufacturing,pick_line,110000\n,,order,48000\n",
+    )
+    .unwrap();
+    let r: serde_json::Value = serde_json::from_str(&ok(&[
+        "price",
+        s(&dir),
+        "--volumes",
+        s(&csv),
+        "--by",
+        "node",
+        "--json",
+    ]))
+    .unwrap();
+    let nodes: Vec<&str> = r["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x["node"].as_str().unwrap())
+        .collect();
+    assert_eq!(nodes, ["bremen", "leipzig"]);
+    // 310,000 lines priced once (graduated: 200,000 × 0.66 + 110,000 × 0.60 = 198,000),
+    // split by quantity: Leipzig's 110,000 / 310,000 of it = 70,258.06 (to the cent).
+    assert_eq!(
+        dec(&r["rows"][1]["contribution"]["revenue"]),
+        rust_decimal::Decimal::new(7025806, 2)
+    );
+    // Several periods are refused: --by prices one.
+    let err = fails(&[
+        "price",
+        s(&dir),
+        "--volumes",
+        s(&dir.join("volumes_2026q4.csv")),
+        "--by",
+        "node",
+    ]);
+    assert!(err.contains("5 periods; --by prices one period"), "{err}");
+}
+
+#[test]
+fn negotiate_replays_the_concession_log_and_refuses_a_step_below_the_floor() {
+    let dir = sample();
+    let table = ok(&["negotiate", s(&dir), "--log", "concessions.toml"]);
+    assert!(table.contains("Concession log "), "{table}");
+    let json: serde_json::Value = serde_json::from_str(&ok(&[
+        "negotiate",
+        s(&dir),
+        "--log",
+        "concessions.toml",
+        "--json",
+    ]))
+    .unwrap();
+    let c = &json["concessions"];
+    assert_eq!(c["offers"].as_array().unwrap().len(), 7);
+    // Our floor: pick-line full cost 0.46 + (20,000 + 15,000) / 310,000 = 0.5729 per line,
+    // / (1 − 8 %) = 0.6227. Our walk-away (BATNA) is 0.60, so the floor binds.
+    assert_eq!(c["floor_price"], "0.6227");
+    let (us, them) = (&c["sides"][0], &c["sides"][1]);
+    assert_eq!(us["side"], "seller");
+    // We went 0.68 → 0.665 → 0.65 → 0.64: 0.04 in 3 steps (0.0133 each), 0.04 of the
+    // 0.0573 room to the floor (69.8 %); 0.04 left to the walk-away, 0.0173 to the floor.
+    assert_eq!(us["conceded"], "0.04");
+    assert_eq!(us["per_offer"], "0.0133");
+    assert_eq!(us["room_used_pct"], "69.8");
+    assert_eq!(us["left_to_walk_away"], "0.04");
+    assert_eq!(us["left_to_floor"], "0.0173");
+    // They went 0.58 → 0.60 → 0.615 and walk away above 0.63 + 0.03 switching = 0.66:
+    // 0.035 of 0.08 given (43.75 %, 43.8 to one decimal, half to even), 0.045 left.
+    assert_eq!(them["conceded"], "0.035");
+    assert_eq!(them["per_offer"], "0.0175");
+    assert_eq!(them["room_used_pct"], "43.8");
+    assert_eq!(them["left_to_walk_away"], "0.045");
+    assert!(them["left_to_floor"].is_null());
+    assert_eq!(c["gap"], "0.025");
+    assert_eq!(c["offers"][2]["step"], "0.015");
+    // Without --log the JSON is as before.
+    let plain: serde_json::Value = serde_json::from_str(&ok(&["negotiate", s(&dir), "--json"])).unwrap();
+    assert!(plain.get("concessions").is_none());
+
+    // A step of ours below the margin floor: exit 1, at the price's line and column.
+    let tmp = copy_sample("concessions");
+    edit(&tmp, "concessions.toml", "price = \"0.64\"", "price = \"0.62\"");
+    let out = kam(&["negotiate", s(&tmp), "--log", s(&tmp.join("concessions.toml"))]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        err.contains("concessions.toml:50:9: field `price`: round 7: offer 0.62"),
+        "{err}"
+    );
+    assert!(err.contains("margin floor") || err.contains("floor"), "{err}");
+    // Below our walk-away (0.60) as well as the floor: the walk-away is named first.
+    edit(&tmp, "concessions.toml", "price = \"0.62\"", "price = \"0.59\"");
+    let err = fails(&["negotiate", s(&tmp), "--log", s(&tmp.join("concessions.toml"))]);
+    assert!(
+        err.contains("concessions.toml:50:9: field `price`") && err.contains("walk-away price 0.60"),
+        "{err}"
+    );
+    // Out of date order: at the date's line and column.
+    let tmp = copy_sample("concessions-order");
+    edit(
+        &tmp,
+        "concessions.toml",
+        "date = \"2026-11-10\"",
+        "date = \"2026-10-01\"",
+    );
+    let out = kam(&["negotiate", s(&tmp), "--log", s(&tmp.join("concessions.toml"))]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        err.contains("concessions.toml:42:8: field `date`: offer 6 is dated 2026-10-01, before the offer above it (2026-10-27)"),
+        "{err}"
+    );
+    // The customer offering above its own walk-away contradicts negotiation.toml.
+    let tmp = copy_sample("concessions-buyer");
+    edit(&tmp, "concessions.toml", "price = \"0.615\"", "price = \"0.67\"");
+    let err = fails(&["negotiate", s(&tmp), "--log", s(&tmp.join("concessions.toml"))]);
+    assert!(
+        err.contains("concessions.toml:44:9: field `price`") && err.contains("buyer walk-away price 0.66"),
+        "{err}"
+    );
+}
+
+#[test]
+fn commercial_clauses_of_the_sample_move_with_each_period() {
+    let dir = sample();
+    let volumes = dir.join("volumes_2026q4.csv");
+    let json: serde_json::Value =
+        serde_json::from_str(&ok(&["price", s(&dir), "--volumes", s(&volumes), "--json"])).unwrap();
+    let line = |period: usize, starts: &str| -> rust_decimal::Decimal {
+        let adj = json["periods"][period]["adjustments"].as_array().unwrap();
+        let found = adj.iter().find(|a| a[0].as_str().unwrap().starts_with(starts));
+        dec(&found.unwrap_or_else(|| panic!("no {starts:?} in {adj:?}"))[1])
+    };
+    // November: shipment 4,300 × 44.00 (all units, 3,001–5,000) + 66,000 km × 1.82
+    // = 189,200 + 120,120 = 309,320.00; diesel 1.53 is 0.08 above 1.45, 2 started steps
+    // of 0.05 × 0.5 % = 1 % → 3,093.20.
+    assert_eq!(
+        line(2, "fuel surcharge 1 % (diesel_de 1.53 vs base 1.45"),
+        rust_decimal::Decimal::new(309320, 2)
+    );
+    // January: wages 122.3/119.4 and energy 106.5/103.1 on pick lines, orders and VAS hours.
+    assert!(line(4, "indexation 2027-01 on 2026-10: factor 1.010584") > rust_decimal::Decimal::ZERO);
+    // October is the base period at a diesel price of 1.45: no clause moves.
+    let oct = json["periods"][1]["adjustments"].as_array().unwrap();
+    assert!(
+        oct.iter()
+            .all(|a| !a[0].as_str().unwrap().contains("[commercial]")),
+        "{oct:?}"
+    );
+
+    // An index the basket names but [commercial.indices] lacks: at its place.
+    let tmp = copy_sample("commercial");
+    edit(
+        &tmp,
+        "pricing.toml",
+        "{ index = \"de_energy\"",
+        "{ index = \"de_power\"",
+    );
+    let err = fails(&["price", s(&tmp)]);
+    assert!(
+        err.contains("pricing.toml:257:15: field `index`: unknown index \"de_power\""),
+        "{err}"
+    );
+}

@@ -23,7 +23,11 @@ pub use delivery::{DeliveryReport, delivery};
 pub use growth::{GrowthReport, GrowthYear, growth, growth_report, run_options};
 pub use metrics::{NodeGrade, ScorecardReport, alert_kind, alert_register, grade_status, scorecard};
 pub use plan::{PlanCheck, plan_check, plan_diff};
-pub use pricing::{MarginLayer, NegotiationReport, PriceLine, PriceReport, negotiate, price};
+pub use pricing::{
+    BankingRow, ConcessionReport, CostRow, CostToServeReport, GroupBy, MarginLayer, NegotiationReport,
+    OfferRow, PeriodTotals, PeriodsReport, PriceLine, PriceReport, SideConcessions, concessions,
+    cost_to_serve, negotiate, price, price_periods,
+};
 pub use rollup::{Rollup, rollup};
 pub use stakeholders::{
     Gap, HeatCell, Hostile, SingleThread, StakeholderReport, Unsupported, departure, stakeholders,
