@@ -41,6 +41,7 @@ pub mod pricing;
 pub mod rules;
 pub mod scorecard;
 pub mod stakeholders;
+pub mod text;
 
 pub use direction::Direction;
 pub use rust_decimal::Decimal;

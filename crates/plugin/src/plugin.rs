@@ -8,7 +8,7 @@ use kam_core::canonical;
 use kam_core::rules::{
     AlertDecision, AlertInput, AlertRule, GrowthRule, GrowthState, KpiScoringRule, MeasureInput, PeriodError,
     PeriodFactors, PriceAdjustment, PricingInput, PricingRule, RuleError, RuleErrorKind, RuleHost,
-    check_batch_len, on_periods_one_by_one,
+    check_batch_len, check_growth_factor, on_periods_one_by_one,
 };
 use kam_core::{Decimal, Direction};
 use wasmtime::component::{ComponentExportIndex, ComponentType, InstancePre, Lift, Lower};
@@ -18,7 +18,7 @@ use crate::bindings::{alert, growth, kpi, pricing};
 use crate::decimal::{from_wit, to_wit};
 use crate::host::{API_VERSION, Shared};
 use crate::sandbox::{Denied, LimitExceeded, Pipes, Sandbox};
-use crate::{LogLine, LogStream, RuleKind};
+use crate::{LogLine, LogStream, OutputLimits, RuleKind};
 
 /// What all plugin kinds share: name, kind, host state, pre-linked component, log.
 pub(crate) struct Loaded {
@@ -28,13 +28,17 @@ pub(crate) struct Loaded {
     pre: InstancePre<Sandbox>,
     log: Mutex<VecDeque<LogLine>>,
     calls: AtomicU64,
+    /// What one call may return (the host's default unless set for this plugin).
+    output: OutputLimits,
 }
 
 impl Loaded {
     pub(crate) fn new(name: &str, kind: RuleKind, shared: Arc<Shared>, pre: InstancePre<Sandbox>) -> Self {
+        let output = shared.limits.output;
         Loaded {
             name: name.to_owned(),
             kind,
+            output,
             shared,
             pre,
             log: Mutex::new(VecDeque::new()),
@@ -57,7 +61,7 @@ impl Loaded {
         let what = format!("{}.{function}", self.kind.interface());
         let (mut store, pipes) = self
             .shared
-            .new_store()
+            .new_store(&self.output)
             .map_err(|e| self.error(RuleErrorKind::Trap, format!("{what}: {e}")))?;
         let result = f(&mut store);
         let stderr_tail = self.collect_log(&pipes);
@@ -65,7 +69,10 @@ impl Loaded {
             Ok(Ok(value)) => Ok(value),
             Ok(Err(refusal)) => Err(self.error(
                 RuleErrorKind::Failed,
-                format!("{what} refused the input: {refusal}"),
+                format!(
+                    "{what} refused the input: {}",
+                    clip(&refusal, self.output.message_bytes)
+                ),
             )),
             Err(err) => {
                 let (kind, detail) = self.classify(&err, &store);
@@ -80,6 +87,18 @@ impl Loaded {
 
     fn classify(&self, err: &wasmtime::Error, store: &Store<Sandbox>) -> (RuleErrorKind, String) {
         let limits = &self.shared.limits;
+        // wasmtime's error for a result larger than the store's hostcall fuel has a
+        // private type, so it is known by its text.
+        if format!("{err:#}").contains("fuel allocated for hostcalls has been exhausted") {
+            return (
+                RuleErrorKind::ResourceLimit,
+                format!(
+                    "returned more than {} bytes of data (the limit max_return_bytes; raise it in \
+                     the plugin's kam.toml entry)",
+                    self.output.return_bytes
+                ),
+            );
+        }
         if let Some(exceeded) = &store.data().limiter.exceeded {
             return (RuleErrorKind::ResourceLimit, exceeded.clone());
         }
@@ -170,12 +189,36 @@ impl Loaded {
             .unwrap_or_default()
     }
 
+    /// A result over one of the output limits.
+    fn over_limit(&self, what: &str, detail: String, limit: usize, field: &str) -> RuleError {
+        self.error(
+            RuleErrorKind::ResourceLimit,
+            format!(
+                "{}.{what} returned {detail}; the limit is {limit} (raise it with {field} = N in the \
+                 plugin's kam.toml entry)",
+                self.kind.interface()
+            ),
+        )
+    }
+
     fn pre_error(&self, e: wasmtime::Error) -> RuleError {
         self.error(
             RuleErrorKind::Load,
             format!("the component does not match world {}: {e:#}", self.kind.world()),
         )
     }
+}
+
+/// `text` cut to at most `max` bytes (at a character boundary), saying how much was cut.
+fn clip(text: &str, max: usize) -> std::borrow::Cow<'_, str> {
+    if text.len() <= max {
+        return text.into();
+    }
+    let mut end = max;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}… ({} more bytes cut)", &text[..end], text.len() - end).into()
 }
 
 fn bad_return(loaded: &Loaded, what: &str, detail: String) -> RuleError {
@@ -204,6 +247,17 @@ macro_rules! plugin_common {
             /// it failed as a whole and was re-run an item a call.
             pub fn calls(&self) -> u64 {
                 self.loaded.calls.load(std::sync::atomic::Ordering::Relaxed)
+            }
+
+            /// What one call of this plugin may return.
+            pub fn output_limits(&self) -> &OutputLimits {
+                &self.loaded.output
+            }
+
+            /// Gives this plugin its own output limits (the host's
+            /// [`crate::PluginLimits::output`] otherwise).
+            pub fn set_output_limits(&mut self, output: OutputLimits) {
+                self.loaded.output = output;
             }
         }
 
@@ -360,6 +414,27 @@ impl PricingRule for PricingPlugin {
             let (result,) = adjust.call(&mut *store, (input,))?;
             Ok(result)
         })?;
+        let limits = &self.loaded.output;
+        if out.len() > limits.adjustments {
+            return Err(self.loaded.over_limit(
+                "adjust",
+                format!("{} adjustments", out.len()),
+                limits.adjustments,
+                "max_adjustments",
+            ));
+        }
+        if let Some((i, a)) = out
+            .iter()
+            .enumerate()
+            .find(|(_, a)| a.label.len() > limits.label_bytes)
+        {
+            return Err(self.loaded.over_limit(
+                "adjust",
+                format!("a label of {} bytes (adjustments[{i}])", a.label.len()),
+                limits.label_bytes,
+                "max_label_bytes",
+            ));
+        }
         out.into_iter()
             .enumerate()
             .map(|(i, a)| {
@@ -525,7 +600,7 @@ impl GrowthRule for GrowthPlugin {
                         format!(
                             "{}.on-periods refused state {index}: {}",
                             self.loaded.kind.interface(),
-                            refusal.message
+                            clip(&refusal.message, self.loaded.output.message_bytes)
                         ),
                     ),
                 });
@@ -570,7 +645,16 @@ impl GrowthPlugin {
                         state.service_lines.get(i).map_or("?", |s| &s.service_line)
                     )
                 };
-                from_wit(f, field).map_err(|e| bad_return(&self.loaded, what, e))
+                let factor = from_wit(f, field).map_err(|e| bad_return(&self.loaded, what, e))?;
+                let line = state.service_lines.get(i).map_or("?", |s| &s.service_line);
+                check_growth_factor(&self.loaded.name, RuleHost::Plugin, state.month, line, factor).map_err(
+                    |e| {
+                        self.loaded.error(
+                            RuleErrorKind::BadReturn,
+                            format!("{}.{what}: {}", self.loaded.kind.interface(), e.message),
+                        )
+                    },
+                )
             })
             .collect()
     }
@@ -697,6 +781,28 @@ impl AlertRule for AlertPlugin {
             b.kam_rules_alert().call_decide(store, &input)
         })?;
         check_batch_len(&self.loaded.name, RuleHost::Plugin, &out, inputs.len())?;
+        let limits = &self.loaded.output;
+        let raised = out.iter().filter(|d| d.raise).count();
+        if raised > limits.alerts {
+            return Err(self.loaded.over_limit(
+                "decide",
+                format!("{raised} alerts"),
+                limits.alerts,
+                "max_alerts",
+            ));
+        }
+        if let Some((i, d)) = out
+            .iter()
+            .enumerate()
+            .find(|(_, d)| d.message.len() > limits.message_bytes)
+        {
+            return Err(self.loaded.over_limit(
+                "decide",
+                format!("a message of {} bytes (decision {i})", d.message.len()),
+                limits.message_bytes,
+                "max_message_bytes",
+            ));
+        }
         Ok(out
             .into_iter()
             .map(|d| AlertDecision {

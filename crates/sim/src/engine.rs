@@ -7,7 +7,9 @@ use std::str::FromStr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use kam_core::rules::{GrowthRule, GrowthState, PeriodFactors, ServiceLineRevenue};
+use kam_core::rules::{
+    GrowthRule, GrowthState, PeriodFactors, RuleHost, ServiceLineRevenue, check_growth_factor,
+};
 use rand::{Rng, SeedableRng, TryRng};
 use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, StandardNormal};
@@ -625,6 +627,11 @@ impl Model {
                     if *factor == Decimal::ONE {
                         continue;
                     }
+                    // The hosts check their own factors; this holds for any rule (and the
+                    // product of several).
+                    let line = self.sl_names.get(s).map_or("?", String::as_str);
+                    check_growth_factor(rule.name(), RuleHost::Native, month, line, *factor)
+                        .map_err(|source| SimError::Rule { path, month, source })?;
                     let fv = factor.to_f64().unwrap_or(1.0);
                     let base = t * cells + s * n_reg;
                     for i in base..base + n_reg {
