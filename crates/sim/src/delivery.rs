@@ -29,7 +29,7 @@
 //! let mut p = Project::new("wms");
 //! p.tasks.push(Task::new("design", d(2), d(3), d(6)));
 //! p.tasks.push(Task::new("build", d(4), d(6), d(12)).after(["design"]));
-//! let finish = simulate_finish(&p.network()?, 20_000, 7, None)?;
+//! let finish = simulate_finish(&p.network()?, 20_000, 7, None, &kam_sim::Stop::never())?;
 //! assert!((finish.mean()? - d(10)).abs() < Decimal::new(5, 2));
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
@@ -43,7 +43,8 @@ use rust_decimal::prelude::ToPrimitive;
 
 use crate::dist::{PertGamma, ValueDistribution, from_f64};
 use crate::pipeline::EmpiricalDistribution;
-use crate::{ModelError, SimError};
+use crate::stop::POLL_EVERY;
+use crate::{ModelError, SimError, Stop};
 
 /// Paths per work item.
 const CHUNK: usize = 1024;
@@ -263,6 +264,7 @@ pub fn simulate_finish(
     paths: u64,
     seed: u64,
     threads: Option<usize>,
+    stop: &Stop,
 ) -> Result<EmpiricalDistribution, SimError> {
     if paths == 0 {
         return Err(SimError::Options("paths must be at least 1".into()));
@@ -286,6 +288,16 @@ pub fn simulate_finish(
         let mut finish = vec![0.0f64; tasks];
         let first = (ci * CHUNK) as u64;
         for (k, slot) in chunk.iter_mut().enumerate() {
+            if stop.is_armed()
+                && (k as u64).is_multiple_of(POLL_EVERY)
+                && let Some(reason) = stop.reason()
+            {
+                return Err(SimError::Stopped {
+                    reason,
+                    done: first + k as u64,
+                    total: paths,
+                });
+            }
             let f = plan.finish(&proto, first + k as u64, &mut dur, &mut finish);
             *slot = from_f64(f, "project finish")?;
         }
@@ -332,10 +344,10 @@ mod tests {
     #[test]
     fn same_result_for_one_and_two_threads() {
         let net = milwaukee();
-        let one = simulate_finish(&net, 5_000, 42, Some(1)).unwrap();
-        let two = simulate_finish(&net, 5_000, 42, Some(2)).unwrap();
+        let one = simulate_finish(&net, 5_000, 42, Some(1), &Stop::never()).unwrap();
+        let two = simulate_finish(&net, 5_000, 42, Some(2), &Stop::never()).unwrap();
         assert_eq!(one, two);
-        let other_seed = simulate_finish(&net, 5_000, 43, Some(2)).unwrap();
+        let other_seed = simulate_finish(&net, 5_000, 43, Some(2), &Stop::never()).unwrap();
         assert_ne!(one, other_seed);
     }
 
@@ -347,7 +359,7 @@ mod tests {
             t("b", 3, 3, 3, &["a"]),
             t("c", 4, 4, 4, &[]),
         ];
-        let r = simulate_finish(&p.network().unwrap(), 100, 1, None).unwrap();
+        let r = simulate_finish(&p.network().unwrap(), 100, 1, None, &Stop::never()).unwrap();
         assert_eq!(r.values().first(), Some(&dec!(5)));
         assert_eq!(r.values().last(), Some(&dec!(5)));
     }
@@ -356,7 +368,7 @@ mod tests {
     fn one_task_follows_its_pert_distribution() {
         let mut p = Project::new("one");
         p.tasks = vec![t("a", 2, 3, 10, &[])];
-        let r = simulate_finish(&p.network().unwrap(), 100_000, 9, None).unwrap();
+        let r = simulate_finish(&p.network().unwrap(), 100_000, 9, None, &Stop::never()).unwrap();
         // PERT mean (2 + 12 + 10)/6 = 4; sd of a PERT beta here ≈ 1.3, so the mean of
         // 100,000 draws is within 5 × 1.3/√100000 ≈ 0.02.
         assert!((r.mean().unwrap() - dec!(4)).abs() < dec!(0.02));
@@ -380,7 +392,7 @@ mod tests {
     fn mean_is_never_below_the_pert_mean() {
         let net = milwaukee();
         let n = 50_000u64;
-        let r = simulate_finish(&net, n, 2026, None).unwrap();
+        let r = simulate_finish(&net, n, 2026, None, &Stop::never()).unwrap();
         let t = net.expected_duration().to_f64().unwrap();
         let sigma = net.std_dev().to_f64().unwrap();
         let mean = r.mean().unwrap().to_f64().unwrap();
@@ -426,12 +438,12 @@ mod tests {
     #[test]
     fn refuses_zero_paths_threads_and_impossible_allocations() {
         let net = milwaukee();
-        assert!(simulate_finish(&net, 0, 1, None).is_err());
-        assert!(simulate_finish(&net, 10, 1, Some(0)).is_err());
-        let e = simulate_finish(&net, u64::MAX, 1, None).unwrap_err();
+        assert!(simulate_finish(&net, 0, 1, None, &Stop::never()).is_err());
+        assert!(simulate_finish(&net, 10, 1, Some(0), &Stop::never()).is_err());
+        let e = simulate_finish(&net, u64::MAX, 1, None, &Stop::never()).unwrap_err();
         assert!(e.to_string().contains("do not fit in memory"), "{e}");
         // An empty project finishes at 0.
-        let r = simulate_finish(&Project::new("none").network().unwrap(), 10, 1, None).unwrap();
+        let r = simulate_finish(&Project::new("none").network().unwrap(), 10, 1, None, &Stop::never()).unwrap();
         assert_eq!(r.mean().unwrap(), Decimal::ZERO);
     }
 }

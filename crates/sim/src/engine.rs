@@ -18,6 +18,7 @@ use rust_decimal::Decimal;
 use rust_decimal::prelude::ToPrimitive;
 
 use crate::SimError;
+use crate::stop::{POLL_EVERY, Stop};
 use crate::delivery::{GoLiveScratch, GoLives};
 use crate::dist::{Sampler, unit_f64};
 use crate::scenario::{Scenario, Slippage};
@@ -44,6 +45,8 @@ pub struct RunOptions {
     pub rule: Option<Arc<dyn GrowthRule>>,
     /// Progress reports.
     pub progress: Option<ProgressFn>,
+    /// When to stop early (Ctrl-C, a deadline); polled between paths.
+    pub stop: Stop,
 }
 
 impl fmt::Debug for RunOptions {
@@ -55,6 +58,7 @@ impl fmt::Debug for RunOptions {
             .field("shard", &self.shard)
             .field("rule", &self.rule.as_ref().map(|r| r.name().to_owned()))
             .field("progress", &self.progress.is_some())
+            .field("stop", &self.stop)
             .finish()
     }
 }
@@ -69,6 +73,7 @@ impl RunOptions {
             shard: None,
             rule: None,
             progress: None,
+            stop: Stop::never(),
         }
     }
     /// With a thread count.
@@ -89,6 +94,11 @@ impl RunOptions {
     /// With a progress callback.
     pub fn progress(mut self, progress: ProgressFn) -> Self {
         self.progress = Some(progress);
+        self
+    }
+    /// Stopping early when `stop` says so ([`SimError::Stopped`]).
+    pub fn stop(mut self, stop: Stop) -> Self {
+        self.stop = stop;
         self
     }
 }
@@ -731,6 +741,7 @@ pub fn run(scenario: &Scenario, options: &RunOptions) -> Result<Summary, SimErro
     let n_chunks = (end - first).div_ceil(CHUNK);
     let done = AtomicU64::new(0);
     let total = end - first;
+    let armed = options.stop.is_armed();
 
     let work = |ci: u64| -> Result<ChunkOut, SimError> {
         let lo = first + ci * CHUNK;
@@ -739,11 +750,21 @@ pub fn run(scenario: &Scenario, options: &RunOptions) -> Result<Summary, SimErro
         let mut rows = vec![0i64; (hi - lo) as usize * stride];
         let mut sums = vec![0i128; model.sums_len()];
         for (k, path) in (lo..hi).enumerate() {
+            if armed
+                && (k as u64).is_multiple_of(POLL_EVERY)
+                && let Some(reason) = options.stop.reason()
+            {
+                return Err(SimError::Stopped {
+                    reason,
+                    done: done.load(Ordering::Relaxed) + k as u64,
+                    total,
+                });
+            }
             let row = &mut rows[k * stride..(k + 1) * stride];
             model.path(&proto, path, rule, &mut sc, row, &mut sums)?;
         }
+        let d = done.fetch_add(hi - lo, Ordering::Relaxed) + (hi - lo);
         if let Some(p) = &options.progress {
-            let d = done.fetch_add(hi - lo, Ordering::Relaxed) + (hi - lo);
             p(d, total);
         }
         Ok(ChunkOut { rows, sums })
