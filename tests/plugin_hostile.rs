@@ -228,27 +228,26 @@ fn one_host_survives_every_hostile_plugin_in_turn() {
 
 #[test]
 fn too_many_adjustments_are_refused_naming_the_limit_and_how_to_raise_it() {
-    // The quote's total is 51,547.50: the guest returns 51,547 adjustments.
-    let err = hostile(
-        &default_host(),
-        "hostile-many",
-        RuleErrorKind::ResourceLimit,
-        Duration::from_secs(10),
-    );
+    // One adjustment per 20 of the total: 50,000.
+    let mut q = quote();
+    q.total = dec!(1000000);
+    let host = default_host();
+    let mut many = host.load_pricing("many", &wasm("hostile-many")).unwrap();
+    let err = many.adjust(&q).unwrap_err();
+    assert_eq!(err.kind, RuleErrorKind::ResourceLimit, "{err}");
+    assert_eq!(err.rule, "many");
     assert!(
         err.message.contains(
-            "pricing.adjust returned 51547 adjustments; the limit is 10000 (raise it with max_adjustments = N"
+            "pricing.adjust returned 50000 adjustments; the limit is 10000 (raise it with max_adjustments = N"
         ),
         "{err}"
     );
     // Raised for this plugin only, the same output is accepted.
-    let host = default_host();
-    let mut many = host.load_pricing("many", &wasm("hostile-many")).unwrap();
     many.set_output_limits(OutputLimits {
         adjustments: 60_000,
         ..OutputLimits::default()
     });
-    assert_eq!(many.adjust(&quote()).unwrap().len(), 51_547);
+    assert_eq!(many.adjust(&q).unwrap().len(), 50_000);
 }
 
 #[test]
@@ -265,7 +264,7 @@ fn two_million_adjustments_are_refused_before_the_host_holds_them() {
     let host = PluginHost::new(limits).unwrap();
     let many = host.load_pricing("many", &wasm("hostile-many")).unwrap();
     let mut q = quote();
-    q.total = dec!(2000000);
+    q.total = dec!(40000000);
     let err = many.adjust(&q).unwrap_err();
     assert_eq!(err.kind, RuleErrorKind::ResourceLimit, "{err}");
     assert_eq!(err.rule, "many");

@@ -1158,7 +1158,8 @@ fn a_long_simulation_stops_at_the_scripts_wall_clock_limit() {
         let took = start.elapsed();
         assert!(took < std::time::Duration::from_secs(2), "{call} took {took:?}");
         assert!(
-            e.message.contains("pipeline.simulate: stopped at its deadline after"),
+            e.message
+                .contains("pipeline.simulate: stopped at its deadline after"),
             "{}",
             e.message
         );
@@ -1168,7 +1169,9 @@ fn a_long_simulation_stops_at_the_scripts_wall_clock_limit() {
         .eval_source("long.rhai", &format!("{DOC_PROJECT} p.simulate(10000000, 7)"))
         .expect_err("project");
     assert!(
-        project.message.contains("project.simulate: stopped at its deadline after"),
+        project
+            .message
+            .contains("project.simulate: stopped at its deadline after"),
         "{}",
         project.message
     );

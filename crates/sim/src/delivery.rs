@@ -443,7 +443,14 @@ mod tests {
         let e = simulate_finish(&net, u64::MAX, 1, None, &Stop::never()).unwrap_err();
         assert!(e.to_string().contains("do not fit in memory"), "{e}");
         // An empty project finishes at 0.
-        let r = simulate_finish(&Project::new("none").network().unwrap(), 10, 1, None, &Stop::never()).unwrap();
+        let r = simulate_finish(
+            &Project::new("none").network().unwrap(),
+            10,
+            1,
+            None,
+            &Stop::never(),
+        )
+        .unwrap();
         assert_eq!(r.mean().unwrap(), Decimal::ZERO);
     }
 }

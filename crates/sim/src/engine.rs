@@ -18,10 +18,10 @@ use rust_decimal::Decimal;
 use rust_decimal::prelude::ToPrimitive;
 
 use crate::SimError;
-use crate::stop::{POLL_EVERY, Stop};
 use crate::delivery::{GoLiveScratch, GoLives};
 use crate::dist::{Sampler, unit_f64};
 use crate::scenario::{Scenario, Slippage};
+use crate::stop::{POLL_EVERY, Stop};
 use crate::summary::{Summary, exact_pipeline};
 
 /// A progress callback: `(paths done, paths in this run)`; called from worker threads.
@@ -128,6 +128,119 @@ impl Shard {
     pub fn range(&self, paths: u64) -> (u64, u64) {
         let at = |i: u32| ((u128::from(paths) * u128::from(i)) / u128::from(self.count)) as u64;
         (at(self.index - 1), at(self.index))
+    }
+}
+
+/// The batch engines whose array jobs [`Shard::from_env`] reads: the variable holding the
+/// 0-based task index (Slurm's is relative to `SLURM_ARRAY_TASK_MIN`), and the one
+/// holding the task count, if the engine sets one.
+const ENGINES: [(&str, &str, Option<&str>); 3] = [
+    ("Kubernetes Indexed Job", "JOB_COMPLETION_INDEX", None),
+    (
+        "Slurm job array",
+        "SLURM_ARRAY_TASK_ID",
+        Some("SLURM_ARRAY_TASK_COUNT"),
+    ),
+    (
+        "AWS Batch array job",
+        "AWS_BATCH_JOB_ARRAY_INDEX",
+        Some("AWS_BATCH_JOB_ARRAY_SIZE"),
+    ),
+];
+
+impl Shard {
+    /// This process's shard when a batch engine runs it as one task of an array job:
+    /// the index from `JOB_COMPLETION_INDEX` (Kubernetes Indexed Job),
+    /// `SLURM_ARRAY_TASK_ID − SLURM_ARRAY_TASK_MIN` (Slurm) or `AWS_BATCH_JOB_ARRAY_INDEX`
+    /// (AWS Batch), all 0-based; the count from `count` (the CLI's `--shards`), else
+    /// `SLURM_ARRAY_TASK_COUNT` or `AWS_BATCH_JOB_ARRAY_SIZE`. `var` reads a variable
+    /// (the process environment in the CLI), so this is testable without one.
+    ///
+    /// # Errors
+    /// No engine's variable set, variables of two engines that disagree, a value that is
+    /// not a whole number, no count, a count that disagrees with the engine's, or an
+    /// index outside the count — each naming the variables.
+    ///
+    /// ```
+    /// use kam_sim::Shard;
+    /// let env = |k: &str| match k {
+    ///     "SLURM_ARRAY_TASK_ID" => Some("12".to_string()),
+    ///     "SLURM_ARRAY_TASK_MIN" => Some("10".to_string()),
+    ///     "SLURM_ARRAY_TASK_COUNT" => Some("4".to_string()),
+    ///     _ => None,
+    /// };
+    /// assert_eq!(Shard::from_env(env, None)?, Shard::new(3, 4)?);
+    /// # Ok::<(), kam_sim::SimError>(())
+    /// ```
+    pub fn from_env(var: impl Fn(&str) -> Option<String>, count: Option<u32>) -> Result<Shard, SimError> {
+        let bad = |m: String| SimError::Options(format!("--shard env: {m}"));
+        let number = |name: &str| -> Result<Option<u64>, SimError> {
+            match var(name) {
+                None => Ok(None),
+                Some(v) => v
+                    .trim()
+                    .parse::<u64>()
+                    .map(Some)
+                    .map_err(|_| bad(format!("{name}={v:?} is not a whole number ≥ 0"))),
+            }
+        };
+        let mut found: Option<(&str, u64, Option<(&str, u64)>)> = None;
+        for (engine, index_var, count_var) in ENGINES {
+            let Some(raw) = number(index_var)? else {
+                continue;
+            };
+            let index = if index_var == "SLURM_ARRAY_TASK_ID" {
+                let min = number("SLURM_ARRAY_TASK_MIN")?.ok_or_else(|| {
+                    bad("SLURM_ARRAY_TASK_ID is set but SLURM_ARRAY_TASK_MIN is not (run under sbatch --array)".into())
+                })?;
+                raw.checked_sub(min).ok_or_else(|| {
+                    bad(format!(
+                        "SLURM_ARRAY_TASK_ID={raw} is below SLURM_ARRAY_TASK_MIN={min}"
+                    ))
+                })?
+            } else {
+                raw
+            };
+            let engine_count = match count_var {
+                Some(c) => number(c)?.map(|n| (c, n)),
+                None => None,
+            };
+            if let Some((first, first_index, _)) = found {
+                if first_index != index {
+                    return Err(bad(format!(
+                        "the {first} and the {engine} variables give different indexes ({first_index} and {index})"
+                    )));
+                }
+                continue;
+            }
+            found = Some((engine, index, engine_count));
+        }
+        let Some((engine, index, engine_count)) = found else {
+            return Err(bad(
+                "no array-job index: set JOB_COMPLETION_INDEX (Kubernetes Indexed Job), SLURM_ARRAY_TASK_ID \
+                 (Slurm --array) or AWS_BATCH_JOB_ARRAY_INDEX (AWS Batch)"
+                    .into(),
+            ));
+        };
+        let total = match (count, engine_count) {
+            (Some(n), Some((name, m))) if u64::from(n) != m => {
+                return Err(bad(format!("--shards {n} but {name}={m}")));
+            }
+            (Some(n), _) => u64::from(n),
+            (None, Some((_, m))) => m,
+            (None, None) => {
+                return Err(bad(format!(
+                    "the {engine} gives no task count: pass --shards N (the job's completions)"
+                )));
+            }
+        };
+        if index >= total {
+            return Err(bad(format!(
+                "index {index} from the {engine} is not below the count {total}"
+            )));
+        }
+        let to_u32 = |x: u64| u32::try_from(x).map_err(|_| bad(format!("{x} shards are too many")));
+        Shard::new(to_u32(index)? + 1, to_u32(total)?)
     }
 }
 

@@ -79,9 +79,9 @@ pub mod tornado;
 use rust_decimal::Decimal;
 
 pub use engine::{ProgressFn, RunOptions, Shard, run};
-pub use stop::{Stop, StopReason};
 pub use pipeline::{EmpiricalDistribution, simulate_pipeline, simulate_pipeline_until};
 pub use scenario::{Scenario, ScenarioError, load_scenario, parse_scenario};
+pub use stop::{Stop, StopReason};
 pub use summary::{
     ExactPipeline, MonthBand, PipelineResult, SegmentResult, SimResults, Stats, Summary, YearResult,
 };

@@ -227,7 +227,8 @@ fn simulate_to(
     seed: u64,
 ) -> Result<(Decimal, Decimal, Decimal, Network), AccountError> {
     let sub = ancestors(project, network, id).network().map_err(domain)?;
-    let r = kam_sim::delivery::simulate_finish(&sub, paths, seed, None, &kam_sim::Stop::never()).map_err(domain)?;
+    let r = kam_sim::delivery::simulate_finish(&sub, paths, seed, None, &kam_sim::Stop::never())
+        .map_err(domain)?;
     let p50 = r.quantile(Decimal::new(5, 1)).map_err(domain)?;
     let p90 = r.quantile(Decimal::new(9, 1)).map_err(domain)?;
     let values = r.values();
