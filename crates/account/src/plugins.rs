@@ -409,7 +409,29 @@ impl Plugins {
         for l in self.take_log() {
             eprintln!("{l}");
         }
+        for n in self.rerun_notes() {
+            eprintln!("note: {n}");
+        }
         result
+    }
+
+    /// A note for each growth plugin whose batch call failed on some paths: their months
+    /// were re-run one call each, all within the path's budget of one call's fuel and
+    /// wall time (so a plugin failing every batch costs two budgets a path, not one a
+    /// month).
+    pub fn rerun_notes(&self) -> Vec<String> {
+        self.entries
+            .iter()
+            .filter_map(|e| match &e.rule {
+                Rule::Growth(p) if p.reruns() > 0 => Some(format!(
+                    "plugin {}: its batch call failed on {} paths, whose months were re-run one call each \
+                     within the path's budget (one call's fuel and wall time)",
+                    e.name,
+                    p.reruns()
+                )),
+                _ => None,
+            })
+            .collect()
     }
 }
 

@@ -3,12 +3,13 @@
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
+use std::time::Instant;
 
 use kam_core::canonical;
 use kam_core::rules::{
     AlertDecision, AlertInput, AlertRule, GrowthRule, GrowthState, KpiScoringRule, MeasureInput, PeriodError,
     PeriodFactors, PriceAdjustment, PricingInput, PricingRule, RuleError, RuleErrorKind, RuleHost,
-    check_batch_len, check_growth_factor, on_periods_one_by_one,
+    check_batch_len, check_growth_factor,
 };
 use kam_core::{Decimal, Direction};
 use wasmtime::component::{ComponentExportIndex, ComponentType, InstancePre, Lift, Lower};
@@ -57,13 +58,47 @@ impl Loaded {
         function: &str,
         f: impl FnOnce(&mut Store<Sandbox>) -> wasmtime::Result<Result<R, String>>,
     ) -> Result<R, RuleError> {
+        self.call_in(function, None, f)
+    }
+
+    /// [`Loaded::call`], within what is left of `budget` when one is given (the fuel and
+    /// wall time a series of calls shares), which it then reduces by what the call used.
+    fn call_in<R>(
+        &self,
+        function: &str,
+        budget: Option<&mut Budget>,
+        f: impl FnOnce(&mut Store<Sandbox>) -> wasmtime::Result<Result<R, String>>,
+    ) -> Result<R, RuleError> {
         self.calls.fetch_add(1, Ordering::Relaxed);
         let what = format!("{}.{function}", self.kind.interface());
         let (mut store, pipes) = self
             .shared
             .new_store(&self.output)
             .map_err(|e| self.error(RuleErrorKind::Trap, format!("{what}: {e}")))?;
+        let mut budget = budget;
+        if let Some(b) = budget.as_deref_mut() {
+            let tick = self.shared.limits.epoch_tick.as_nanos().max(1);
+            let left = b.deadline.saturating_duration_since(Instant::now()).as_nanos();
+            let ticks = u64::try_from(left.div_ceil(tick)).unwrap_or(u64::MAX);
+            if b.fuel == 0 || ticks == 0 {
+                return Err(self.error(
+                    if b.fuel == 0 {
+                        RuleErrorKind::OperationLimit
+                    } else {
+                        RuleErrorKind::Timeout
+                    },
+                    format!("{what}: {}", Budget::SPENT),
+                ));
+            }
+            store
+                .set_fuel(b.fuel)
+                .map_err(|e| self.error(RuleErrorKind::Trap, format!("{what}: cannot set fuel: {e}")))?;
+            store.set_epoch_deadline(ticks);
+        }
         let result = f(&mut store);
+        if let Some(b) = budget {
+            b.fuel = store.get_fuel().unwrap_or(0);
+        }
         let stderr_tail = self.collect_log(&pipes);
         match result {
             Ok(Ok(value)) => Ok(value),
@@ -219,6 +254,19 @@ fn clip(text: &str, max: usize) -> std::borrow::Cow<'_, str> {
         end -= 1;
     }
     format!("{}… ({} more bytes cut)", &text[..end], text.len() - end).into()
+}
+
+/// The fuel and wall time one call may use, shared by a series of calls: a growth
+/// plugin's months re-run one by one after its batch call failed together get one
+/// call's budget, not one each.
+struct Budget {
+    fuel: u64,
+    deadline: Instant,
+}
+
+impl Budget {
+    const SPENT: &'static str = "the path's budget (one call's fuel and wall time, shared by the months \
+                                 re-run one call each after the batch call failed) is spent";
 }
 
 fn bad_return(loaded: &Loaded, what: &str, detail: String) -> RuleError {
@@ -457,6 +505,8 @@ pub struct GrowthPlugin {
     pre: growth::GrowthRulePre<Sandbox>,
     /// `kam:rules/growth#on-periods`, called through [`StateRef`] (see [`QuoteRef`]).
     on_periods: ComponentExportIndex,
+    /// Paths whose batch call failed and whose months were re-run.
+    reruns: AtomicU64,
 }
 
 plugin_common!(GrowthPlugin);
@@ -511,6 +561,7 @@ impl GrowthPlugin {
             loaded,
             pre,
             on_periods,
+            reruns: AtomicU64::new(0),
         };
         plugin.loaded.check_api_version(|store| {
             let b = plugin.pre.instantiate(&mut *store)?;
@@ -605,7 +656,7 @@ impl GrowthRule for GrowthPlugin {
                     ),
                 });
             }
-            Err(_) => return on_periods_one_by_one(self, states, out),
+            Err(_) => return self.rerun_months(states, out),
         };
         if lists.len() != states.len() {
             return Err(PeriodError {
@@ -628,6 +679,43 @@ impl GrowthRule for GrowthPlugin {
 }
 
 impl GrowthPlugin {
+    /// How many paths' batch calls failed as a whole and had their months re-run one
+    /// call each (within one call's budget per path).
+    pub fn reruns(&self) -> u64 {
+        self.reruns.load(Ordering::Relaxed)
+    }
+
+    /// After a failed batch call: the months one call each, so a failure names its
+    /// month, all of them within one call's fuel and wall time — the re-run counts
+    /// against the path, so a plugin failing its batches cannot cost a whole budget per
+    /// month.
+    fn rerun_months(&self, states: &[GrowthState], out: &mut PeriodFactors) -> Result<(), PeriodError> {
+        self.reruns.fetch_add(1, Ordering::Relaxed);
+        let limits = &self.loaded.shared.limits;
+        let mut budget = Budget {
+            fuel: limits.fuel,
+            deadline: Instant::now() + limits.wall_time,
+        };
+        for (index, state) in states.iter().enumerate() {
+            let input = growth_state(state);
+            let factors = self
+                .loaded
+                .call_in("on-period", Some(&mut budget), |store| {
+                    let b = self.pre.instantiate(&mut *store)?;
+                    b.kam_rules_growth().call_on_period(store, &input)
+                })
+                .and_then(|list| self.factors(state, &list, "on-period"))
+                .map_err(|mut error| {
+                    error
+                        .message
+                        .push_str(" (in the month-by-month re-run after the batch call failed)");
+                    PeriodError { index, error }
+                })?;
+            out.push(&factors);
+        }
+        Ok(())
+    }
+
     /// Checks and parses one state's factors.
     fn factors(&self, state: &GrowthState, out: &[String], what: &str) -> Result<Vec<Decimal>, RuleError> {
         check_batch_len(
