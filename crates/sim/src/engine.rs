@@ -184,7 +184,9 @@ impl Shard {
                     .map_err(|_| bad(format!("{name}={v:?} is not a whole number ≥ 0"))),
             }
         };
-        let mut found: Option<(&str, u64, Option<(&str, u64)>)> = None;
+        // The engine, its 0-based index, and its count variable with its value.
+        type Found<'a> = (&'a str, u64, Option<(&'a str, u64)>);
+        let mut found: Option<Found<'_>> = None;
         for (engine, index_var, count_var) in ENGINES {
             let Some(raw) = number(index_var)? else {
                 continue;
