@@ -2110,3 +2110,30 @@ fn hostile_plugin_output_is_refused_or_escaped_naming_the_plugin_and_its_line() 
     }
     std::fs::remove_dir_all(&tmp).unwrap();
 }
+
+#[test]
+fn ctrl_c_stops_a_simulation_cleanly_saying_how_far_it_got() {
+    let growth = sample().join("growth.toml");
+    let child = Command::new(env!("CARGO_BIN_EXE_kam"))
+        .args(["simulate", s(&growth), "--paths", "50000000"])
+        .env("KAM_CACHE_DIR", plugin_cache())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    let sent = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(sent.success());
+    let out = child.wait_with_output().unwrap();
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(out.stdout.is_empty());
+    assert!(
+        err.contains("kam simulate: interrupted after ")
+            && err.contains(" of 50000000 paths (Ctrl-C); no results were written"),
+        "{err}"
+    );
+}

@@ -202,7 +202,13 @@ fn interrupted() -> Arc<AtomicBool> {
     Arc::clone(FLAG.get_or_init(|| {
         let flag = Arc::new(AtomicBool::new(false));
         let set = Arc::clone(&flag);
-        let _ = ctrlc::set_handler(move || set.store(true, Ordering::Relaxed));
+        // The first Ctrl-C asks the run to stop cleanly; a second one ends the process
+        // at once (exit 130, as for SIGINT) should something not stop.
+        let _ = ctrlc::set_handler(move || {
+            if set.swap(true, Ordering::Relaxed) {
+                std::process::exit(130);
+            }
+        });
         flag
     }))
 }
