@@ -133,7 +133,7 @@ fn bench(c: &mut Criterion) {
     let net = mid.network().unwrap();
     for threads in [2, 1] {
         let t = Instant::now();
-        let r = simulate_finish(&net, 100_000, 42, Some(threads)).unwrap();
+        let r = simulate_finish(&net, 100_000, 42, Some(threads), &kam_sim::Stop::never()).unwrap();
         eprintln!(
             "100,000 finishes of 200 tasks, {threads} thread(s): {:.3} s (mean {}, PERT mean {})",
             t.elapsed().as_secs_f64(),
@@ -156,7 +156,7 @@ fn bench(c: &mut Criterion) {
     let mut g = c.benchmark_group("delivery/simulate");
     g.sample_size(10);
     g.bench_function("100,000 finishes of 200 tasks", |b| {
-        b.iter(|| simulate_finish(black_box(&net), 100_000, 42, None).unwrap())
+        b.iter(|| simulate_finish(black_box(&net), 100_000, 42, None, &kam_sim::Stop::never()).unwrap())
     });
     g.finish();
 }

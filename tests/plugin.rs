@@ -287,7 +287,7 @@ fn oem_growth_batch_is_one_call_with_the_factors_of_each_month() {
 }
 
 #[test]
-fn a_batch_over_the_per_call_fuel_is_rerun_month_by_month_with_the_full_budget() {
+fn a_failed_batch_is_rerun_month_by_month_within_the_paths_budget() {
     let bytes = wasm("oem-volume-growth");
     let states: Vec<GrowthState> = (0..400u32)
         .map(|month| GrowthState {
@@ -312,13 +312,23 @@ fn a_batch_over_the_per_call_fuel_is_rerun_month_by_month_with_the_full_budget()
         assert!(fuel < 1 << 40, "no fuel limit lets one month run");
         fuel *= 2;
     };
-    let mut batch = PeriodFactors::new();
     let before = plugin.calls();
-    plugin.on_periods(&states, &mut batch).unwrap();
-    assert_eq!(plugin.calls() - before, 1 + 400, "the batch, then each month");
-    assert_eq!(batch.len(), 400);
-    let one = plugin.on_period(&states[0]).unwrap();
-    assert!(batch.iter().all(|f| f == one.as_slice()));
+    let err = plugin.on_periods(&states, &mut PeriodFactors::new()).unwrap_err();
+    // The re-run names the month where the path's one budget ran out, and says it was
+    // the re-run; it did not get a fresh budget for each of the 400 months.
+    assert_eq!(err.error.kind, RuleErrorKind::OperationLimit, "{err}");
+    assert!(err.index < 4, "{err}");
+    assert!(
+        err.error
+            .message
+            .ends_with("(in the month-by-month re-run after the batch call failed)"),
+        "{err}"
+    );
+    let calls = plugin.calls() - before;
+    assert!((2..=6).contains(&calls), "the batch, then a few months: {calls}");
+    assert_eq!(plugin.reruns(), 1);
+    // A month alone still runs with a whole call's budget.
+    assert!(plugin.on_period(&states[0]).is_ok());
 }
 
 // ---------------------------------------------------------------- KPI scoring

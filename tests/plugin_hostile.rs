@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use crate::support::guests::wasm;
 use kam::core::rules::{PricingInput, PricingLine, PricingRule, RuleError, RuleErrorKind, RuleHost};
-use kam_plugin::{PluginHost, PluginLimits, PricingPlugin};
+use kam_plugin::{OutputLimits, PluginHost, PluginLimits, PricingPlugin};
 use rust_decimal_macros::dec;
 
 fn quote() -> PricingInput {
@@ -224,4 +224,148 @@ fn one_host_survives_every_hostile_plugin_in_turn() {
     for (name, kind) in cases {
         hostile(&host, name, kind, Duration::from_secs(10));
     }
+}
+
+#[test]
+fn too_many_adjustments_are_refused_naming_the_limit_and_how_to_raise_it() {
+    // One adjustment per 20 of the total: 50,000.
+    let mut q = quote();
+    q.total = dec!(1000000);
+    let host = default_host();
+    let mut many = host.load_pricing("many", &wasm("hostile-many")).unwrap();
+    let err = many.adjust(&q).unwrap_err();
+    assert_eq!(err.kind, RuleErrorKind::ResourceLimit, "{err}");
+    assert_eq!(err.rule, "many");
+    assert!(
+        err.message.contains(
+            "pricing.adjust returned 50000 adjustments; the limit is 10000 (raise it with max_adjustments = N"
+        ),
+        "{err}"
+    );
+    // Raised for this plugin only, the same output is accepted.
+    many.set_output_limits(OutputLimits {
+        adjustments: 60_000,
+        ..OutputLimits::default()
+    });
+    assert_eq!(many.adjust(&q).unwrap().len(), 50_000);
+}
+
+#[test]
+fn two_million_adjustments_are_refused_before_the_host_holds_them() {
+    // Memory, fuel and time enough for the guest to build them (it needs ~200 MiB); the
+    // host must still refuse them while copying them out: 2,000,000 × 48 bytes is over
+    // 32 MiB.
+    let limits = PluginLimits {
+        memory_bytes: 512 << 20,
+        fuel: 20_000_000_000,
+        wall_time: Duration::from_secs(60),
+        ..PluginLimits::default()
+    };
+    let host = PluginHost::new(limits).unwrap();
+    let many = host.load_pricing("many", &wasm("hostile-many")).unwrap();
+    let mut q = quote();
+    q.total = dec!(40000000);
+    let err = many.adjust(&q).unwrap_err();
+    assert_eq!(err.kind, RuleErrorKind::ResourceLimit, "{err}");
+    assert_eq!(err.rule, "many");
+    assert!(
+        err.message
+            .contains("returned more than 33554432 bytes of data (the limit max_return_bytes"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_ten_mib_label_is_refused_naming_the_limit() {
+    let err = hostile(
+        &default_host(),
+        "hostile-label",
+        RuleErrorKind::ResourceLimit,
+        Duration::from_secs(10),
+    );
+    assert!(
+        err.message.contains(
+            "returned a label of 10485760 bytes (adjustments[0]); the limit is 4096 (raise it with max_label_bytes"
+        ),
+        "{err}"
+    );
+}
+
+#[test]
+fn escape_sequences_in_a_label_and_a_log_line_come_out_visible() {
+    use kam::core::text::for_terminal_line;
+    let host = default_host();
+    let plugin = host.load_pricing("esc", &wasm("hostile-escape")).unwrap();
+    let out = plugin.adjust(&quote()).unwrap();
+    // The host keeps the text as returned; every writer escapes it on the way out.
+    let label = for_terminal_line(&out[0].label);
+    let log = plugin.take_log();
+    let line = for_terminal_line(&log[0].text);
+    for text in [&label, &line] {
+        assert!(
+            !text
+                .chars()
+                .any(|c| c.is_control() || ('\u{202a}'..='\u{202e}').contains(&c)),
+            "{text:?}"
+        );
+    }
+    assert!(
+        label.starts_with("rebate\\u001b]0;pwned\\u0007\\u001b[2J\\u000a  forged row"),
+        "{label}"
+    );
+    assert!(label.ends_with("\\u202ecba"), "{label}");
+    assert!(
+        line.contains("\\u001b[31mred\\u001b[0m \\u009b2J \\u202etxt.exe"),
+        "{line}"
+    );
+}
+
+#[test]
+fn a_negative_growth_factor_is_refused_naming_the_plugin_and_the_month() {
+    use kam::core::rules::{GrowthRule, GrowthState, PeriodFactors, ServiceLineRevenue};
+    let host = default_host();
+    let plugin = host.load_growth("negative", &wasm("hostile-growth")).unwrap();
+    let states: Vec<GrowthState> = (0..12)
+        .map(|month| GrowthState {
+            month,
+            year: 1,
+            volume_index: dec!(1),
+            service_lines: vec![ServiceLineRevenue {
+                service_line: "warehousing".into(),
+                revenue: dec!(100000),
+            }],
+        })
+        .collect();
+    let err = plugin.on_periods(&states, &mut PeriodFactors::new()).unwrap_err();
+    assert_eq!(err.index, 0);
+    assert_eq!(err.error.rule, "negative");
+    assert_eq!(err.error.kind, RuleErrorKind::BadReturn);
+    assert!(
+        err.error.message.contains(
+            "growth.on-periods: month 0, service line \"warehousing\": factor -1 is negative (a growth factor must be ≥ 0)"
+        ),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_three_gib_plugin_file_is_refused_before_it_is_read() {
+    let dir = std::env::temp_dir().join(format!("kam-huge-plugin-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("huge.wasm");
+    // Sparse: 3 GiB long, no blocks written.
+    std::fs::File::create(&path).unwrap().set_len(3 << 30).unwrap();
+    let start = Instant::now();
+    let err = default_host().load_pricing_file(&path).unwrap_err();
+    assert!(start.elapsed() < Duration::from_secs(2), "{:?}", start.elapsed());
+    assert_eq!(err.kind, RuleErrorKind::Load, "{err}");
+    assert_eq!(err.rule, "huge");
+    assert!(
+        err.message.contains(&format!(
+            "{} is 3221225472 bytes, more than the 67108864-byte limit for a plugin file",
+            path.display()
+        )),
+        "{err}"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
 }

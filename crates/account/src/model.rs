@@ -136,6 +136,42 @@ pub struct PluginRef {
     /// Skip with a note when missing, instead of failing.
     #[serde(default)]
     pub optional: bool,
+    /// Largest plugin file read, in bytes (default 64 MiB): a larger file is refused
+    /// before it is read.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_file_bytes: Option<u64>,
+    /// Adjustments one pricing call may return (default 10,000).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_adjustments: Option<usize>,
+    /// Alerts one alert call may raise (default 1,000).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_alerts: Option<usize>,
+    /// Bytes of one adjustment label (default 4 KiB).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_label_bytes: Option<usize>,
+    /// Bytes of one alert message or refusal (default 16 KiB).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_message_bytes: Option<usize>,
+    /// Bytes of stdout and of stderr per call (default 64 KiB).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_log_bytes: Option<usize>,
+    /// Bytes of data one call may return (default 32 MiB).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_return_bytes: Option<usize>,
+}
+
+impl PluginRef {
+    /// The plugin's output limits: `defaults` with what the entry raises or lowers.
+    pub fn output_limits(&self, defaults: kam_plugin::OutputLimits) -> kam_plugin::OutputLimits {
+        kam_plugin::OutputLimits {
+            adjustments: self.max_adjustments.unwrap_or(defaults.adjustments),
+            alerts: self.max_alerts.unwrap_or(defaults.alerts),
+            label_bytes: self.max_label_bytes.unwrap_or(defaults.label_bytes),
+            message_bytes: self.max_message_bytes.unwrap_or(defaults.message_bytes),
+            log_bytes: self.max_log_bytes.unwrap_or(defaults.log_bytes),
+            return_bytes: self.max_return_bytes.unwrap_or(defaults.return_bytes),
+        }
+    }
 }
 
 /// `pricing.toml`: one period's volumes priced on the current and the proposed card.

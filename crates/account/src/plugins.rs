@@ -80,6 +80,21 @@ enum Rule {
 }
 
 impl Rule {
+    /// Gives the plugin its kam.toml entry's output limits (before a growth plugin is
+    /// shared).
+    fn set_output_limits(&mut self, output: kam_plugin::OutputLimits) {
+        match self {
+            Rule::Pricing(p) => p.set_output_limits(output),
+            Rule::Growth(p) => {
+                if let Some(p) = Arc::get_mut(p) {
+                    p.set_output_limits(output);
+                }
+            }
+            Rule::Scoring(p) => p.set_output_limits(output),
+            Rule::Alert(p) => p.set_output_limits(output),
+        }
+    }
+
     fn take_log(&self) -> Vec<LogLine> {
         match self {
             Rule::Pricing(p) => p.take_log(),
@@ -394,7 +409,29 @@ impl Plugins {
         for l in self.take_log() {
             eprintln!("{l}");
         }
+        for n in self.rerun_notes() {
+            eprintln!("note: {n}");
+        }
         result
+    }
+
+    /// A note for each growth plugin whose batch call failed on some paths: their months
+    /// were re-run one call each, all within the path's budget of one call's fuel and
+    /// wall time (so a plugin failing every batch costs two budgets a path, not one a
+    /// month).
+    pub fn rerun_notes(&self) -> Vec<String> {
+        self.entries
+            .iter()
+            .filter_map(|e| match &e.rule {
+                Rule::Growth(p) if p.reruns() > 0 => Some(format!(
+                    "plugin {}: its batch call failed on {} paths, whose months were re-run one call each \
+                     within the path's budget (one call's fuel and wall time)",
+                    e.name,
+                    p.reruns()
+                )),
+                _ => None,
+            })
+            .collect()
     }
 }
 
@@ -403,7 +440,10 @@ fn log_line(name: &str, line: &LogLine) -> String {
         LogStream::Stdout => "stdout",
         LogStream::Stderr => "stderr",
     };
-    format!("plugin {name} {stream}: {}", line.text)
+    format!(
+        "plugin {name} {stream}: {}",
+        kam_core::text::for_terminal_line(&line.text)
+    )
 }
 
 /// Loads `p` as `kind`; on failure tells a plugin of another kind (field `kind`) from one
@@ -415,13 +455,19 @@ fn load_one(
     path: &Path,
     place: &PluginPlace,
 ) -> Result<Rule, AccountError> {
-    let wasm = std::fs::read(path).map_err(|e| {
-        place.error(
-            "path",
-            format!("plugin {:?}: cannot read {}: {e}", p.name, path.display()),
-        )
-    })?;
-    let loaded = load_as(host, &p.name, &wasm, kind);
+    let max_bytes = p.max_file_bytes.unwrap_or(host.limits().max_file_bytes);
+    let field = if p.max_file_bytes.is_some() {
+        "max_file_bytes"
+    } else {
+        "path"
+    };
+    let wasm = kam_plugin::read_bounded(path, max_bytes)
+        .map_err(|e| place.error(field, format!("plugin {:?}: {e}", p.name)))?;
+    let output = p.output_limits(host.limits().output);
+    let loaded = load_as(host, &p.name, &wasm, kind).map(|mut rule| {
+        rule.set_output_limits(output);
+        rule
+    });
     loaded.map_err(|e| {
         let actual = RuleKind::ALL
             .into_iter()

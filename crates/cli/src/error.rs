@@ -47,7 +47,8 @@ pub fn exit(result: Result<(), CliError>) -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            let text = e.to_string();
+            // The message may quote a plugin's or script's refusal: escaped like stdout.
+            let text = kam_core::text::for_terminal(&e.to_string()).into_owned();
             let mut err = std::io::stderr().lock();
             let _ = if text.starts_with("error:") {
                 write!(err, "{text}")

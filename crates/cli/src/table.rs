@@ -11,6 +11,7 @@ use kam_account::views::{
     ScorecardReport, StakeholderReport,
 };
 use kam_core::metrics::Severity;
+use kam_core::text::for_terminal_line;
 
 /// A view shown as the table the CLI prints.
 pub struct Table<'a, T>(pub &'a T);
@@ -240,7 +241,8 @@ impl Display for Table<'_, PriceReport> {
             writeln!(f, "  baseline: {:<40} {:>14}", l, money(*a))?;
         }
         for (l, a) in &self.0.adjustments {
-            writeln!(f, "  {:<50} {:>14}", l, money(*a))?;
+            // A label comes from a rule (Rhai or plugin): one line, whatever it holds.
+            writeln!(f, "  {:<50} {:>14}", for_terminal_line(l), money(*a))?;
         }
         writeln!(
             f,

@@ -13,6 +13,7 @@
 #[path = "../../../tests/support/guests.rs"]
 mod guests;
 
+use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -2555,6 +2556,306 @@ fn commercial_clauses_of_the_sample_move_with_each_period() {
     let err = fails(&["price", s(&tmp)]);
     assert!(
         err.contains("pricing.toml:257:15: field `index`: unknown index \"de_power\""),
+        "{err}"
+    );
+}
+
+fn kam_env(args: &[&str], env: &[(&str, &str)]) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_kam"));
+    cmd.args(args)
+        .env("KAM_CACHE_DIR", plugin_cache())
+        .current_dir(std::env::temp_dir());
+    for var in [
+        "JOB_COMPLETION_INDEX",
+        "SLURM_ARRAY_TASK_ID",
+        "SLURM_ARRAY_TASK_MIN",
+        "SLURM_ARRAY_TASK_COUNT",
+        "AWS_BATCH_JOB_ARRAY_INDEX",
+        "AWS_BATCH_JOB_ARRAY_SIZE",
+    ] {
+        cmd.env_remove(var);
+    }
+    cmd.envs(env.iter().copied()).output().expect("run kam")
+}
+
+#[test]
+fn shards_from_a_batch_engines_array_index_merge_to_the_single_run() {
+    let growth = sample().join("growth.toml");
+    let base = ["simulate", s(&growth), "--paths", "3000", "--seed", "11"];
+    let single = ok(&[&base[..], &["--json", "--threads", "1"]].concat());
+    let tmp = copy_sample("shards-env");
+    let merge = |files: &[PathBuf]| {
+        let mut args = vec!["simulate", "merge"];
+        args.extend(files.iter().map(|f| s(f)));
+        args.push("--json");
+        ok(&args)
+    };
+    let shard = |name: String, env: &[(&str, &str)], extra: &[&str]| {
+        let out = kam_env(&[&base[..], &["--shard", "env"], extra].concat(), env);
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let f = tmp.join(name);
+        std::fs::write(&f, out.stdout).unwrap();
+        f
+    };
+    // A Kubernetes Indexed Job of 4 completions: JOB_COMPLETION_INDEX 0..3, --shards 4.
+    let k8s: Vec<PathBuf> = (0..4)
+        .map(|i| {
+            let index = i.to_string();
+            shard(
+                format!("k8s{i}.json"),
+                &[("JOB_COMPLETION_INDEX", &index)],
+                &["--shards", "4"],
+            )
+        })
+        .collect();
+    assert_eq!(merge(&k8s), single, "4 Kubernetes shards merged");
+    // A Slurm array --array=1-3: the index is relative to SLURM_ARRAY_TASK_MIN.
+    let slurm: Vec<PathBuf> = (1..=3)
+        .map(|id| {
+            let id = id.to_string();
+            shard(
+                format!("slurm{id}.json"),
+                &[
+                    ("SLURM_ARRAY_TASK_ID", &id),
+                    ("SLURM_ARRAY_TASK_MIN", "1"),
+                    ("SLURM_ARRAY_TASK_COUNT", "3"),
+                ],
+                &[],
+            )
+        })
+        .collect();
+    assert_eq!(merge(&slurm), single, "3 Slurm shards merged");
+
+    // Missing or inconsistent variables are clear errors.
+    for (env, extra, want) in [
+        (vec![], vec![], "no array-job index: set JOB_COMPLETION_INDEX"),
+        (vec![("JOB_COMPLETION_INDEX", "1")], vec![], "pass --shards N"),
+        (
+            vec![("JOB_COMPLETION_INDEX", "4")],
+            vec!["--shards", "4"],
+            "index 4 from the Kubernetes Indexed Job is not below the count 4",
+        ),
+        (
+            vec![("JOB_COMPLETION_INDEX", "x")],
+            vec!["--shards", "4"],
+            "JOB_COMPLETION_INDEX=\"x\" is not a whole number",
+        ),
+        (
+            vec![("SLURM_ARRAY_TASK_ID", "2"), ("SLURM_ARRAY_TASK_COUNT", "3")],
+            vec![],
+            "SLURM_ARRAY_TASK_MIN is not",
+        ),
+        (
+            vec![
+                ("AWS_BATCH_JOB_ARRAY_INDEX", "1"),
+                ("AWS_BATCH_JOB_ARRAY_SIZE", "3"),
+            ],
+            vec!["--shards", "4"],
+            "--shards 4 but AWS_BATCH_JOB_ARRAY_SIZE=3",
+        ),
+    ] {
+        let out = kam_env(&[&base[..], &["--shard", "env"], &extra[..]].concat(), &env);
+        assert_eq!(out.status.code(), Some(1), "{env:?}");
+        let err = String::from_utf8(out.stderr).unwrap();
+        assert!(
+            err.contains("--shard env: ") && err.contains(want),
+            "{env:?}: {err}"
+        );
+    }
+}
+
+#[test]
+fn a_deadline_stops_a_long_simulation_with_exit_1_saying_how_far_it_got() {
+    let growth = sample().join("growth.toml");
+    let start = std::time::Instant::now();
+    let out = kam(&["simulate", s(&growth), "--paths", "50000000", "--deadline", "0.5"]);
+    assert!(
+        start.elapsed() < std::time::Duration::from_secs(20),
+        "{:?}",
+        start.elapsed()
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(out.stdout.is_empty());
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        err.contains("kam simulate: stopped at its deadline after ")
+            && err.contains(" of 50000000 paths (--deadline); no results were written"),
+        "{err}"
+    );
+    let err = fails(&["simulate", s(&growth), "--deadline", "0"]);
+    assert!(
+        err.contains("--deadline 0: expected a number of seconds > 0"),
+        "{err}"
+    );
+}
+
+/// `kam args` with its peak resident memory in KiB, measured by `/usr/bin/time` (GNU);
+/// `None` for the memory where that tool is missing.
+fn kam_peak_rss(args: &[&str]) -> (Output, Option<u64>) {
+    let time = Path::new("/usr/bin/time");
+    if !time.is_file() {
+        eprintln!("/usr/bin/time is missing: peak memory not measured");
+        return (kam(args), None);
+    }
+    let report = std::env::temp_dir().join(format!("kam-rss-{}-{}", std::process::id(), args.len()));
+    let out = Command::new(time)
+        .arg("-f")
+        .arg("%M")
+        .arg("-o")
+        .arg(&report)
+        .arg(env!("CARGO_BIN_EXE_kam"))
+        .args(args)
+        .env("KAM_CACHE_DIR", plugin_cache())
+        .current_dir(std::env::temp_dir())
+        .output()
+        .expect("run kam under /usr/bin/time");
+    let kib = std::fs::read_to_string(&report)
+        .ok()
+        .and_then(|t| t.lines().last().and_then(|l| l.trim().parse().ok()));
+    (out, kib)
+}
+
+#[test]
+fn hostile_plugin_output_is_refused_or_escaped_naming_the_plugin_and_its_line() {
+    // Too many adjustments (one per 20 of the quote total, ~27,000), a 10 MiB label:
+    // exit 1, the plugin's kam.toml line, the limit and how to raise it, bounded memory.
+    for (krate, want) in [
+        (
+            "hostile-many",
+            "adjustments; the limit is 10000 (raise it with max_adjustments = N",
+        ),
+        (
+            "hostile-label",
+            "a label of 10485760 bytes (adjustments[0]); the limit is 4096 (raise it with max_label_bytes",
+        ),
+    ] {
+        let tmp = copy_sample(krate);
+        let line = add_plugin(&tmp, "noisy", "pricing", krate);
+        let (out, rss) = kam_peak_rss(&["price", s(&tmp)]);
+        assert_eq!(out.status.code(), Some(1), "{krate}");
+        let err = String::from_utf8(out.stderr).unwrap();
+        assert!(
+            err.contains(&format!(
+                "kam.toml:{}:8: field `path`: plugin \"noisy\" (pricing rule, ",
+                line + 1
+            )) && err.contains("(ResourceLimit)")
+                && err.contains(want),
+            "{krate}: {err}"
+        );
+        if let Some(kib) = rss {
+            assert!(kib < 256 << 10, "{krate}: peak resident memory {kib} KiB");
+        }
+    }
+    // Raised in kam.toml for that plugin, the adjustments are accepted.
+    let tmp = copy_sample("hostile-many-raised");
+    add_plugin(&tmp, "noisy", "pricing", "hostile-many");
+    edit(
+        &tmp,
+        "kam.toml",
+        "name = \"noisy\"",
+        "name = \"noisy\"\nmax_adjustments = 100000",
+    );
+    let table = ok(&["price", s(&tmp)]);
+    assert!(table.lines().count() > 20_000, "{}", table.lines().count());
+
+    // Escape sequences and bidi overrides reach the terminal only as visible text, and
+    // a newline in a label cannot forge a table row.
+    let tmp = copy_sample("hostile-escape");
+    add_plugin(&tmp, "esc", "pricing", "hostile-escape");
+    let (good, out, err) = run(&["price", s(&tmp)]);
+    assert!(good, "{err}");
+    for text in [&out, &err] {
+        assert!(
+            !text
+                .chars()
+                .any(|c| (c.is_control() && c != '\n') || ('\u{202a}'..='\u{202e}').contains(&c)),
+            "{text:?}"
+        );
+    }
+    assert!(
+        out.contains("rebate\\u001b]0;pwned\\u0007\\u001b[2J\\u000a  forged row"),
+        "{out}"
+    );
+    assert!(
+        !out.lines().any(|l| l.trim_start().starts_with("forged row")),
+        "{out}"
+    );
+    assert!(
+        err.contains("plugin esc stdout: hostile-escape log \\u001b[31mred"),
+        "{err}"
+    );
+    // The JSON keeps its value: the label parses back to the plugin's text.
+    let json: serde_json::Value = serde_json::from_str(&ok(&["price", s(&tmp), "--json"])).unwrap();
+    assert!(json.to_string().contains("\\u001b]0;pwned"), "{json}");
+    assert!(
+        json["adjustments"].as_array().unwrap().iter().any(|a| a[0]
+            .as_str()
+            .is_some_and(|l| l.starts_with("rebate\u{1b}]0;pwned"))),
+        "{json}"
+    );
+
+    // A negative growth factor stops the forecast, naming the plugin, its line and month.
+    let tmp = copy_sample("hostile-growth");
+    let line = add_plugin(&tmp, "negative", "growth", "hostile-growth");
+    let err = fails(&["simulate", s(&tmp), "--paths", "50"]);
+    assert!(
+        err.contains(&format!(
+            "kam.toml:{}:8: field `path`: plugin \"negative\" (growth rule, ",
+            line + 1
+        )) && err.contains("month 0, service line ")
+            && err.contains("factor -1 is negative"),
+        "{err}"
+    );
+
+    // A 3 GiB plugin file is refused before it is read.
+    let tmp = copy_sample("hostile-huge");
+    let huge = tmp.join("huge.wasm");
+    std::fs::File::create(&huge).unwrap().set_len(3 << 30).unwrap();
+    std::fs::OpenOptions::new()
+        .append(true)
+        .open(tmp.join("kam.toml"))
+        .unwrap()
+        .write_all(b"\n[[plugin]]\nname = \"huge\"\nkind = \"pricing\"\npath = \"huge.wasm\"\n")
+        .unwrap();
+    let (out, rss) = kam_peak_rss(&["price", s(&tmp)]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        err.contains("field `path`: plugin \"huge\": ")
+            && err.contains(
+                "huge.wasm is 3221225472 bytes, more than the 67108864-byte limit for a plugin file"
+            ),
+        "{err}"
+    );
+    if let Some(kib) = rss {
+        assert!(kib < 256 << 10, "peak resident memory {kib} KiB");
+    }
+    std::fs::remove_dir_all(&tmp).unwrap();
+}
+
+#[test]
+fn ctrl_c_stops_a_simulation_cleanly_saying_how_far_it_got() {
+    let growth = sample().join("growth.toml");
+    let child = Command::new(env!("CARGO_BIN_EXE_kam"))
+        .args(["simulate", s(&growth), "--paths", "50000000"])
+        .env("KAM_CACHE_DIR", plugin_cache())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    let sent = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(sent.success());
+    let out = child.wait_with_output().unwrap();
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(out.stdout.is_empty());
+    assert!(
+        err.contains("kam simulate: interrupted after ")
+            && err.contains(" of 50000000 paths (Ctrl-C); no results were written"),
         "{err}"
     );
 }

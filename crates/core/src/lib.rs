@@ -42,6 +42,7 @@ pub mod rag;
 pub mod rules;
 pub mod scorecard;
 pub mod stakeholders;
+pub mod text;
 
 pub use direction::Direction;
 pub use rag::Rag;

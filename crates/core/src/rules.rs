@@ -594,6 +594,44 @@ where
     }
 }
 
+/// The largest growth factor a rule may return for one month and service line: 1,000×
+/// (a month's revenue at most a thousand times the model's). A factor scales only its
+/// month, so this bounds every path's revenue to what `f64` cents and `i64` hold.
+pub const MAX_GROWTH_FACTOR: Decimal = Decimal::from_parts(1000, 0, 0, false, 0);
+
+/// Checks one growth factor: not negative (a negative revenue is no forecast) and at
+/// most [`MAX_GROWTH_FACTOR`]. The error names the rule, the month and the service line;
+/// every growth host (Rhai, WASM, the simulation) calls this on every factor.
+///
+/// ```
+/// use kam_core::rules::{check_growth_factor, RuleHost};
+/// use rust_decimal::Decimal;
+/// assert!(check_growth_factor("r", RuleHost::Native, 3, "warehousing", Decimal::new(103, 2)).is_ok());
+/// let e = check_growth_factor("r", RuleHost::Native, 3, "warehousing", Decimal::NEGATIVE_ONE).unwrap_err();
+/// assert!(e.message.contains("month 3") && e.message.contains("negative"), "{e}");
+/// ```
+pub fn check_growth_factor(
+    rule: &str,
+    host: RuleHost,
+    month: u32,
+    service_line: &str,
+    factor: Decimal,
+) -> Result<Decimal, RuleError> {
+    let why = if factor.is_sign_negative() && !factor.is_zero() {
+        "is negative (a growth factor must be ≥ 0)"
+    } else if factor > MAX_GROWTH_FACTOR {
+        "is more than 1000 (a growth factor must be at most 1000× the month's revenue)"
+    } else {
+        return Ok(factor);
+    };
+    Err(RuleError::new(
+        rule,
+        host,
+        RuleErrorKind::BadReturn,
+        format!("month {month}, service line {service_line:?}: factor {factor} {why}"),
+    ))
+}
+
 /// Checks that a rule returned exactly `expected` results; hosts call this on every batch.
 pub fn check_batch_len<T>(rule: &str, host: RuleHost, got: &[T], expected: usize) -> Result<(), RuleError> {
     if got.len() == expected {

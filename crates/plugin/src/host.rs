@@ -13,7 +13,7 @@ use wasmtime::{Config, Enabled, Engine, InstanceAllocationStrategy, PoolingAlloc
 use crate::cache::{self, CacheKey, CacheStats, ComponentCache};
 use crate::plugin::{AlertPlugin, GrowthPlugin, KpiScoringPlugin, Loaded, PricingPlugin};
 use crate::sandbox::{self, EpochTicker, Pipes, Sandbox};
-use crate::{PluginLimits, RuleKind};
+use crate::{OutputLimits, PluginLimits, RuleKind};
 
 /// The `kam:rules` version this host implements (kam-core's, shared with the SDK).
 pub const API_VERSION: &str = kam_core::rules::RULES_API_VERSION;
@@ -62,11 +62,15 @@ pub(crate) struct Shared {
 }
 
 impl Shared {
-    /// A fresh store for one call, with fuel, memory limits and deadline set.
-    pub(crate) fn new_store(&self) -> Result<(Store<Sandbox>, Pipes), String> {
-        let (sandbox, pipes) = Sandbox::new(&self.limits);
+    /// A fresh store for one call, with fuel, memory limits, deadline and the plugin's
+    /// output limits set.
+    pub(crate) fn new_store(&self, output: &OutputLimits) -> Result<(Store<Sandbox>, Pipes), String> {
+        let (sandbox, pipes) = Sandbox::new(&self.limits, output.log_bytes);
         let mut store = Store::new(&self.engine, sandbox);
         store.limiter(|s| &mut s.limiter);
+        // Bounds the bytes wasmtime copies out of the guest for the call's result (each
+        // list and string is counted before it is allocated on the host).
+        store.set_hostcall_fuel(output.return_bytes);
         store
             .set_fuel(self.limits.fuel)
             .map_err(|e| format!("cannot set fuel: {e}"))?;
@@ -245,25 +249,25 @@ impl PluginHost {
     /// [`PluginHost::load_pricing`] from a `.wasm` file; the plugin is named after the
     /// file stem.
     pub fn load_pricing_file(&self, path: impl AsRef<Path>) -> Result<PricingPlugin, RuleError> {
-        let (name, wasm) = read_plugin(path.as_ref())?;
+        let (name, wasm) = read_plugin(path.as_ref(), self.shared.limits.max_file_bytes)?;
         self.load_pricing(&name, &wasm)
     }
 
     /// [`PluginHost::load_growth`] from a `.wasm` file.
     pub fn load_growth_file(&self, path: impl AsRef<Path>) -> Result<GrowthPlugin, RuleError> {
-        let (name, wasm) = read_plugin(path.as_ref())?;
+        let (name, wasm) = read_plugin(path.as_ref(), self.shared.limits.max_file_bytes)?;
         self.load_growth(&name, &wasm)
     }
 
     /// [`PluginHost::load_kpi_scoring`] from a `.wasm` file.
     pub fn load_kpi_scoring_file(&self, path: impl AsRef<Path>) -> Result<KpiScoringPlugin, RuleError> {
-        let (name, wasm) = read_plugin(path.as_ref())?;
+        let (name, wasm) = read_plugin(path.as_ref(), self.shared.limits.max_file_bytes)?;
         self.load_kpi_scoring(&name, &wasm)
     }
 
     /// [`PluginHost::load_alert`] from a `.wasm` file.
     pub fn load_alert_file(&self, path: impl AsRef<Path>) -> Result<AlertPlugin, RuleError> {
-        let (name, wasm) = read_plugin(path.as_ref())?;
+        let (name, wasm) = read_plugin(path.as_ref(), self.shared.limits.max_file_bytes)?;
         self.load_alert(&name, &wasm)
     }
 
@@ -363,20 +367,46 @@ fn unprovided_imports_message(kind: RuleKind, imports: &[&str], linker_error: &s
     message
 }
 
-fn read_plugin(path: &Path) -> Result<(String, Vec<u8>), RuleError> {
+fn read_plugin(path: &Path, max_bytes: u64) -> Result<(String, Vec<u8>), RuleError> {
     let name = path
         .file_stem()
         .map(|s| s.to_string_lossy().into_owned())
         .unwrap_or_else(|| path.display().to_string());
-    let wasm = std::fs::read(path).map_err(|e| {
-        RuleError::new(
-            &name,
-            RuleHost::Plugin,
-            RuleErrorKind::Load,
-            format!("cannot read {}: {e}", path.display()),
-        )
-    })?;
+    let error = |message: String| RuleError::new(&name, RuleHost::Plugin, RuleErrorKind::Load, message);
+    let wasm = read_bounded(path, max_bytes).map_err(error)?;
     Ok((name, wasm))
+}
+
+/// Reads a plugin file of at most `max_bytes`: the size is checked from the file's
+/// metadata before anything is read (a 3 GiB file must not be read whole to be refused),
+/// and the read itself stops past the limit, in case the file grew in between.
+///
+/// # Errors
+/// A message naming the file and, when it is too large, its size and the limit.
+pub fn read_bounded(path: &Path, max_bytes: u64) -> Result<Vec<u8>, String> {
+    use std::io::Read;
+    let too_large = |size: u64| {
+        format!(
+            "{} is {size} bytes, more than the {max_bytes}-byte limit for a plugin file              (raise it with max_file_bytes in the plugin's kam.toml entry)",
+            path.display()
+        )
+    };
+    let file = std::fs::File::open(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    let size = file
+        .metadata()
+        .map_err(|e| format!("cannot read {}: {e}", path.display()))?
+        .len();
+    if size > max_bytes {
+        return Err(too_large(size));
+    }
+    let mut wasm = Vec::with_capacity(usize::try_from(size).unwrap_or(0));
+    file.take(max_bytes.saturating_add(1))
+        .read_to_end(&mut wasm)
+        .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    if wasm.len() as u64 > max_bytes {
+        return Err(too_large(wasm.len() as u64));
+    }
+    Ok(wasm)
 }
 
 /// Checks the component's `kam:rules` exports before linking, so a wrong world or

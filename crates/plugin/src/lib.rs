@@ -65,8 +65,8 @@ mod plugin;
 mod sandbox;
 
 pub use cache::{CacheKey, CacheStats};
-pub use host::{API_VERSION, HostError, PluginHost};
-pub use limits::PluginLimits;
+pub use host::{API_VERSION, HostError, PluginHost, read_bounded};
+pub use limits::{OutputLimits, PluginLimits};
 pub use plugin::{AlertPlugin, GrowthPlugin, KpiScoringPlugin, PricingPlugin};
 
 /// The four kinds of rule a plugin can implement, one WIT world each.

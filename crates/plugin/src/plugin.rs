@@ -3,12 +3,13 @@
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
+use std::time::Instant;
 
 use kam_core::canonical;
 use kam_core::rules::{
     AlertDecision, AlertInput, AlertRule, GrowthRule, GrowthState, KpiScoringRule, MeasureInput, PeriodError,
     PeriodFactors, PriceAdjustment, PricingInput, PricingRule, RuleError, RuleErrorKind, RuleHost,
-    check_batch_len, on_periods_one_by_one,
+    check_batch_len, check_growth_factor,
 };
 use kam_core::{Decimal, Direction};
 use wasmtime::component::{ComponentExportIndex, ComponentType, InstancePre, Lift, Lower};
@@ -18,7 +19,7 @@ use crate::bindings::{alert, growth, kpi, pricing};
 use crate::decimal::{from_wit, to_wit};
 use crate::host::{API_VERSION, Shared};
 use crate::sandbox::{Denied, LimitExceeded, Pipes, Sandbox};
-use crate::{LogLine, LogStream, RuleKind};
+use crate::{LogLine, LogStream, OutputLimits, RuleKind};
 
 /// What all plugin kinds share: name, kind, host state, pre-linked component, log.
 pub(crate) struct Loaded {
@@ -28,13 +29,17 @@ pub(crate) struct Loaded {
     pre: InstancePre<Sandbox>,
     log: Mutex<VecDeque<LogLine>>,
     calls: AtomicU64,
+    /// What one call may return (the host's default unless set for this plugin).
+    output: OutputLimits,
 }
 
 impl Loaded {
     pub(crate) fn new(name: &str, kind: RuleKind, shared: Arc<Shared>, pre: InstancePre<Sandbox>) -> Self {
+        let output = shared.limits.output;
         Loaded {
             name: name.to_owned(),
             kind,
+            output,
             shared,
             pre,
             log: Mutex::new(VecDeque::new()),
@@ -53,19 +58,56 @@ impl Loaded {
         function: &str,
         f: impl FnOnce(&mut Store<Sandbox>) -> wasmtime::Result<Result<R, String>>,
     ) -> Result<R, RuleError> {
+        self.call_in(function, None, f)
+    }
+
+    /// [`Loaded::call`], within what is left of `budget` when one is given (the fuel and
+    /// wall time a series of calls shares), which it then reduces by what the call used.
+    fn call_in<R>(
+        &self,
+        function: &str,
+        budget: Option<&mut Budget>,
+        f: impl FnOnce(&mut Store<Sandbox>) -> wasmtime::Result<Result<R, String>>,
+    ) -> Result<R, RuleError> {
         self.calls.fetch_add(1, Ordering::Relaxed);
         let what = format!("{}.{function}", self.kind.interface());
         let (mut store, pipes) = self
             .shared
-            .new_store()
+            .new_store(&self.output)
             .map_err(|e| self.error(RuleErrorKind::Trap, format!("{what}: {e}")))?;
+        let mut budget = budget;
+        if let Some(b) = budget.as_deref_mut() {
+            let tick = self.shared.limits.epoch_tick.as_nanos().max(1);
+            let left = b.deadline.saturating_duration_since(Instant::now()).as_nanos();
+            let ticks = u64::try_from(left.div_ceil(tick)).unwrap_or(u64::MAX);
+            if b.fuel == 0 || ticks == 0 {
+                return Err(self.error(
+                    if b.fuel == 0 {
+                        RuleErrorKind::OperationLimit
+                    } else {
+                        RuleErrorKind::Timeout
+                    },
+                    format!("{what}: {}", Budget::SPENT),
+                ));
+            }
+            store
+                .set_fuel(b.fuel)
+                .map_err(|e| self.error(RuleErrorKind::Trap, format!("{what}: cannot set fuel: {e}")))?;
+            store.set_epoch_deadline(ticks);
+        }
         let result = f(&mut store);
+        if let Some(b) = budget {
+            b.fuel = store.get_fuel().unwrap_or(0);
+        }
         let stderr_tail = self.collect_log(&pipes);
         match result {
             Ok(Ok(value)) => Ok(value),
             Ok(Err(refusal)) => Err(self.error(
                 RuleErrorKind::Failed,
-                format!("{what} refused the input: {refusal}"),
+                format!(
+                    "{what} refused the input: {}",
+                    clip(&refusal, self.output.message_bytes)
+                ),
             )),
             Err(err) => {
                 let (kind, detail) = self.classify(&err, &store);
@@ -80,6 +122,18 @@ impl Loaded {
 
     fn classify(&self, err: &wasmtime::Error, store: &Store<Sandbox>) -> (RuleErrorKind, String) {
         let limits = &self.shared.limits;
+        // wasmtime's error for a result larger than the store's hostcall fuel has a
+        // private type, so it is known by its text.
+        if format!("{err:#}").contains("fuel allocated for hostcalls has been exhausted") {
+            return (
+                RuleErrorKind::ResourceLimit,
+                format!(
+                    "returned more than {} bytes of data (the limit max_return_bytes; raise it in \
+                     the plugin's kam.toml entry)",
+                    self.output.return_bytes
+                ),
+            );
+        }
         if let Some(exceeded) = &store.data().limiter.exceeded {
             return (RuleErrorKind::ResourceLimit, exceeded.clone());
         }
@@ -170,12 +224,49 @@ impl Loaded {
             .unwrap_or_default()
     }
 
+    /// A result over one of the output limits.
+    fn over_limit(&self, what: &str, detail: String, limit: usize, field: &str) -> RuleError {
+        self.error(
+            RuleErrorKind::ResourceLimit,
+            format!(
+                "{}.{what} returned {detail}; the limit is {limit} (raise it with {field} = N in the \
+                 plugin's kam.toml entry)",
+                self.kind.interface()
+            ),
+        )
+    }
+
     fn pre_error(&self, e: wasmtime::Error) -> RuleError {
         self.error(
             RuleErrorKind::Load,
             format!("the component does not match world {}: {e:#}", self.kind.world()),
         )
     }
+}
+
+/// `text` cut to at most `max` bytes (at a character boundary), saying how much was cut.
+fn clip(text: &str, max: usize) -> std::borrow::Cow<'_, str> {
+    if text.len() <= max {
+        return text.into();
+    }
+    let mut end = max;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}… ({} more bytes cut)", &text[..end], text.len() - end).into()
+}
+
+/// The fuel and wall time one call may use, shared by a series of calls: a growth
+/// plugin's months re-run one by one after its batch call failed together get one
+/// call's budget, not one each.
+struct Budget {
+    fuel: u64,
+    deadline: Instant,
+}
+
+impl Budget {
+    const SPENT: &'static str = "the path's budget (one call's fuel and wall time, shared by the months \
+                                 re-run one call each after the batch call failed) is spent";
 }
 
 fn bad_return(loaded: &Loaded, what: &str, detail: String) -> RuleError {
@@ -204,6 +295,17 @@ macro_rules! plugin_common {
             /// it failed as a whole and was re-run an item a call.
             pub fn calls(&self) -> u64 {
                 self.loaded.calls.load(std::sync::atomic::Ordering::Relaxed)
+            }
+
+            /// What one call of this plugin may return.
+            pub fn output_limits(&self) -> &OutputLimits {
+                &self.loaded.output
+            }
+
+            /// Gives this plugin its own output limits (the host's
+            /// [`crate::PluginLimits::output`] otherwise).
+            pub fn set_output_limits(&mut self, output: OutputLimits) {
+                self.loaded.output = output;
             }
         }
 
@@ -360,6 +462,27 @@ impl PricingRule for PricingPlugin {
             let (result,) = adjust.call(&mut *store, (input,))?;
             Ok(result)
         })?;
+        let limits = &self.loaded.output;
+        if out.len() > limits.adjustments {
+            return Err(self.loaded.over_limit(
+                "adjust",
+                format!("{} adjustments", out.len()),
+                limits.adjustments,
+                "max_adjustments",
+            ));
+        }
+        if let Some((i, a)) = out
+            .iter()
+            .enumerate()
+            .find(|(_, a)| a.label.len() > limits.label_bytes)
+        {
+            return Err(self.loaded.over_limit(
+                "adjust",
+                format!("a label of {} bytes (adjustments[{i}])", a.label.len()),
+                limits.label_bytes,
+                "max_label_bytes",
+            ));
+        }
         out.into_iter()
             .enumerate()
             .map(|(i, a)| {
@@ -382,6 +505,8 @@ pub struct GrowthPlugin {
     pre: growth::GrowthRulePre<Sandbox>,
     /// `kam:rules/growth#on-periods`, called through [`StateRef`] (see [`QuoteRef`]).
     on_periods: ComponentExportIndex,
+    /// Paths whose batch call failed and whose months were re-run.
+    reruns: AtomicU64,
 }
 
 plugin_common!(GrowthPlugin);
@@ -436,6 +561,7 @@ impl GrowthPlugin {
             loaded,
             pre,
             on_periods,
+            reruns: AtomicU64::new(0),
         };
         plugin.loaded.check_api_version(|store| {
             let b = plugin.pre.instantiate(&mut *store)?;
@@ -525,12 +651,12 @@ impl GrowthRule for GrowthPlugin {
                         format!(
                             "{}.on-periods refused state {index}: {}",
                             self.loaded.kind.interface(),
-                            refusal.message
+                            clip(&refusal.message, self.loaded.output.message_bytes)
                         ),
                     ),
                 });
             }
-            Err(_) => return on_periods_one_by_one(self, states, out),
+            Err(_) => return self.rerun_months(states, out),
         };
         if lists.len() != states.len() {
             return Err(PeriodError {
@@ -553,6 +679,43 @@ impl GrowthRule for GrowthPlugin {
 }
 
 impl GrowthPlugin {
+    /// How many paths' batch calls failed as a whole and had their months re-run one
+    /// call each (within one call's budget per path).
+    pub fn reruns(&self) -> u64 {
+        self.reruns.load(Ordering::Relaxed)
+    }
+
+    /// After a failed batch call: the months one call each, so a failure names its
+    /// month, all of them within one call's fuel and wall time — the re-run counts
+    /// against the path, so a plugin failing its batches cannot cost a whole budget per
+    /// month.
+    fn rerun_months(&self, states: &[GrowthState], out: &mut PeriodFactors) -> Result<(), PeriodError> {
+        self.reruns.fetch_add(1, Ordering::Relaxed);
+        let limits = &self.loaded.shared.limits;
+        let mut budget = Budget {
+            fuel: limits.fuel,
+            deadline: Instant::now() + limits.wall_time,
+        };
+        for (index, state) in states.iter().enumerate() {
+            let input = growth_state(state);
+            let factors = self
+                .loaded
+                .call_in("on-period", Some(&mut budget), |store| {
+                    let b = self.pre.instantiate(&mut *store)?;
+                    b.kam_rules_growth().call_on_period(store, &input)
+                })
+                .and_then(|list| self.factors(state, &list, "on-period"))
+                .map_err(|mut error| {
+                    error
+                        .message
+                        .push_str(" (in the month-by-month re-run after the batch call failed)");
+                    PeriodError { index, error }
+                })?;
+            out.push(&factors);
+        }
+        Ok(())
+    }
+
     /// Checks and parses one state's factors.
     fn factors(&self, state: &GrowthState, out: &[String], what: &str) -> Result<Vec<Decimal>, RuleError> {
         check_batch_len(
@@ -570,7 +733,16 @@ impl GrowthPlugin {
                         state.service_lines.get(i).map_or("?", |s| &s.service_line)
                     )
                 };
-                from_wit(f, field).map_err(|e| bad_return(&self.loaded, what, e))
+                let factor = from_wit(f, field).map_err(|e| bad_return(&self.loaded, what, e))?;
+                let line = state.service_lines.get(i).map_or("?", |s| &s.service_line);
+                check_growth_factor(&self.loaded.name, RuleHost::Plugin, state.month, line, factor).map_err(
+                    |e| {
+                        self.loaded.error(
+                            RuleErrorKind::BadReturn,
+                            format!("{}.{what}: {}", self.loaded.kind.interface(), e.message),
+                        )
+                    },
+                )
             })
             .collect()
     }
@@ -697,6 +869,28 @@ impl AlertRule for AlertPlugin {
             b.kam_rules_alert().call_decide(store, &input)
         })?;
         check_batch_len(&self.loaded.name, RuleHost::Plugin, &out, inputs.len())?;
+        let limits = &self.loaded.output;
+        let raised = out.iter().filter(|d| d.raise).count();
+        if raised > limits.alerts {
+            return Err(self.loaded.over_limit(
+                "decide",
+                format!("{raised} alerts"),
+                limits.alerts,
+                "max_alerts",
+            ));
+        }
+        if let Some((i, d)) = out
+            .iter()
+            .enumerate()
+            .find(|(_, d)| d.message.len() > limits.message_bytes)
+        {
+            return Err(self.loaded.over_limit(
+                "decide",
+                format!("a message of {} bytes (decision {i})", d.message.len()),
+                limits.message_bytes,
+                "max_message_bytes",
+            ));
+        }
         Ok(out
             .into_iter()
             .map(|d| AlertDecision {

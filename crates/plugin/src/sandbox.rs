@@ -41,9 +41,9 @@ impl Sandbox {
     /// A fresh sandbox: no preopened directories, no environment, no arguments, closed
     /// stdin, stdout/stderr into bounded memory pipes, a wall clock stopped at the Unix
     /// epoch, a monotonic clock that never advances, fixed "random" bytes, no network.
-    pub(crate) fn new(limits: &PluginLimits) -> (Self, Pipes) {
-        let stdout = MemoryOutputPipe::new(limits.max_log_bytes);
-        let stderr = MemoryOutputPipe::new(limits.max_log_bytes);
+    pub(crate) fn new(limits: &PluginLimits, log_bytes: usize) -> (Self, Pipes) {
+        let stdout = MemoryOutputPipe::new(log_bytes);
+        let stderr = MemoryOutputPipe::new(log_bytes);
         let wasi = WasiCtxBuilder::new()
             .stdout(stdout.clone())
             .stderr(stderr.clone())

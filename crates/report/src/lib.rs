@@ -444,4 +444,28 @@ mod tests {
                     == html.matches("xmlns=\"http://www.w3.org/2000/svg\"").count()
         );
     }
+
+    #[test]
+    fn text_from_a_rule_is_escaped_in_the_html() {
+        // An alert's reason can come from a plugin's or script's message.
+        let report = EbrReport {
+            internal: Some(InternalView {
+                alerts: vec![AlertRow {
+                    node: "bremen".into(),
+                    kpi: "OTIF".into(),
+                    reason: "<script>alert(1)</script><img src=x onerror=alert(2)>".into(),
+                    since: "2026-10".into(),
+                    owner: "ops".into(),
+                }],
+                ..InternalView::default()
+            }),
+            ..EbrReport::default()
+        };
+        let html = render_html(&report).unwrap();
+        assert!(
+            html.contains("&lt;script&gt;alert(1)&lt;&#x2f;script&gt;&lt;img src=x onerror=alert(2)&gt;"),
+            "{html}"
+        );
+        assert!(!html.contains("<script") && !html.contains("<img"));
+    }
 }

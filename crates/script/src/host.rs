@@ -63,6 +63,16 @@ thread_local! {
     static OUTPUTS: Cell<u64> = const { Cell::new(0) };
 }
 
+/// The running script's wall-clock deadline as a [`kam_sim::Stop`], for native work it
+/// starts (a simulation): the work stops at the script's deadline instead of running on
+/// past it.
+pub(crate) fn native_stop() -> kam_sim::Stop {
+    match DEADLINE.with(Cell::get) {
+        Some(deadline) => kam_sim::Stop::never().at(deadline),
+        None => kam_sim::Stop::never(),
+    }
+}
+
 /// The number of `print`/`debug` lines scripts have written on this thread so far.
 pub(crate) fn outputs() -> u64 {
     OUTPUTS.with(Cell::get)

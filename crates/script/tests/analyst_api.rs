@@ -1142,3 +1142,37 @@ fn simulate_is_bounded_before_allocating() {
         e.message
     );
 }
+
+#[test]
+fn a_long_simulation_stops_at_the_scripts_wall_clock_limit() {
+    // 10 million paths take seconds; a script allowed 300 ms must not run on past that
+    // inside the native call.
+    let host = ScriptHost::new(kam_script::Limits {
+        wall_clock: std::time::Duration::from_millis(300),
+        ..kam_script::Limits::default()
+    });
+    for call in ["p.simulate(10000000, 1)", "pipeline().simulate(10000000, 1)"] {
+        let start = std::time::Instant::now();
+        let src = format!("{PIPELINE} {call}");
+        let e = host.eval_source("long.rhai", &src).expect_err(&src);
+        let took = start.elapsed();
+        assert!(took < std::time::Duration::from_secs(2), "{call} took {took:?}");
+        assert!(
+            e.message
+                .contains("pipeline.simulate: stopped at its deadline after"),
+            "{}",
+            e.message
+        );
+        assert!(e.message.ends_with("of 10000000 paths"), "{}", e.message);
+    }
+    let project = host
+        .eval_source("long.rhai", &format!("{DOC_PROJECT} p.simulate(10000000, 7)"))
+        .expect_err("project");
+    assert!(
+        project
+            .message
+            .contains("project.simulate: stopped at its deadline after"),
+        "{}",
+        project.message
+    );
+}

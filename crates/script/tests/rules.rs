@@ -732,3 +732,31 @@ fn months_that_write_output_are_never_reused() {
         kam_script::rules::MemoStats { reused: 0, run: 4 }
     );
 }
+
+#[test]
+fn script_growth_factors_must_be_between_0_and_1000() {
+    let states = path_states(24, &[1000]);
+    for (src, want) in [
+        (
+            "fn on_period(s) { if s.month == 7 { [1, 1, 1, 1000000000000000000] } else { [1, 1, 1, 1] } }",
+            "factor 1000000000000000000 is more than 1000",
+        ),
+        (
+            "fn on_period(s) { if s.month == 7 { [1, -1, 1, 1] } else { [1, 1, 1, 1] } }",
+            "factor -1 is negative",
+        ),
+    ] {
+        let rule = ScriptGrowthRule::load(host(), "wild.rhai", src).unwrap();
+        let e = batch(&rule, &states).unwrap_err();
+        assert_eq!((e.index, &e.error.kind), (7, &RuleErrorKind::BadReturn), "{e}");
+        assert_eq!(e.error.rule, "wild.rhai");
+        assert!(
+            e.error.message.contains("month 7, service line ") && e.error.message.contains(want),
+            "{e}"
+        );
+    }
+    // The bounds themselves are allowed.
+    let edge = "fn on_period(s) { [0, 1000, 1, 1] }";
+    let rule = ScriptGrowthRule::load(host(), "edge.rhai", edge).unwrap();
+    assert!(batch(&rule, &states).is_ok());
+}

@@ -29,7 +29,7 @@
 //! let mut p = Project::new("wms");
 //! p.tasks.push(Task::new("design", d(2), d(3), d(6)));
 //! p.tasks.push(Task::new("build", d(4), d(6), d(12)).after(["design"]));
-//! let finish = simulate_finish(&p.network()?, 20_000, 7, None)?;
+//! let finish = simulate_finish(&p.network()?, 20_000, 7, None, &kam_sim::Stop::never())?;
 //! assert!((finish.mean()? - d(10)).abs() < Decimal::new(5, 2));
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
@@ -43,7 +43,8 @@ use rust_decimal::prelude::ToPrimitive;
 
 use crate::dist::{PertGamma, ValueDistribution, from_f64};
 use crate::pipeline::EmpiricalDistribution;
-use crate::{ModelError, SimError};
+use crate::stop::POLL_EVERY;
+use crate::{ModelError, SimError, Stop};
 
 /// Paths per work item.
 const CHUNK: usize = 1024;
@@ -263,8 +264,9 @@ pub fn simulate_finish(
     paths: u64,
     seed: u64,
     threads: Option<usize>,
+    stop: &Stop,
 ) -> Result<EmpiricalDistribution, SimError> {
-    simulate_finishes(network, paths, seed, threads)?.into_distribution()
+    simulate_finishes(network, paths, seed, threads, stop)?.into_distribution()
 }
 
 /// Simulated finishes, sorted, still as drawn (`f64` weeks): what a caller that wants a
@@ -360,6 +362,7 @@ pub fn simulate_finishes(
     paths: u64,
     seed: u64,
     threads: Option<usize>,
+    stop: &Stop,
 ) -> Result<Finishes, SimError> {
     if paths == 0 {
         return Err(SimError::Options("paths must be at least 1".into()));
@@ -383,22 +386,34 @@ pub fn simulate_finishes(
         let mut finish = vec![0.0f64; tasks];
         let first = (ci * CHUNK) as u64;
         for (k, slot) in chunk.iter_mut().enumerate() {
+            if stop.is_armed()
+                && (k as u64).is_multiple_of(POLL_EVERY)
+                && let Some(reason) = stop.reason()
+            {
+                return Err(SimError::Stopped {
+                    reason,
+                    done: first + k as u64,
+                    total: paths,
+                });
+            }
             *slot = plan.finish(&proto, first + k as u64, &mut dur, &mut finish);
         }
+        Ok(())
     };
-    let run = |finishes: &mut Vec<f64>| {
-        finishes.par_chunks_mut(CHUNK).enumerate().for_each(draw);
+    let run = |finishes: &mut Vec<f64>| -> Result<(), SimError> {
+        finishes.par_chunks_mut(CHUNK).enumerate().try_for_each(draw)?;
         finishes.par_sort_unstable_by(f64::total_cmp);
+        Ok(())
     };
     // The global pool unless a thread count is asked for: building a pool per call
     // spawns threads each time, which dominated short simulations (kam check's).
     match threads {
-        None => run(&mut finishes),
+        None => run(&mut finishes)?,
         Some(t) => rayon::ThreadPoolBuilder::new()
             .num_threads(t)
             .build()
             .map_err(|e| SimError::Options(format!("thread pool: {e}")))?
-            .install(|| run(&mut finishes)),
+            .install(|| run(&mut finishes))?,
     }
     Ok(Finishes { sorted: finishes })
 }
@@ -433,10 +448,10 @@ mod tests {
     #[test]
     fn same_result_for_one_and_two_threads() {
         let net = milwaukee();
-        let one = simulate_finish(&net, 5_000, 42, Some(1)).unwrap();
-        let two = simulate_finish(&net, 5_000, 42, Some(2)).unwrap();
+        let one = simulate_finish(&net, 5_000, 42, Some(1), &Stop::never()).unwrap();
+        let two = simulate_finish(&net, 5_000, 42, Some(2), &Stop::never()).unwrap();
         assert_eq!(one, two);
-        let other_seed = simulate_finish(&net, 5_000, 43, Some(2)).unwrap();
+        let other_seed = simulate_finish(&net, 5_000, 43, Some(2), &Stop::never()).unwrap();
         assert_ne!(one, other_seed);
     }
 
@@ -445,8 +460,8 @@ mod tests {
     #[test]
     fn finishes_agree_with_the_distribution_of_the_same_paths() {
         let net = milwaukee();
-        let f = simulate_finishes(&net, 3_001, 5, Some(2)).unwrap();
-        let d = simulate_finish(&net, 3_001, 5, Some(1)).unwrap();
+        let f = simulate_finishes(&net, 3_001, 5, Some(2), &Stop::never()).unwrap();
+        let d = simulate_finish(&net, 3_001, 5, Some(1), &Stop::never()).unwrap();
         assert_eq!(f.clone().into_distribution().unwrap(), d);
         for k in 0..=100 {
             let q = Decimal::new(k, 2);
@@ -474,7 +489,7 @@ mod tests {
             t("b", 3, 3, 3, &["a"]),
             t("c", 4, 4, 4, &[]),
         ];
-        let r = simulate_finish(&p.network().unwrap(), 100, 1, None).unwrap();
+        let r = simulate_finish(&p.network().unwrap(), 100, 1, None, &Stop::never()).unwrap();
         assert_eq!(r.values().first(), Some(&dec!(5)));
         assert_eq!(r.values().last(), Some(&dec!(5)));
     }
@@ -483,7 +498,7 @@ mod tests {
     fn one_task_follows_its_pert_distribution() {
         let mut p = Project::new("one");
         p.tasks = vec![t("a", 2, 3, 10, &[])];
-        let r = simulate_finish(&p.network().unwrap(), 100_000, 9, None).unwrap();
+        let r = simulate_finish(&p.network().unwrap(), 100_000, 9, None, &Stop::never()).unwrap();
         // PERT mean (2 + 12 + 10)/6 = 4; sd of a PERT beta here ≈ 1.3, so the mean of
         // 100,000 draws is within 5 × 1.3/√100000 ≈ 0.02.
         assert!((r.mean().unwrap() - dec!(4)).abs() < dec!(0.02));
@@ -507,7 +522,7 @@ mod tests {
     fn mean_is_never_below_the_pert_mean() {
         let net = milwaukee();
         let n = 50_000u64;
-        let r = simulate_finish(&net, n, 2026, None).unwrap();
+        let r = simulate_finish(&net, n, 2026, None, &Stop::never()).unwrap();
         let t = net.expected_duration().to_f64().unwrap();
         let sigma = net.std_dev().to_f64().unwrap();
         let mean = r.mean().unwrap().to_f64().unwrap();
@@ -553,12 +568,19 @@ mod tests {
     #[test]
     fn refuses_zero_paths_threads_and_impossible_allocations() {
         let net = milwaukee();
-        assert!(simulate_finish(&net, 0, 1, None).is_err());
-        assert!(simulate_finish(&net, 10, 1, Some(0)).is_err());
-        let e = simulate_finish(&net, u64::MAX, 1, None).unwrap_err();
+        assert!(simulate_finish(&net, 0, 1, None, &Stop::never()).is_err());
+        assert!(simulate_finish(&net, 10, 1, Some(0), &Stop::never()).is_err());
+        let e = simulate_finish(&net, u64::MAX, 1, None, &Stop::never()).unwrap_err();
         assert!(e.to_string().contains("do not fit in memory"), "{e}");
         // An empty project finishes at 0.
-        let r = simulate_finish(&Project::new("none").network().unwrap(), 10, 1, None).unwrap();
+        let r = simulate_finish(
+            &Project::new("none").network().unwrap(),
+            10,
+            1,
+            None,
+            &Stop::never(),
+        )
+        .unwrap();
         assert_eq!(r.mean().unwrap(), Decimal::ZERO);
     }
 }

@@ -7,7 +7,9 @@ use std::str::FromStr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use kam_core::rules::{GrowthRule, GrowthState, PeriodFactors, ServiceLineRevenue};
+use kam_core::rules::{
+    GrowthRule, GrowthState, PeriodFactors, RuleHost, ServiceLineRevenue, check_growth_factor,
+};
 use rand::{Rng, SeedableRng, TryRng};
 use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, StandardNormal};
@@ -19,6 +21,7 @@ use crate::SimError;
 use crate::delivery::{GoLiveScratch, GoLives};
 use crate::dist::{Sampler, unit_f64};
 use crate::scenario::{Scenario, Slippage};
+use crate::stop::{POLL_EVERY, Stop};
 use crate::summary::{Summary, exact_pipeline};
 
 /// A progress callback: `(paths done, paths in this run)`; called from worker threads.
@@ -42,6 +45,8 @@ pub struct RunOptions {
     pub rule: Option<Arc<dyn GrowthRule>>,
     /// Progress reports.
     pub progress: Option<ProgressFn>,
+    /// When to stop early (Ctrl-C, a deadline); polled between paths.
+    pub stop: Stop,
 }
 
 impl fmt::Debug for RunOptions {
@@ -53,6 +58,7 @@ impl fmt::Debug for RunOptions {
             .field("shard", &self.shard)
             .field("rule", &self.rule.as_ref().map(|r| r.name().to_owned()))
             .field("progress", &self.progress.is_some())
+            .field("stop", &self.stop)
             .finish()
     }
 }
@@ -67,6 +73,7 @@ impl RunOptions {
             shard: None,
             rule: None,
             progress: None,
+            stop: Stop::never(),
         }
     }
     /// With a thread count.
@@ -87,6 +94,11 @@ impl RunOptions {
     /// With a progress callback.
     pub fn progress(mut self, progress: ProgressFn) -> Self {
         self.progress = Some(progress);
+        self
+    }
+    /// Stopping early when `stop` says so ([`SimError::Stopped`]).
+    pub fn stop(mut self, stop: Stop) -> Self {
+        self.stop = stop;
         self
     }
 }
@@ -116,6 +128,121 @@ impl Shard {
     pub fn range(&self, paths: u64) -> (u64, u64) {
         let at = |i: u32| ((u128::from(paths) * u128::from(i)) / u128::from(self.count)) as u64;
         (at(self.index - 1), at(self.index))
+    }
+}
+
+/// The batch engines whose array jobs [`Shard::from_env`] reads: the variable holding the
+/// 0-based task index (Slurm's is relative to `SLURM_ARRAY_TASK_MIN`), and the one
+/// holding the task count, if the engine sets one.
+const ENGINES: [(&str, &str, Option<&str>); 3] = [
+    ("Kubernetes Indexed Job", "JOB_COMPLETION_INDEX", None),
+    (
+        "Slurm job array",
+        "SLURM_ARRAY_TASK_ID",
+        Some("SLURM_ARRAY_TASK_COUNT"),
+    ),
+    (
+        "AWS Batch array job",
+        "AWS_BATCH_JOB_ARRAY_INDEX",
+        Some("AWS_BATCH_JOB_ARRAY_SIZE"),
+    ),
+];
+
+impl Shard {
+    /// This process's shard when a batch engine runs it as one task of an array job:
+    /// the index from `JOB_COMPLETION_INDEX` (Kubernetes Indexed Job),
+    /// `SLURM_ARRAY_TASK_ID − SLURM_ARRAY_TASK_MIN` (Slurm) or `AWS_BATCH_JOB_ARRAY_INDEX`
+    /// (AWS Batch), all 0-based; the count from `count` (the CLI's `--shards`), else
+    /// `SLURM_ARRAY_TASK_COUNT` or `AWS_BATCH_JOB_ARRAY_SIZE`. `var` reads a variable
+    /// (the process environment in the CLI), so this is testable without one.
+    ///
+    /// # Errors
+    /// No engine's variable set, variables of two engines that disagree, a value that is
+    /// not a whole number, no count, a count that disagrees with the engine's, or an
+    /// index outside the count — each naming the variables.
+    ///
+    /// ```
+    /// use kam_sim::Shard;
+    /// let env = |k: &str| match k {
+    ///     "SLURM_ARRAY_TASK_ID" => Some("12".to_string()),
+    ///     "SLURM_ARRAY_TASK_MIN" => Some("10".to_string()),
+    ///     "SLURM_ARRAY_TASK_COUNT" => Some("4".to_string()),
+    ///     _ => None,
+    /// };
+    /// assert_eq!(Shard::from_env(env, None)?, Shard::new(3, 4)?);
+    /// # Ok::<(), kam_sim::SimError>(())
+    /// ```
+    pub fn from_env(var: impl Fn(&str) -> Option<String>, count: Option<u32>) -> Result<Shard, SimError> {
+        let bad = |m: String| SimError::Options(format!("--shard env: {m}"));
+        let number = |name: &str| -> Result<Option<u64>, SimError> {
+            match var(name) {
+                None => Ok(None),
+                Some(v) => v
+                    .trim()
+                    .parse::<u64>()
+                    .map(Some)
+                    .map_err(|_| bad(format!("{name}={v:?} is not a whole number ≥ 0"))),
+            }
+        };
+        // The engine, its 0-based index, and its count variable with its value.
+        type Found<'a> = (&'a str, u64, Option<(&'a str, u64)>);
+        let mut found: Option<Found<'_>> = None;
+        for (engine, index_var, count_var) in ENGINES {
+            let Some(raw) = number(index_var)? else {
+                continue;
+            };
+            let index = if index_var == "SLURM_ARRAY_TASK_ID" {
+                let min = number("SLURM_ARRAY_TASK_MIN")?.ok_or_else(|| {
+                    bad("SLURM_ARRAY_TASK_ID is set but SLURM_ARRAY_TASK_MIN is not (run under sbatch --array)".into())
+                })?;
+                raw.checked_sub(min).ok_or_else(|| {
+                    bad(format!(
+                        "SLURM_ARRAY_TASK_ID={raw} is below SLURM_ARRAY_TASK_MIN={min}"
+                    ))
+                })?
+            } else {
+                raw
+            };
+            let engine_count = match count_var {
+                Some(c) => number(c)?.map(|n| (c, n)),
+                None => None,
+            };
+            if let Some((first, first_index, _)) = found {
+                if first_index != index {
+                    return Err(bad(format!(
+                        "the {first} and the {engine} variables give different indexes ({first_index} and {index})"
+                    )));
+                }
+                continue;
+            }
+            found = Some((engine, index, engine_count));
+        }
+        let Some((engine, index, engine_count)) = found else {
+            return Err(bad(
+                "no array-job index: set JOB_COMPLETION_INDEX (Kubernetes Indexed Job), SLURM_ARRAY_TASK_ID \
+                 (Slurm --array) or AWS_BATCH_JOB_ARRAY_INDEX (AWS Batch)"
+                    .into(),
+            ));
+        };
+        let total = match (count, engine_count) {
+            (Some(n), Some((name, m))) if u64::from(n) != m => {
+                return Err(bad(format!("--shards {n} but {name}={m}")));
+            }
+            (Some(n), _) => u64::from(n),
+            (None, Some((_, m))) => m,
+            (None, None) => {
+                return Err(bad(format!(
+                    "the {engine} gives no task count: pass --shards N (the job's completions)"
+                )));
+            }
+        };
+        if index >= total {
+            return Err(bad(format!(
+                "index {index} from the {engine} is not below the count {total}"
+            )));
+        }
+        let to_u32 = |x: u64| u32::try_from(x).map_err(|_| bad(format!("{x} shards are too many")));
+        Shard::new(to_u32(index)? + 1, to_u32(total)?)
     }
 }
 
@@ -625,6 +752,11 @@ impl Model {
                     if *factor == Decimal::ONE {
                         continue;
                     }
+                    // The hosts check their own factors; this holds for any rule (and the
+                    // product of several).
+                    let line = self.sl_names.get(s).map_or("?", String::as_str);
+                    check_growth_factor(rule.name(), RuleHost::Native, month, line, *factor)
+                        .map_err(|source| SimError::Rule { path, month, source })?;
                     let fv = factor.to_f64().unwrap_or(1.0);
                     let base = t * cells + s * n_reg;
                     for i in base..base + n_reg {
@@ -724,6 +856,7 @@ pub fn run(scenario: &Scenario, options: &RunOptions) -> Result<Summary, SimErro
     let n_chunks = (end - first).div_ceil(CHUNK);
     let done = AtomicU64::new(0);
     let total = end - first;
+    let armed = options.stop.is_armed();
 
     let work = |ci: u64| -> Result<ChunkOut, SimError> {
         let lo = first + ci * CHUNK;
@@ -732,11 +865,21 @@ pub fn run(scenario: &Scenario, options: &RunOptions) -> Result<Summary, SimErro
         let mut rows = vec![0i64; (hi - lo) as usize * stride];
         let mut sums = vec![0i128; model.sums_len()];
         for (k, path) in (lo..hi).enumerate() {
+            if armed
+                && (k as u64).is_multiple_of(POLL_EVERY)
+                && let Some(reason) = options.stop.reason()
+            {
+                return Err(SimError::Stopped {
+                    reason,
+                    done: done.load(Ordering::Relaxed) + k as u64,
+                    total,
+                });
+            }
             let row = &mut rows[k * stride..(k + 1) * stride];
             model.path(&proto, path, rule, &mut sc, row, &mut sums)?;
         }
+        let d = done.fetch_add(hi - lo, Ordering::Relaxed) + (hi - lo);
         if let Some(p) = &options.progress {
-            let d = done.fetch_add(hi - lo, Ordering::Relaxed) + (hi - lo);
             p(d, total);
         }
         Ok(ChunkOut { rows, sums })

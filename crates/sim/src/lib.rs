@@ -72,14 +72,16 @@ pub mod dist;
 mod engine;
 pub mod pipeline;
 pub mod scenario;
+mod stop;
 mod summary;
 pub mod tornado;
 
 use rust_decimal::Decimal;
 
 pub use engine::{ProgressFn, RunOptions, Shard, run};
-pub use pipeline::{EmpiricalDistribution, simulate_pipeline};
+pub use pipeline::{EmpiricalDistribution, simulate_pipeline, simulate_pipeline_until};
 pub use scenario::{Scenario, ScenarioError, load_scenario, parse_scenario};
+pub use stop::{Stop, StopReason};
 pub use summary::{
     ExactPipeline, MonthBand, PipelineResult, SegmentResult, SimResults, Stats, Summary, YearResult,
 };
@@ -244,4 +246,14 @@ pub enum SimError {
     /// JSON (de)serialization of a summary.
     #[error("json: {0}")]
     Json(String),
+    /// The run was stopped before it finished ([`Stop`]).
+    #[error("{reason} after {done} of {total} paths")]
+    Stopped {
+        /// Why.
+        reason: StopReason,
+        /// Paths finished when it stopped (at least).
+        done: u64,
+        /// Paths the run (or shard) had to do.
+        total: u64,
+    },
 }

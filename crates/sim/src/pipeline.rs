@@ -27,7 +27,8 @@ use rust_decimal::Decimal;
 use rust_decimal::prelude::ToPrimitive;
 
 use crate::dist::unit_f64;
-use crate::{ModelError, SimError};
+use crate::stop::POLL_EVERY;
+use crate::{ModelError, SimError, Stop};
 
 /// Simulated totals, sorted ascending.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -115,6 +116,17 @@ pub fn simulate_pipeline(
     paths: u64,
     seed: u64,
 ) -> Result<EmpiricalDistribution, SimError> {
+    simulate_pipeline_until(pipeline, paths, seed, &Stop::never())
+}
+
+/// [`simulate_pipeline`], stopping early with [`SimError::Stopped`] when `stop` says so
+/// (a script's wall-clock deadline: a native call must not outlive its script).
+pub fn simulate_pipeline_until(
+    pipeline: &Pipeline,
+    paths: u64,
+    seed: u64,
+    stop: &Stop,
+) -> Result<EmpiricalDistribution, SimError> {
     if paths == 0 {
         return Err(SimError::Options("paths must be at least 1".into()));
     }
@@ -132,6 +144,16 @@ pub fn simulate_pipeline(
         .map_err(|_| SimError::Options(format!("{paths} paths do not fit in memory")))?;
     let proto = ChaCha8Rng::seed_from_u64(seed);
     for path in 0..paths {
+        if stop.is_armed()
+            && path.is_multiple_of(POLL_EVERY)
+            && let Some(reason) = stop.reason()
+        {
+            return Err(SimError::Stopped {
+                reason,
+                done: path,
+                total: paths,
+            });
+        }
         let mut rng = proto.clone();
         rng.set_stream(path);
         let mut total = Decimal::ZERO;

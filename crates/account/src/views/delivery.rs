@@ -256,7 +256,8 @@ fn simulate_to(
     let sub = ancestors(project, network, id).network().map_err(domain)?;
     // The sorted finishes, not a distribution of decimals: two quantiles and one count
     // need a dozen conversions, not 10,000 (same figures).
-    let r = kam_sim::delivery::simulate_finishes(&sub, paths, seed, None).map_err(domain)?;
+    let r = kam_sim::delivery::simulate_finishes(&sub, paths, seed, None, &kam_sim::Stop::never())
+        .map_err(domain)?;
     let p50 = r.quantile(Decimal::new(5, 1)).map_err(domain)?;
     let p90 = r.quantile(Decimal::new(9, 1)).map_err(domain)?;
     let on_time = r.count_at_most(due_weeks).map_err(domain)?;

@@ -28,10 +28,16 @@ use crate::table::Table;
 /// Writes `text` to stdout. A reader that closes the pipe early (`kam price DIR | head`)
 /// is not an error: the rest of the output is dropped and the command still succeeds.
 ///
+/// Every control character but newline and tab, and every bidi control, is escaped
+/// first ([`kam_core::text::for_terminal`]): labels and messages from plugins and
+/// scripts reach the user's terminal only as visible text. The escape is JSON's, so
+/// JSON output keeps its value.
+///
 /// # Errors
 /// Any other write error.
 pub fn write_out(text: &str) -> Result<(), CliError> {
     use std::io::Write;
+    let text = kam_core::text::for_terminal(text);
     let mut stdout = std::io::stdout().lock();
     match stdout.write_all(text.as_bytes()).and_then(|()| stdout.flush()) {
         Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(CliError::Io {

@@ -1,5 +1,5 @@
-//! `kam simulate SCENARIO --paths N --seed S [--threads T] [--shard i/n] [--tornado] [--json]`
-//! and `kam simulate merge FILES…`.
+//! `kam simulate SCENARIO --paths N --seed S [--threads T] [--shard i/n | --shard env
+//! [--shards N]] [--deadline SECONDS] [--tornado] [--json]` and `kam simulate merge FILES…`.
 //!
 //! SCENARIO is a growth scenario TOML file or an account directory (its `growth.toml`).
 //! Given a directory, the growth rules its `kam.toml` lists (`[rules] growth` scripts and
@@ -7,6 +7,11 @@
 //! file alone has no manifest, so it runs without user rules.
 //! A sharded run prints the shard's summary JSON (save it, then `merge` the shards); the
 //! merged result is identical to a single run with the same seed and path count.
+//! `--shard env` takes the shard from the batch engine running this process as one task of
+//! an array job ([`Shard::from_env`]: Kubernetes Indexed Job, Slurm, AWS Batch; see
+//! `deploy/`). A run shows a progress bar with an ETA on a terminal; Ctrl-C or
+//! `--deadline` stops it with exit 1, saying how many paths were done of how many, and
+//! prints no results (a partial forecast would read as a whole one).
 //! `--tornado` adds the sensitivity of the horizon P50 to each key input
 //! ([`kam_sim::tornado`]: 17 runs of the same paths and seed, so it takes 17 times as long).
 
@@ -43,9 +48,18 @@ pub struct SimulateArgs {
     /// Worker threads (default: one per core).
     #[arg(long)]
     pub threads: Option<usize>,
-    /// Run only shard i of n (`--shard 2/4`, 1-based) and print its summary JSON.
+    /// Run only shard i of n (`--shard 2/4`, 1-based) and print its summary JSON;
+    /// `--shard env` reads i from the batch engine (JOB_COMPLETION_INDEX,
+    /// SLURM_ARRAY_TASK_ID, AWS_BATCH_JOB_ARRAY_INDEX).
     #[arg(long)]
     pub shard: Option<String>,
+    /// With `--shard env`: the number of shards (else SLURM_ARRAY_TASK_COUNT or
+    /// AWS_BATCH_JOB_ARRAY_SIZE).
+    #[arg(long, requires = "shard")]
+    pub shards: Option<u32>,
+    /// Stop after this many seconds (exit 1, saying how far the run got).
+    #[arg(long, value_name = "SECONDS")]
+    pub deadline: Option<f64>,
     /// Also the tornado: which inputs move the horizon P50 most (17 runs of the paths).
     #[arg(long, conflicts_with = "shard")]
     pub tornado: bool,
@@ -68,7 +82,15 @@ pub enum SimulateCommand {
     },
 }
 
-fn parse_shard(s: &str) -> Result<Shard, CliError> {
+fn parse_shard(s: &str, shards: Option<u32>) -> Result<Shard, CliError> {
+    if s == "env" {
+        return Shard::from_env(|k| std::env::var(k).ok(), shards).map_err(input);
+    }
+    if shards.is_some() {
+        return Err(input(
+            "--shards goes with --shard env (with --shard i/n, n is the count)",
+        ));
+    }
     let bad = || input(format!("--shard {s:?}: expected i/n with 1 ≤ i ≤ n, e.g. 2/4"));
     let (i, n) = s.split_once('/').ok_or_else(bad)?;
     let i: u32 = i.trim().parse().map_err(|_| bad())?;
@@ -149,8 +171,19 @@ pub fn run(args: &SimulateArgs) -> Result<(), CliError> {
         options = options.threads(t);
     }
     if let Some(s) = &args.shard {
-        options = options.shard(parse_shard(s)?);
+        options = options.shard(parse_shard(s, args.shards)?);
     }
+    let mut stop = kam_sim::Stop::never().on_flag(interrupted());
+    if let Some(seconds) = args.deadline {
+        let limit = Duration::try_from_secs_f64(seconds)
+            .ok()
+            .filter(|d| !d.is_zero())
+            .ok_or_else(|| input(format!("--deadline {seconds}: expected a number of seconds > 0")))?;
+        if let Some(at) = Instant::now().checked_add(limit) {
+            stop = stop.at(at);
+        }
+    }
+    options = options.stop(stop);
     let simulated = simulate(&scenario, options, args, &plugins);
     // The plugins' notes and log lines, once, whatever happened.
     match plugins.finish(simulated)? {
@@ -159,6 +192,39 @@ pub fn run(args: &SimulateArgs) -> Result<(), CliError> {
             Ok(())
         }
         Simulated::Results(results) => print(&results, args.json),
+    }
+}
+
+/// The flag Ctrl-C sets (the handler is installed on first use; if it cannot be, Ctrl-C
+/// keeps its default effect of ending the process).
+fn interrupted() -> Arc<AtomicBool> {
+    static FLAG: std::sync::OnceLock<Arc<AtomicBool>> = std::sync::OnceLock::new();
+    Arc::clone(FLAG.get_or_init(|| {
+        let flag = Arc::new(AtomicBool::new(false));
+        let set = Arc::clone(&flag);
+        // The first Ctrl-C asks the run to stop cleanly; a second one ends the process
+        // at once (exit 130, as for SIGINT) should something not stop.
+        let _ = ctrlc::set_handler(move || {
+            if set.swap(true, Ordering::Relaxed) {
+                std::process::exit(130);
+            }
+        });
+        flag
+    }))
+}
+
+/// A run stopped by Ctrl-C or `--deadline` as the error the user sees; any other error
+/// located at the plugin that caused it.
+fn run_error(e: kam_sim::SimError, plugins: &Plugins) -> CliError {
+    match e {
+        kam_sim::SimError::Stopped { reason, done, total } => input(format!(
+            "kam simulate: {reason} after {done} of {total} paths ({}); no results were written",
+            match reason {
+                kam_sim::StopReason::Interrupted => "Ctrl-C",
+                kam_sim::StopReason::Deadline => "--deadline",
+            }
+        )),
+        other => plugins.locate(AccountError::domain(other)).into(),
     }
 }
 
@@ -179,7 +245,7 @@ fn simulate(
     let (bar, progress) = progress_bar(args.paths, "simulating");
     let summary = kam_sim::run(scenario, &options.clone().progress(progress));
     bar.finish_and_clear();
-    let summary = summary.map_err(|e| plugins.locate(AccountError::domain(e)))?;
+    let summary = summary.map_err(|e| run_error(e, plugins))?;
     if args.shard.is_some() {
         return summary.to_shard_json().map(Simulated::Shard).map_err(input);
     }
@@ -191,7 +257,7 @@ fn simulate(
         );
         let tornado = kam_sim::tornado(scenario, &options.progress(progress));
         bar.finish_and_clear();
-        results.tornado = Some(tornado.map_err(|e| plugins.locate(AccountError::domain(e)))?);
+        results.tornado = Some(tornado.map_err(|e| run_error(e, plugins))?);
     }
     Ok(Simulated::Results(Box::new(results)))
 }

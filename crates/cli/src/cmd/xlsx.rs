@@ -5,6 +5,7 @@
 
 use std::path::Path;
 
+use kam_core::text::for_cell;
 use rust_decimal::Decimal;
 use rust_decimal::prelude::ToPrimitive;
 use rust_xlsxwriter::{Format, Workbook, Worksheet, XlsxError};
@@ -64,12 +65,12 @@ pub fn quote(r: &PriceReport, path: &Path) -> Result<(), CliError> {
         )?;
         let mut row = 3;
         for l in &r.lines {
-            ws.write_string(row, 0, &l.activity)?;
+            ws.write_string(row, 0, for_cell(&l.activity))?;
             num(ws, row, 1, l.quantity, &qty)?;
             num(ws, row, 2, l.baseline, &amount)?;
             num(ws, row, 3, l.proposal, &amount)?;
             num(ws, row, 4, l.delta, &amount)?;
-            ws.write_string(row, 5, &l.explanation)?;
+            ws.write_string(row, 5, for_cell(&l.explanation))?;
             row += 1;
         }
         ws.write_string_with_format(row, 0, "Total", &bold)?;
@@ -77,7 +78,7 @@ pub fn quote(r: &PriceReport, path: &Path) -> Result<(), CliError> {
         num(ws, row, 3, r.proposal_total, &amount)?;
         row += 1;
         for (label, a) in &r.adjustments {
-            ws.write_string(row, 0, label)?;
+            ws.write_string(row, 0, for_cell(label))?;
             num(ws, row, 3, *a, &amount)?;
             row += 1;
         }
@@ -88,7 +89,7 @@ pub fn quote(r: &PriceReport, path: &Path) -> Result<(), CliError> {
         headers(ws, row, &["Layer", "Cost", "Margin", "Margin %"], &bold)?;
         row += 1;
         for l in &r.contribution {
-            ws.write_string(row, 0, &l.layer)?;
+            ws.write_string(row, 0, for_cell(&l.layer))?;
             num(ws, row, 1, l.cost, &amount)?;
             num(ws, row, 2, l.margin, &amount)?;
             if let Some(p) = l.margin_pct {
@@ -141,8 +142,8 @@ pub fn scorecard(r: &ScorecardReport, path: &Path) -> Result<(), CliError> {
         )?;
         let mut row = 3;
         for m in &r.sheet.measures {
-            ws.write_string(row, 0, &m.group)?;
-            ws.write_string(row, 1, &m.kpi)?;
+            ws.write_string(row, 0, for_cell(&m.group))?;
+            ws.write_string(row, 1, for_cell(&m.kpi))?;
             match m.actual {
                 Some(a) => num(ws, row, 2, a, &dec)?,
                 None => {
@@ -165,9 +166,9 @@ pub fn scorecard(r: &ScorecardReport, path: &Path) -> Result<(), CliError> {
         headers(sites, 0, &["Site", "Overall", "Grade"], &bold)?;
         for (i, s) in r.sites.iter().enumerate() {
             let row = i as u32 + 1;
-            sites.write_string(row, 0, &s.site)?;
+            sites.write_string(row, 0, for_cell(&s.site))?;
             num(sites, row, 1, s.overall, &dec)?;
-            sites.write_string(row, 2, &s.grade)?;
+            sites.write_string(row, 2, for_cell(&s.grade))?;
         }
         wb.save(path)?;
         Ok(())

@@ -254,7 +254,7 @@ pub(crate) fn register(api: &mut Api<'_>) {
             let f = "project.simulate";
             let (n, s) = paths_arg(f, &paths, &seed)?;
             let net = p.network(f)?;
-            simulate_finish(&net, n, s, None).map_err(|e| fn_err(f, e))
+            simulate_finish(&net, n, s, None, &crate::host::native_stop()).map_err(|e| fn_err(f, e))
         },
     );
 }

@@ -3,7 +3,7 @@
 
 use kam_core::growth::{ExactDistribution, PercentileMethod, Pipeline, percentile};
 use kam_sim::dist::ValueDistribution;
-use kam_sim::pipeline::{EmpiricalDistribution, simulate_pipeline};
+use kam_sim::pipeline::{EmpiricalDistribution, simulate_pipeline_until};
 use rhai::{Dynamic, INT};
 use rust_decimal::Decimal;
 
@@ -95,7 +95,7 @@ pub(crate) fn register(api: &mut Api<'_>) {
         |p: &mut Pipeline, paths: Dynamic, seed: Dynamic| -> R<EmpiricalDistribution> {
             let f = "pipeline.simulate";
             let (n, s) = paths_arg(f, &paths, &seed)?;
-            simulate_pipeline(p, n, s).map_err(|e| fn_err(f, e))
+            simulate_pipeline_until(p, n, s, &crate::host::native_stop()).map_err(|e| fn_err(f, e))
         },
     );
 

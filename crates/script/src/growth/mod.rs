@@ -16,7 +16,7 @@ use std::sync::Arc;
 
 use kam_core::rules::{
     GrowthRule, GrowthState, PeriodError, PeriodFactors, RuleError, RuleErrorKind, RuleHost, check_batch_len,
-    on_periods_one_by_one,
+    check_growth_factor, on_periods_one_by_one,
 };
 use rhai::{Dynamic, Engine, EvalAltResult, Position};
 use rust_decimal::Decimal;
@@ -152,12 +152,11 @@ impl ScriptGrowthRule {
             }
             check_batch_len(this.script.name(), RuleHost::Script, &items, expected)?;
         }
-        factors.try_push(
-            items
-                .iter()
-                .enumerate()
-                .map(|(i, v)| this.number_at("on_period", || format!("index {i}"), v)),
-        )
+        factors.try_push(items.iter().enumerate().map(|(i, v)| {
+            let factor = this.number_at("on_period", || format!("index {i}"), v)?;
+            let line = state.service_lines.get(i).map_or("?", |l| &l.service_line);
+            check_growth_factor(this.script.name(), RuleHost::Script, state.month, line, factor)
+        }))
     }
 
     /// The error of a failed batch call, as if `on_period` had been called directly. Rhai
