@@ -28,6 +28,14 @@ pub struct DeliveryArgs {
 
 /// Runs `kam delivery`.
 pub fn run(args: &DeliveryArgs) -> Result<(), CliError> {
+    let stages = super::Stages::new("kam delivery");
+    stages.stage("reading the account");
     let account = super::open(&args.dir)?;
-    super::emit(&views::delivery(&account, args.paths, args.seed)?, args.json)
+    stages.stage(&format!(
+        "simulating go-lives ({} paths per milestone)",
+        args.paths
+    ));
+    let report = views::delivery(&account, args.paths, args.seed)?;
+    drop(stages);
+    super::emit(&report, args.json)
 }

@@ -79,16 +79,23 @@ fn since(
 
 /// Runs `kam report`.
 pub fn run(args: &ReportArgs) -> Result<(), CliError> {
+    let stages = super::Stages::new("kam report");
+    stages.stage("reading the account");
     let account = super::open(&args.dir)?;
+    stages.stage("loading plugins");
     let plugins = Plugins::load(&account, &PLUGIN_KINDS)?;
     let audience = match args.audience {
         AudienceArg::Customer => Audience::Customer,
         AudienceArg::Internal => Audience::Internal,
     };
+    stages.stage("comparing with the last review");
     let since = since(&account, args, audience, &plugins)?;
+    stages.stage(&format!("building the pack ({} growth paths)", args.paths));
     let report = plugins.finish(ebr(&account, args.paths, args.seed, &plugins, audience, since))?;
+    stages.stage("rendering");
     let html = render_html(&report).map_err(input)?;
     write(&args.output, &html)?;
+    drop(stages);
     super::outln!(
         "wrote {} ({} edition, {} KB, {} KPI trends, {} objectives, {} open escalations)",
         args.output.display(),

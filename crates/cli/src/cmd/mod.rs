@@ -109,3 +109,36 @@ pub fn write_json<T: Serialize>(value: &T) -> Result<(), CliError> {
 pub fn open(dir: &Path) -> Result<Account, CliError> {
     Ok(Account::open(dir)?)
 }
+
+/// A spinner on stderr naming the stage a longer command is in (`kam report`,
+/// `kam delivery`), with the time spent so far. Only on a terminal: indicatif draws
+/// nothing when stderr is not one, so pipes, files and tests see no trace of it. Cleared
+/// when dropped, before the command prints its result.
+pub struct Stages {
+    bar: indicatif::ProgressBar,
+}
+
+impl Stages {
+    /// A spinner for `command`.
+    pub fn new(command: &str) -> Self {
+        let bar = indicatif::ProgressBar::new_spinner();
+        bar.set_draw_target(indicatif::ProgressDrawTarget::stderr());
+        bar.set_style(
+            indicatif::ProgressStyle::with_template(&format!("{{spinner}} {command}: {{msg}} ({{elapsed}})"))
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
+        );
+        bar.enable_steady_tick(std::time::Duration::from_millis(120));
+        Stages { bar }
+    }
+
+    /// Enters `stage`.
+    pub fn stage(&self, stage: &str) {
+        self.bar.set_message(stage.to_owned());
+    }
+}
+
+impl Drop for Stages {
+    fn drop(&mut self) {
+        self.bar.finish_and_clear();
+    }
+}

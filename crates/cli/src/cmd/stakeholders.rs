@@ -30,9 +30,13 @@ pub struct StakeholdersArgs {
 
 /// Runs `kam stakeholders`.
 pub fn run(args: &StakeholdersArgs) -> Result<(), CliError> {
+    let stages = super::Stages::new("kam stakeholders");
+    stages.stage("reading the account and its CRM exports");
     let account = super::open(&args.dir)?;
+    stages.stage("analysing the map");
     if let Some(id) = &args.if_leaves {
         let d = views::departure(&account, id)?;
+        drop(stages);
         if args.json {
             super::outln!("{}", serde_json::to_string_pretty(&d).map_err(input)?);
         } else {
@@ -41,6 +45,7 @@ pub fn run(args: &StakeholdersArgs) -> Result<(), CliError> {
         return Ok(());
     }
     let report = views::stakeholders(&account)?;
+    drop(stages);
     if args.json {
         let written = super::emit(&report, true);
         // The process ends next: returning the memory of a 100,000-person account and
