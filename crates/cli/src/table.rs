@@ -256,19 +256,7 @@ impl Display for Table<'_, PriceReport> {
             ("proposal", &self.0.contribution),
             ("baseline", &self.0.baseline_contribution),
         ] {
-            let s: Vec<String> = ls
-                .iter()
-                .map(|l| {
-                    format!(
-                        "{} {} ({})",
-                        l.layer,
-                        money(l.margin),
-                        l.margin_pct
-                            .map_or("n/a".into(), |p| format!("{} %", p.round_dp(1)))
-                    )
-                })
-                .collect();
-            writeln!(f, "  margin on {name}: {}", s.join(", "))?;
+            margins(f, name, ls)?;
         }
         for w in &self.0.warnings {
             writeln!(f, "  warning: {w}")?;

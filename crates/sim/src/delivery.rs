@@ -302,13 +302,7 @@ impl Finishes {
             }
             .into());
         }
-        let n = self.sorted.len();
-        let rank = q
-            .checked_mul(Decimal::from(n))
-            .map(|r| r.ceil())
-            .and_then(|r| r.to_usize())
-            .ok_or_else(|| SimError::Numeric("quantile rank".into()))?;
-        let idx = rank.clamp(1, n) - 1;
+        let idx = crate::pipeline::quantile_index(q, self.sorted.len())?;
         let v = self
             .sorted
             .get(idx)

@@ -96,18 +96,23 @@ impl EmpiricalDistribution {
             }
             .into());
         }
-        let n = self.values.len();
-        let rank = q
-            .checked_mul(Decimal::from(n))
-            .map(|r| r.ceil())
-            .and_then(|r| r.to_usize())
-            .ok_or_else(|| SimError::Numeric("quantile rank".into()))?;
-        let idx = rank.clamp(1, n) - 1;
+        let idx = quantile_index(q, self.values.len())?;
         self.values
             .get(idx)
             .copied()
             .ok_or_else(|| SimError::Numeric("quantile index".into()))
     }
+}
+
+/// The index of the inverse-CDF `q` quantile among `n` sorted values: the `⌈q·n⌉`-th
+/// smallest (`q = 0` gives the minimum). `q` must be within 0..=1 (checked by callers).
+pub(crate) fn quantile_index(q: Decimal, n: usize) -> Result<usize, SimError> {
+    let rank = q
+        .checked_mul(Decimal::from(n))
+        .map(|r| r.ceil())
+        .and_then(|r| r.to_usize())
+        .ok_or_else(|| SimError::Numeric("quantile rank".into()))?;
+    Ok(rank.clamp(1, n.max(1)) - 1)
 }
 
 /// Simulates `paths` outcomes of `pipeline` (deals independent) from `seed`.
