@@ -30,6 +30,7 @@ pub mod coaching;
 pub mod delivery;
 pub mod direction;
 pub mod format;
+pub(crate) mod fxhash;
 pub mod growth;
 pub mod metrics;
 pub mod money;

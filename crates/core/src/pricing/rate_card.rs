@@ -1,8 +1,7 @@
 //! The rate card: activities, schedules, minimum commitments, and pricing volumes.
 
 use std::borrow::Borrow;
-use std::collections::{BTreeMap, HashMap};
-use std::hash::{BuildHasherDefault, Hasher};
+use std::collections::BTreeMap;
 
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
@@ -12,6 +11,7 @@ use super::quote::{Quote, QuoteLine, QuoteWarning, WarningKind};
 use super::tiers::{Schedule, Tier, TierMethod};
 use super::{PricingError, invalid};
 use crate::format::group_thousands;
+use crate::fxhash::FxMap;
 use crate::money::{Currency, RoundingLevel, RoundingPolicy};
 use crate::num;
 
@@ -478,49 +478,6 @@ fn explain(
     s
 }
 
-/// A fast non-cryptographic hasher for activity names (a multiply-rotate hash over 8-byte
-/// words). The keys are the card's own activities, so flooding is not a concern: a hostile
-/// record name costs one probe.
-#[derive(Debug, Default, Clone, Copy)]
-pub(crate) struct NameHasher(u64);
-
-const SEED: u64 = 0x51_7c_c1_b7_27_22_0a_95;
-
-impl NameHasher {
-    #[inline]
-    fn mix(&mut self, word: u64) {
-        self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(SEED);
-    }
-}
-
-impl Hasher for NameHasher {
-    #[inline]
-    fn write(&mut self, bytes: &[u8]) {
-        let mut chunks = bytes.chunks_exact(8);
-        for c in &mut chunks {
-            let mut w = [0u8; 8];
-            w.copy_from_slice(c);
-            self.mix(u64::from_le_bytes(w));
-        }
-        let rest = chunks.remainder();
-        if !rest.is_empty() {
-            let mut w = [0u8; 8];
-            w[..rest.len()].copy_from_slice(rest);
-            self.mix(u64::from_le_bytes(w));
-        }
-    }
-
-    #[inline]
-    fn write_u8(&mut self, i: u8) {
-        self.mix(u64::from(i));
-    }
-
-    #[inline]
-    fn finish(&self) -> u64 {
-        self.0
-    }
-}
-
 /// Sums activity records per activity for one [`RateCard`], then prices the totals.
 ///
 /// Each record costs a hash look-up and a checked addition, so a month of transactions
@@ -528,7 +485,7 @@ impl Hasher for NameHasher {
 #[derive(Debug)]
 pub struct VolumeAccumulator<'c> {
     card: &'c RateCard,
-    index: HashMap<&'c str, usize, BuildHasherDefault<NameHasher>>,
+    index: FxMap<&'c str, usize>,
     totals: Vec<Option<Decimal>>,
     records: u64,
 }

@@ -1,7 +1,6 @@
 //! Building the petgraph `StableGraph` from records, and turning it back into records.
 
 use std::collections::{HashMap, HashSet};
-use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::Arc;
 
 use petgraph::Direction::Outgoing;
@@ -11,6 +10,7 @@ use rust_decimal::Decimal;
 
 use super::{Coverage, OurPerson, Person, Relation, RelationshipLevel, StakeholderError, StakeholderMap};
 use crate::account::Account;
+use crate::fxhash::{FxBuild, FxMap, FxSet};
 
 /// A node: an index into the customer's people or into our people.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -29,46 +29,6 @@ pub(super) enum Link {
     Covers(RelationshipLevel),
 }
 
-/// An FxHash-style hasher for the graph's id index and edge keys. The maps are filled
-/// from the account's own files, not by an adversary, so SipHash's flooding resistance
-/// buys nothing here, and its cost showed in profiles of a 500,000-relation build.
-#[derive(Debug, Default, Clone, Copy)]
-pub(super) struct IdHasher(u64);
-
-impl IdHasher {
-    fn add(&mut self, word: u64) {
-        self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
-    }
-}
-
-impl Hasher for IdHasher {
-    fn write(&mut self, bytes: &[u8]) {
-        let mut chunks = bytes.chunks_exact(8);
-        for c in &mut chunks {
-            let mut word = [0u8; 8];
-            word.copy_from_slice(c);
-            self.add(u64::from_le_bytes(word));
-        }
-        let rest = chunks.remainder();
-        if !rest.is_empty() {
-            let mut word = [0u8; 8];
-            word[..rest.len()].copy_from_slice(rest);
-            self.add(u64::from_le_bytes(word));
-        }
-    }
-
-    fn write_u64(&mut self, n: u64) {
-        self.add(n);
-    }
-
-    fn finish(&self) -> u64 {
-        self.0
-    }
-}
-
-/// Builds [`IdHasher`]s.
-pub(super) type FastHash = BuildHasherDefault<IdHasher>;
-
 /// Grouping keys computed during validation.
 struct Groups {
     region: Vec<u32>,
@@ -84,7 +44,7 @@ struct Groups {
 pub(super) struct Shared {
     pub(super) people: Vec<Person>,
     pub(super) ours: Vec<OurPerson>,
-    pub(super) index: HashMap<String, NodeIndex, FastHash>,
+    pub(super) index: FxMap<String, NodeIndex>,
     /// Per customer person: index into `regions` (rolled up to the region when built
     /// for an account).
     pub(super) region: Vec<u32>,
@@ -141,7 +101,7 @@ impl StakeholderGraph {
 
     fn assemble(
         graph: StableGraph<Node, Link>,
-        index: HashMap<String, NodeIndex, FastHash>,
+        index: FxMap<String, NodeIndex>,
         groups: Groups,
         people: Vec<Person>,
         ours: Vec<OurPerson>,
@@ -168,14 +128,7 @@ impl StakeholderGraph {
     fn validate(
         map: &StakeholderMap,
         account: Option<&Account>,
-    ) -> Result<
-        (
-            StableGraph<Node, Link>,
-            HashMap<String, NodeIndex, FastHash>,
-            Groups,
-        ),
-        StakeholderError,
-    > {
+    ) -> Result<(StableGraph<Node, Link>, FxMap<String, NodeIndex>, Groups), StakeholderError> {
         // Node indices are u32 and the dedup key packs two of them, so cap the size.
         let nodes = map.people.len() + map.our_people.len();
         if u32::try_from(nodes).is_err() || nodes >= (1 << 31) {
@@ -186,8 +139,8 @@ impl StakeholderGraph {
             });
         }
         let mut graph = StableGraph::with_capacity(nodes, map.relations.len() + map.coverage.len());
-        let mut index: HashMap<String, NodeIndex, FastHash> =
-            HashMap::with_capacity_and_hasher(nodes, FastHash::default());
+        let mut index: FxMap<String, NodeIndex> =
+            HashMap::with_capacity_and_hasher(nodes, FxBuild::default());
         let ids = map
             .people
             .iter()
@@ -296,8 +249,8 @@ impl StakeholderGraph {
             }
         };
 
-        let mut seen: HashSet<u64, FastHash> =
-            HashSet::with_capacity_and_hasher(map.relations.len() + map.coverage.len(), FastHash::default());
+        let mut seen: FxSet<u64> =
+            HashSet::with_capacity_and_hasher(map.relations.len() + map.coverage.len(), FxBuild::default());
         let mut edges = Vec::with_capacity(map.relations.len());
         for (i, r) in map.relations.iter().enumerate() {
             let (from, to) = r.ends();
