@@ -87,15 +87,20 @@ fn vector_quotes() -> Vec<PricingInput> {
     quotes
 }
 
-#[test]
-fn volume_rebate_is_identical_native_rhai_wasm() {
-    let native = native_volume_rebate();
-    let script = ScriptPricingRule::load(
+/// The volume rebate as the repository's Rhai script.
+fn script_volume_rebate() -> ScriptPricingRule {
+    ScriptPricingRule::load(
         script_host(),
         "scripts/volume_rebate.rhai",
         include_str!("../scripts/volume_rebate.rhai"),
     )
-    .unwrap();
+    .unwrap()
+}
+
+#[test]
+fn volume_rebate_is_identical_native_rhai_wasm() {
+    let native = native_volume_rebate();
+    let script = script_volume_rebate();
     let host = PluginHost::new(PluginLimits::default()).unwrap();
     let plugin = host
         .load_pricing("volume-rebate", &wasm("volume-rebate"))
@@ -333,12 +338,7 @@ fn as_text(adjustments: &[PriceAdjustment]) -> Vec<(String, String)> {
 #[test]
 fn volume_rebate_in_python_and_javascript_equals_rust_and_rhai_digit_for_digit() {
     let native = native_volume_rebate();
-    let script = ScriptPricingRule::load(
-        script_host(),
-        "scripts/volume_rebate.rhai",
-        include_str!("../scripts/volume_rebate.rhai"),
-    )
-    .unwrap();
+    let script = script_volume_rebate();
     let rust = foreign_host()
         .load_pricing("volume-rebate", &wasm("volume-rebate"))
         .unwrap();
