@@ -24,6 +24,17 @@ fn load_and_check(c: &mut Criterion) {
                 .map(|f| f.len())
         })
     });
+    // The two largest parts of the check, for finding where its time goes: the alert
+    // register replayed over every period (the sample's Rhai alert rule runs once per
+    // node × KPI × period) and the go-live simulations behind `project-late`.
+    let Ok(account) = Account::sample() else { return };
+    let plugins = kam_account::plugins::Plugins::none();
+    c.bench_function("account: check part: alerts view of the sample", |b| {
+        b.iter(|| kam_account::views::alerts(&account, &plugins).map(|v| v.alerts.len()))
+    });
+    c.bench_function("account: check part: go-live simulations of the sample", |b| {
+        b.iter(|| kam_account::views::delivery::for_checks(&account).map(|r| r.projects.len()))
+    });
 }
 
 /// Two revisions of the sample as stored parts: as shipped, and with a rate, a deal

@@ -267,39 +267,38 @@ impl AlertRule for ScriptAlertRule {
         self.0.script.name()
     }
 
+    /// The inputs are decided on the global thread pool ([`crate::host::in_parallel`]):
+    /// the same decisions, output lines and first error as one after another.
     fn alert(&self, inputs: &[AlertInput]) -> Result<Vec<AlertDecision>, RuleError> {
-        inputs
-            .iter()
-            .map(|input| {
-                let out = self
-                    .0
-                    .call("alert", Dynamic::from(AlertHistory(Arc::new(input.clone()))))?;
-                if let Ok(raise) = out.as_bool() {
-                    return Ok(AlertDecision {
-                        raise,
-                        message: String::new(),
-                    });
-                }
-                let at = format!("alert for {}/{}", input.node, input.kpi);
-                let Some(m) = out.clone().try_cast::<rhai::Map>() else {
-                    return Err(self.0.bad_return(format!(
-                        "{at} must return a bool or #{{ raise, message }}, got {}",
-                        type_name(&out)
-                    )));
-                };
-                let raise = m
-                    .get("raise")
-                    .and_then(|r| r.as_bool().ok())
-                    .ok_or_else(|| self.0.bad_return(format!("{at}: raise must be a bool")))?;
-                let message = match m.get("message") {
-                    None => String::new(),
-                    Some(s) => s
-                        .clone()
-                        .into_string()
-                        .map_err(|_| self.0.bad_return(format!("{at}: message must be a string")))?,
-                };
-                Ok(AlertDecision { raise, message })
-            })
-            .collect()
+        crate::host::in_parallel(inputs, |input| {
+            let out = self
+                .0
+                .call("alert", Dynamic::from(AlertHistory(Arc::new(input.clone()))))?;
+            if let Ok(raise) = out.as_bool() {
+                return Ok(AlertDecision {
+                    raise,
+                    message: String::new(),
+                });
+            }
+            let at = format!("alert for {}/{}", input.node, input.kpi);
+            let Some(m) = out.clone().try_cast::<rhai::Map>() else {
+                return Err(self.0.bad_return(format!(
+                    "{at} must return a bool or #{{ raise, message }}, got {}",
+                    type_name(&out)
+                )));
+            };
+            let raise = m
+                .get("raise")
+                .and_then(|r| r.as_bool().ok())
+                .ok_or_else(|| self.0.bad_return(format!("{at}: raise must be a bool")))?;
+            let message = match m.get("message") {
+                None => String::new(),
+                Some(s) => s
+                    .clone()
+                    .into_string()
+                    .map_err(|_| self.0.bad_return(format!("{at}: message must be a string")))?,
+            };
+            Ok(AlertDecision { raise, message })
+        })
     }
 }

@@ -286,7 +286,7 @@ pub fn delivery(account: &Account, paths: u64, seed: u64) -> Result<DeliveryRepo
 /// [`delivery`], so both agree on P50/P90 and lateness), load and overloads, but no
 /// milestone rows — the checks report late projects, not milestones, and skipping their
 /// simulations more than halves the cost of `kam check` on an account with milestones.
-pub(crate) fn for_checks(account: &Account) -> Result<DeliveryReport, AccountError> {
+pub fn for_checks(account: &Account) -> Result<DeliveryReport, AccountError> {
     build(account, DEFAULT_PATHS, DEFAULT_SEED, Milestones::Skip)
 }
 
