@@ -168,6 +168,10 @@ pub const CODES: &[(&str, &str)] = &[
 struct Sink<'a> {
     account: &'a Account,
     out: Vec<Finding>,
+    /// The two costly views the checks read, computed side by side before the checks
+    /// run (see [`check`]); each is taken, with its error, by the one check that reads it.
+    alerts: Option<Result<views::AlertsReport, AccountError>>,
+    delivery: Option<Result<views::DeliveryReport, AccountError>>,
 }
 
 impl Sink<'_> {
@@ -219,9 +223,26 @@ fn id_needle(id: &str) -> String {
 /// An analysis a check needs fails on valid-looking input (a Rhai pricing rule that
 /// fails, a stakeholder map that is not a valid graph).
 pub fn check(account: &Account) -> Result<Vec<Finding>, AccountError> {
+    // The alert register (thousands of Rhai rule calls) and the go-live simulations are
+    // most of the time of a check; both run on the thread pool, and computing them
+    // together lets one fill the cores while the other is in a sequential stretch. Their
+    // errors are raised where the checks that read them run, so the first error is the
+    // one the checks met in order.
+    let wants_alerts = account.kpi.is_some() && account.structure.is_some();
+    let (alerts, delivery_view) = rayon::join(
+        || wants_alerts.then(|| views::alerts(account, &Plugins::none())),
+        || {
+            account
+                .delivery
+                .as_ref()
+                .map(|_| views::delivery::for_checks(account))
+        },
+    );
     let mut sink = Sink {
         account,
         out: Vec::new(),
+        alerts,
+        delivery: delivery_view,
     };
     if let (Some(plan), Some(_)) = (&account.plan, &account.structure) {
         for f in views::plan::plan_findings(account, plan)? {
@@ -572,10 +593,10 @@ fn latest_status(account: &Account, kpi: &str, node: &str) -> Option<Status> {
 /// `kam alerts` judge plans and flag problems the same way.
 fn actions(sink: &mut Sink<'_>) -> Result<(), AccountError> {
     let a = sink.account;
-    if a.kpi.is_none() || a.structure.is_none() {
+    let Some(view) = sink.alerts.take() else {
         return Ok(());
-    }
-    let view = views::alerts(a, &Plugins::none())?;
+    };
+    let view = view?;
     let verify = views::alerts::settings(a).verify_periods;
     for p in &a.actions.action {
         let status = latest_status(a, &p.kpi, &p.node);
@@ -1148,7 +1169,10 @@ fn delivery(sink: &mut Sink<'_>) -> Result<(), AccountError> {
             }
         }
     }
-    let report = views::delivery::for_checks(a)?;
+    let Some(report) = sink.delivery.take() else {
+        return Ok(());
+    };
+    let report = report?;
     for p in &report.projects {
         for t in &p.unowned_critical {
             sink.push(
