@@ -574,3 +574,44 @@ pub(crate) fn commercial_findings(account: &Account) -> Result<Vec<CommercialFin
     }
     Ok(out)
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+
+    use super::*;
+
+    /// An account read back from history has values, not text: its terms are written out
+    /// again and re-read with places. The new clauses must survive that round trip.
+    #[test]
+    fn the_samples_terms_read_back_from_their_values() {
+        let account = Account::sample().unwrap();
+        let terms = account.pricing.as_ref().unwrap().commercial.as_ref().unwrap();
+        #[derive(serde::Serialize)]
+        struct Out<'a> {
+            commercial: &'a crate::model::CommercialTerms,
+        }
+        let text = toml::to_string(&Out { commercial: terms }).unwrap();
+        let back: super::super::SpannedPricing = toml::from_str(&text).unwrap();
+        let back = back.commercial.unwrap();
+        let ob = back.open_book.unwrap();
+        assert_eq!(ob.activities.get_ref().len(), 1);
+        assert_eq!(
+            *ob.fee.get_ref(),
+            OpenBookFee::PercentOfCost {
+                pct: Decimal::from(8)
+            }
+        );
+        assert_eq!(back.gainshare.unwrap().band.len(), 2);
+        assert_eq!(back.fx.unwrap().rates.get_ref().len(), 7);
+    }
+
+    #[test]
+    fn a_period_is_reviewed_on_its_first_day_or_its_date() {
+        let d = |s: &str| NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
+        assert_eq!(review_date("2026-10"), Some(d("2026-10-01")));
+        assert_eq!(review_date("2026-10-15"), Some(d("2026-10-15")));
+        assert_eq!(review_date("2026-Q4"), None);
+        assert_eq!(review_date("period 2"), None);
+    }
+}
