@@ -2342,7 +2342,7 @@ fn price_applies_the_samples_open_book_gainshare_and_fx_clauses() {
     );
 
     // Bad clauses: exit 1 with pricing.toml:line:col.
-    let tmp = copy_sample("commercial");
+    let tmp = copy_sample("commercial-models");
     let bad = |from: &str, to: &str, expect: &str| {
         edit(&tmp, "pricing.toml", from, to);
         let err = fails(&["price", s(&tmp)]);
@@ -2618,13 +2618,28 @@ fn commercial_clauses_of_the_sample_move_with_each_period() {
     );
     // January: wages 122.3/119.4 and energy 106.5/103.1 on pick lines, orders and VAS hours.
     assert!(line(4, "indexation 2027-01 on 2026-10: factor 1.010584") > rust_decimal::Decimal::ZERO);
-    // October is the base period at a diesel price of 1.45: no clause moves.
+    // October is the base period at a diesel price of 1.45: neither indexation nor fuel
+    // moves (the open book, gainshare and FX lines do: they are not indexed on October).
     let oct = json["periods"][1]["adjustments"].as_array().unwrap();
     assert!(
-        oct.iter()
-            .all(|a| !a[0].as_str().unwrap().contains("[commercial]")),
+        oct.iter().all(|a| {
+            let l = a[0].as_str().unwrap();
+            !l.starts_with("indexation") && !l.starts_with("fuel surcharge")
+        }),
         "{oct:?}"
     );
+    // September's EUR/USD fixing (1.09 of 31 August) is within the 3 % band of 1.12: no
+    // FX line; October's (1.07 of 30 September) is beyond it.
+    let sep = json["periods"][0]["adjustments"].as_array().unwrap();
+    assert!(
+        sep.iter().all(|a| !a[0].as_str().unwrap().starts_with("FX ")),
+        "{sep:?}"
+    );
+    assert!(oct.iter().any(|a| {
+        a[0].as_str()
+            .unwrap()
+            .starts_with("FX EUR/USD 1.07 of 2026-09-30")
+    }));
 
     // An index the basket names but [commercial.indices] lacks: at its place.
     let tmp = copy_sample("commercial");
