@@ -125,7 +125,15 @@ pub fn price(
 ) -> Result<PriceReport, AccountError> {
     let pf = account.need(&account.pricing, PRICING, "pricing")?;
     let vols = volumes.unwrap_or(&pf.volumes);
-    price_period(account, vols, &pf.period, plugins, &Credits::default())
+    let terms = commercial_terms(account)?;
+    price_period(
+        account,
+        vols,
+        &pf.period,
+        plugins,
+        &Credits::default(),
+        terms.as_ref(),
+    )
 }
 
 const PRICING: &str = "pricing.toml";
@@ -161,6 +169,7 @@ fn price_period(
     period: &str,
     plugins: &Plugins,
     credits: &Credits,
+    terms: Option<&CommercialTerms>,
 ) -> Result<PriceReport, AccountError> {
     let name = PRICING;
     let pf = account.need(&account.pricing, name, "pricing")?;
@@ -169,9 +178,8 @@ fn price_period(
     let mut proposal = cmp.proposal.clone();
     // The contract's own clauses come first: the rules (a rebate on the total) see the
     // indexed, surcharged price, as the invoice would.
-    if let Some(terms) = &pf.commercial {
-        let terms = spanned_terms(account, terms)?;
-        commercial_lines(account, &terms, pf, vols, &mut proposal, period)?;
+    if let Some(terms) = terms {
+        commercial_lines(account, terms, pf, vols, &mut proposal, period)?;
     }
     let loaded = rules::pricing(account)?;
     let rules: Vec<&dyn PricingRule> = loaded
@@ -239,6 +247,14 @@ fn price_period(
             .collect(),
         costs,
     })
+}
+
+/// pricing.toml's `[commercial]` with places, if it has one.
+fn commercial_terms(account: &Account) -> Result<Option<CommercialTerms>, AccountError> {
+    match account.pricing.as_ref().and_then(|p| p.commercial.as_ref()) {
+        Some(t) => spanned_terms(account, t).map(Some),
+        None => Ok(None),
+    }
 }
 
 /// pricing.toml's text with only its `[commercial]` table read.
@@ -769,9 +785,11 @@ pub fn price_periods(
             });
         }
     }
+    // pricing.toml is read again with places once, not once a period.
+    let terms = commercial_terms(account)?;
     let mut periods = Vec::with_capacity(vols.len());
     for ((v, label), c) in vols.iter().zip(&labels).zip(&credits) {
-        periods.push(price_period(account, v, label, plugins, c)?);
+        periods.push(price_period(account, v, label, plugins, c, terms.as_ref())?);
     }
     let op = "price over periods";
     let sum = |f: &dyn Fn(&PriceReport) -> Decimal| -> Result<Decimal, AccountError> {
@@ -971,7 +989,15 @@ pub fn cost_to_serve(
         let t = totals.entry(r.activity.clone()).or_default();
         *t = num::add(*t, r.quantity, "served volume").map_err(AccountError::domain)?;
     }
-    let quote = price_period(account, &totals, &period, plugins, &Credits::default())?;
+    let terms = commercial_terms(account)?;
+    let quote = price_period(
+        account,
+        &totals,
+        &period,
+        plugins,
+        &Credits::default(),
+        terms.as_ref(),
+    )?;
     let adjust =
         num::sum(quote.adjustments.iter().map(|a| a.1), "rule adjustments").map_err(AccountError::domain)?;
     // Shares split by quantity do not terminate (a third of 11,700.01), and sums of
