@@ -2048,7 +2048,22 @@ fn gainshare_bands_share_the_saving_against_the_cost_model() {
     let r = priced_with(&MODELS.replace("\"0.60\"", "\"0.52\"")).unwrap();
     let l = lines(&r);
     assert!(l[2].0.starts_with("painshare pick_line: direct cost 55,000.00 vs baseline 0.52 × 100,000 = 52,000.00: overrun 3,000.00 (5.77 %), 0+ % at 50/50"), "{l:?}");
+    assert!(
+        l[2].0
+            .ends_with("→ provider bears 1,500.00, credited (open book)"),
+        "{l:?}"
+    );
     assert_eq!(l[2].1, dec!(-1500.00));
+    // On the card we bore the overrun: the customer's half, 1,500.00, is charged.
+    let r = priced_with(&card.replace("\"0.60\"", "\"0.52\"")).unwrap();
+    assert!(
+        lines(&r)[0]
+            .0
+            .ends_with("→ customer bears 1,500.00, charged (card-billed)"),
+        "{:?}",
+        lines(&r)
+    );
+    assert_eq!(r.adjustments[0].1, dec!(1500.00));
     // Without pain bands we bear none of it: no line.
     let no_pain = &MODELS[..MODELS.find("[[commercial.gainshare.pain]]").unwrap()];
     assert_eq!(

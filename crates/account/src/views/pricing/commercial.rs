@@ -324,17 +324,35 @@ pub(super) fn gainshare_line(
             )
         })
         .collect();
-    let (word, settled) = match o.side {
-        pricing::ShareSide::Gain => ("saving", "saving"),
-        pricing::ShareSide::Pain => ("overrun", "overrun"),
+    let word = match o.side {
+        pricing::ShareSide::Gain => "saving",
+        pricing::ShareSide::Pain => "overrun",
     };
-    let who = if on_open_book {
-        format!("provider's share {} billed (open book)", money(o.provider_share))
-    } else {
-        format!(
-            "customer's share {} settled (card-billed)",
-            money(o.customer_share)
-        )
+    // Who pays whom: on open book the customer already has the saving (or bears the
+    // overrun), so our share is billed (or our part of the overrun credited); on a card
+    // line it is the other way round.
+    let who = match (on_open_book, o.side) {
+        (true, pricing::ShareSide::Gain) => {
+            format!("provider's share {} billed (open book)", money(o.provider_share))
+        }
+        (true, pricing::ShareSide::Pain) => {
+            format!(
+                "provider bears {}, credited (open book)",
+                money(-o.provider_share)
+            )
+        }
+        (false, pricing::ShareSide::Gain) => {
+            format!(
+                "customer's share {} settled (card-billed)",
+                money(o.customer_share)
+            )
+        }
+        (false, pricing::ShareSide::Pain) => {
+            format!(
+                "customer bears {}, charged (card-billed)",
+                money(-o.customer_share)
+            )
+        }
     };
     add(
         quote,
@@ -349,7 +367,7 @@ pub(super) fn gainshare_line(
             o.saving_pct
                 .map_or("n/a".into(), |p| pct_text(p.abs().round_dp(2))),
             if slices.is_empty() {
-                format!("no band shares the {settled}")
+                format!("no band shares the {word}")
             } else {
                 slices.join(", ")
             },
