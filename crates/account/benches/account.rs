@@ -2,7 +2,7 @@
 //! load + check the sample ≤ 20 ms; loading a 100,000-person account dominated by
 //! parsing, not linking; `kam changes` between two revisions ≤ 50 ms; issue #16: load and
 //! analyse a 100,000-person / 500,000-relation stakeholder map ≤ 0.5 s from CSV, ≤ 1 s
-//! from TOML).
+//! from TOML; item 2: the sample's month priced with every commercial clause ≤ 1 ms).
 
 #[path = "../../../benches/support/org.rs"]
 mod org;
@@ -218,6 +218,23 @@ fn deal(c: &mut Criterion) {
     c.bench_function("pricing: the sample over 5 periods with credit banking", |b| {
         b.iter(|| views::price_periods(&account, &table, &plugins).map(|r| r.totals.proposal_net))
     });
+    // One period with every [commercial] clause (open book, gainshare, indexation, fuel,
+    // FX) against the same month with none: what the clauses cost (issue #16 item 2:
+    // ≤ 1 ms, the order of the other pricing benches).
+    c.bench_function("pricing: the sample's month with all commercial clauses", |b| {
+        b.iter(|| views::price(&account, None, &plugins).map(|r| r.proposal_net))
+    });
+    let mut files = account.texts().clone();
+    if let Some(t) = files.get_mut("pricing.toml")
+        && let Some(cut) = t.find("[commercial.indices]")
+    {
+        t.truncate(cut);
+    }
+    if let Ok(plain) = Account::load(Source::Memory(files)) {
+        c.bench_function("pricing: the sample's month without commercial clauses", |b| {
+            b.iter(|| views::price(&plain, None, &plugins).map(|r| r.proposal_net))
+        });
+    }
     c.bench_function("pricing: cost-to-serve per node x service line", |b| {
         b.iter(|| {
             views::cost_to_serve(&account, None, views::GroupBy::NodeAndServiceLine, &plugins)

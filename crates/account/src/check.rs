@@ -162,6 +162,29 @@ pub const CODES: &[(&str, &str)] = &[
         "project-late",
         "a project's simulated P90 go-live is after the date committed to the customer",
     ),
+    (
+        "commercial-activity-unknown",
+        "a pricing.toml [commercial] clause names an activity the proposal card does not price (or, for open book \
+         and gainshare, the cost model does not cost)",
+    ),
+    (
+        "commercial-open-book-escalated",
+        "an indexation, fuel or FX clause names an activity billed open book at cost",
+    ),
+    (
+        "commercial-invalid",
+        "a pricing.toml [commercial] clause cannot be applied (overlapping or gapped gainshare bands, no FX rate on \
+         or before the review date, a negative fee, an unknown index…): kam price's error, at its line",
+    ),
+    (
+        "served-reference-unknown",
+        "a pricing.toml [[served]] split names a node or service line account.toml does not have, or an activity \
+         [volumes] does not have",
+    ),
+    (
+        "served-exceeds-volumes",
+        "pricing.toml's [[served]] splits claim more of an activity than [volumes] has",
+    ),
 ];
 
 /// Collects findings, locating each by searching its file's text.
@@ -196,6 +219,19 @@ impl Sink<'_> {
 }
 
 impl Sink<'_> {
+    /// A finding at a known line of `file`.
+    fn push_at(&mut self, code: &str, severity: FindingSeverity, file: &str, line: usize, message: String) {
+        debug_assert!(CODES.iter().any(|(c, _)| *c == code), "undeclared code {code}");
+        self.out.push(Finding {
+            code: code.to_owned(),
+            severity,
+            file: self.account.display(file),
+            line,
+            message,
+            path: None,
+        });
+    }
+
     /// A finding about a person, placed where the person is recorded: stakeholders.toml
     /// or the CRM export the person was imported from.
     fn push_person(&mut self, code: &str, severity: FindingSeverity, id: &str, message: String) {
@@ -397,13 +433,48 @@ fn level_name(l: NodeLevel) -> &'static str {
     }
 }
 
-/// The proposal against the negotiation's margin floor.
+/// `[commercial]`'s references; then, when they hold, the proposal priced with its
+/// clauses (an error of a clause is a `commercial-invalid` finding at its line) and
+/// against the negotiation's margin floor.
 fn pricing(sink: &mut Sink<'_>) -> Result<(), AccountError> {
     let a = sink.account;
-    let (Some(_), Some(nf)) = (&a.pricing, &a.negotiation) else {
+    let Some(pf) = &a.pricing else {
         return Ok(());
     };
-    let report = views::price(a, None, &Plugins::none())?;
+    served(sink, pf);
+    let references = views::pricing::commercial_findings(a)?;
+    let clean = references.is_empty();
+    for (code, line, message) in references {
+        sink.push_at(code, FindingSeverity::Error, "pricing.toml", line, message);
+    }
+    // kam price would stop at the first bad reference: already a finding.
+    if !clean || (pf.commercial.is_none() && a.negotiation.is_none()) {
+        return Ok(());
+    }
+    let report = match views::price(a, None, &Plugins::none()) {
+        Ok(r) => r,
+        Err(e) => {
+            let line = match &e {
+                AccountError::File(crate::files::FileError::Parse { file, line, .. })
+                    if pf.commercial.is_some() && *file == a.display("pricing.toml") =>
+                {
+                    *line
+                }
+                _ => return Err(e),
+            };
+            sink.push_at(
+                "commercial-invalid",
+                FindingSeverity::Error,
+                "pricing.toml",
+                line,
+                format!("[commercial] cannot be applied: {e}"),
+            );
+            return Ok(());
+        }
+    };
+    let Some(nf) = &a.negotiation else {
+        return Ok(());
+    };
     if let Some(m) = report.proposal_margin_pct()
         && m < nf.min_margin_pct
     {
@@ -444,6 +515,69 @@ fn pricing(sink: &mut Sink<'_>) -> Result<(), AccountError> {
         }
     }
     Ok(())
+}
+
+/// `[[served]]` splits: their node and service line exist, their activities are in
+/// `[volumes]`, and together they claim no more of an activity than `[volumes]` has.
+fn served(sink: &mut Sink<'_>, pf: &crate::model::PricingFile) {
+    let a = sink.account;
+    // The i-th `[[served]]` header's line (the splits are found in file order).
+    let headers: Vec<usize> = a.text("pricing.toml").map_or_else(Vec::new, |t| {
+        t.match_indices("[[served]]")
+            .map(|(o, _)| crate::files::line_col(t, o).0)
+            .collect()
+    });
+    let line = |i: usize| headers.get(i).copied().unwrap_or(1);
+    let (nodes, lines): (BTreeSet<&str>, BTreeSet<&str>) = match &a.structure {
+        Some(s) => (
+            s.nodes.iter().map(|n| n.id.as_str()).collect(),
+            s.service_lines.iter().map(|l| l.as_str()).collect(),
+        ),
+        None => (BTreeSet::new(), BTreeSet::new()),
+    };
+    let mut claimed: BTreeMap<&str, (Decimal, usize)> = BTreeMap::new();
+    for (i, s) in pf.served.iter().enumerate() {
+        let mut unknown = Vec::new();
+        if a.structure.is_some() && !nodes.contains(s.node.as_str()) {
+            unknown.push(format!("node {:?} is not in account.toml", s.node));
+        }
+        if a.structure.is_some() && !lines.contains(s.service_line.as_str()) {
+            unknown.push(format!(
+                "service line {:?} is not one of account.toml's",
+                s.service_line
+            ));
+        }
+        for (activity, q) in &s.volumes {
+            if !pf.volumes.contains_key(activity) {
+                unknown.push(format!("activity {activity:?} is not in [volumes]"));
+            }
+            let c = claimed.entry(activity.as_str()).or_insert((Decimal::ZERO, i));
+            c.0 = c.0.checked_add(*q).unwrap_or(Decimal::MAX);
+            c.1 = i;
+        }
+        for u in unknown {
+            sink.push_at(
+                "served-reference-unknown",
+                FindingSeverity::Error,
+                "pricing.toml",
+                line(i),
+                format!("served[{i}] ({} / {}): {u}", s.node, s.service_line),
+            );
+        }
+    }
+    for (activity, (sum, last)) in claimed {
+        if let Some(total) = pf.volumes.get(activity)
+            && sum > *total
+        {
+            sink.push_at(
+                "served-exceeds-volumes",
+                FindingSeverity::Error,
+                "pricing.toml",
+                line(last),
+                format!("the [[served]] splits claim {sum} {activity}, more than the {total} of [volumes]"),
+            );
+        }
+    }
 }
 
 /// Growth targets against the plan's; regional revenue targets against the account's.

@@ -218,6 +218,121 @@ pub struct CommercialTerms {
     /// Fuel surcharge table on a fuel price index.
     #[serde(default)]
     pub fuel: Option<FuelTerms>,
+    /// Activities billed open book (cost passed through) with a fee or markup.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub open_book: Option<OpenBookTerms>,
+    /// Gainshare/painshare bands on one activity's cost against a baseline unit cost.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gainshare: Option<GainshareTerms>,
+    /// FX clause with its rate table.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fx: Option<FxTerms>,
+}
+
+/// Which layers of `[cost_model]` make an activity's cost in open book and gainshare.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CostBasis {
+    /// `variable_per_unit × volume`.
+    Variable,
+    /// Variable plus the activity's dedicated fixed cost (the site's own cost; the
+    /// default: overhead is ours, and the fee covers it).
+    #[default]
+    Direct,
+    /// Direct plus allocated overhead.
+    Full,
+}
+
+/// The fee of `[commercial.open_book]`, on top of the cost passed through.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+pub enum OpenBookFee {
+    /// A management fee of a fixed amount per period.
+    Fixed {
+        /// The fee per period (≥ 0).
+        amount: Decimal,
+    },
+    /// A management fee of a percentage of the cost passed through.
+    PercentOfCost {
+        /// Percent of cost (≥ 0).
+        pct: Decimal,
+    },
+    /// Cost-plus: the cost marked up by `pct` % (billed as cost × (1 + pct/100)).
+    Markup {
+        /// Markup percent (≥ 0).
+        pct: Decimal,
+    },
+}
+
+/// `[commercial.open_book]`: the named activities are billed at their cost from
+/// `[cost_model]` × volumes instead of the card's rate, plus the fee.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OpenBookTerms {
+    /// Activities billed open book (at least one, each on the proposal card and in the
+    /// cost model).
+    pub activities: Vec<String>,
+    /// Which cost layers are passed through (default `direct`).
+    #[serde(default)]
+    pub cost: CostBasis,
+    /// The fee or markup.
+    pub fee: OpenBookFee,
+}
+
+/// `[commercial.gainshare]`: the saving of one activity's actual cost (from the cost
+/// model) against `baseline_unit_cost × volume`, shared in bands of saving %.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GainshareTerms {
+    /// The activity (on the proposal card and in the cost model).
+    pub activity: String,
+    /// The agreed cost per unit the saving is measured against.
+    pub baseline_unit_cost: Decimal,
+    /// Which cost layers make the actual cost (default `direct`).
+    #[serde(default)]
+    pub cost: CostBasis,
+    /// Bands sharing a saving, in order from 0 %.
+    pub band: Vec<ShareBandTerms>,
+    /// Bands sharing an overrun (none: the provider bears none of it).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub pain: Vec<ShareBandTerms>,
+}
+
+/// One `[[commercial.gainshare.band]]` or `[[commercial.gainshare.pain]]`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ShareBandTerms {
+    /// Lower bound, percent of the baseline cost.
+    pub from_pct: Decimal,
+    /// Upper bound (absent: open-ended, the last band only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub to_pct: Option<Decimal>,
+    /// The provider's share of the slice, percent.
+    pub provider_pct: Decimal,
+}
+
+/// `[commercial.fx]`: the named activities are repriced when the pair's rate has moved
+/// beyond the deadband from the base rate; the rate is the table's latest on or before
+/// the priced period's review date.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FxTerms {
+    /// `FROM/TO` as quoted, e.g. `EUR/USD` (units of TO per FROM).
+    pub pair: String,
+    /// The contract's base rate.
+    pub base_rate: Decimal,
+    /// Its fixing date (YYYY-MM-DD).
+    pub base_date: String,
+    /// Neutral band, percent.
+    pub deadband_pct: Decimal,
+    /// `full` or `beyond_band`.
+    #[serde(default)]
+    pub pass_through: kam_core::pricing::FxPassThrough,
+    /// Date (YYYY-MM-DD) → rate.
+    pub rates: BTreeMap<String, Decimal>,
+    /// Activities repriced (all the proposal's card-billed lines when empty).
+    #[serde(default)]
+    pub activities: Vec<String>,
 }
 
 /// `[commercial.indexation]`: rates × (fixed share + Σ weight × index now / index then).

@@ -1913,3 +1913,365 @@ fn commercial_clauses_are_explained_lines_and_bad_ones_errors_at_their_place() {
     let e = with_commercial("step = \"0.05\"", "step = \"-0.05\"").unwrap_err();
     assert!(e.starts_with("pricing.toml:51:8: field `step`"), "{e}");
 }
+
+/// Open book, gainshare and FX on the minimal account's one activity: 100,000 pick
+/// lines on the card at 0.68 = 68,000.00; cost 0.50 a line, 5,000 dedicated fixed,
+/// 1,000 overhead.
+const MODELS: &str = r#"
+[commercial.open_book]
+activities = ["pick_line"]
+fee = { type = "percent_of_cost", pct = "6" }
+
+[commercial.gainshare]
+activity = "pick_line"
+baseline_unit_cost = "0.60"
+
+[[commercial.gainshare.band]]
+from_pct = "0"
+to_pct = "5"
+provider_pct = "50"
+
+[[commercial.gainshare.band]]
+from_pct = "5"
+to_pct = "10"
+provider_pct = "30"
+
+[[commercial.gainshare.pain]]
+from_pct = "0"
+provider_pct = "50"
+"#;
+
+/// The minimal account with `extra` appended to pricing.toml, priced.
+fn priced_with(extra: &str) -> Result<views::PriceReport, String> {
+    let mut f = files();
+    f.get_mut("pricing.toml").unwrap().push_str(extra);
+    let a = Account::load(Source::Memory(f)).map_err(|e| e.to_string())?;
+    views::price(&a, None, &kam_account::plugins::Plugins::none()).map_err(|e| e.to_string())
+}
+
+/// The adjustment lines without the minimal account's (it has no rules).
+fn lines(r: &views::PriceReport) -> Vec<(String, rust_decimal::Decimal)> {
+    r.adjustments
+        .iter()
+        .map(|(l, a)| (l.trim_end_matches(" (pricing.toml [commercial])").to_owned(), *a))
+        .collect()
+}
+
+#[test]
+fn open_book_replaces_the_card_by_cost_and_adds_the_fee() {
+    let only_open = &MODELS[..MODELS.find("[commercial.gainshare]").unwrap()];
+    let r = priced_with(only_open).unwrap();
+    // Direct cost 0.50 × 100,000 + 5,000 = 55,000.00 replaces 68,000.00: −13,000.00;
+    // fee 6 % of 55,000.00 = 3,300.00. Net 58,300.00.
+    assert_eq!(
+        lines(&r),
+        [
+            (
+                "open book pick_line: direct cost 0.50 × 100,000 + 5,000.00 fixed = 55,000.00 replaces the card's 68,000.00"
+                    .to_owned(),
+                dec!(-13000.00)
+            ),
+            (
+                "management fee (open book): 6 % of the cost passed through 55,000.00".to_owned(),
+                dec!(3300.00)
+            ),
+        ]
+    );
+    assert_eq!(r.proposal_total, dec!(68000.00));
+    assert_eq!(r.proposal_net, dec!(58300.00));
+    // CM1–CM3 follow the net: CM3 = 58,300 − 50,000 − 5,000 − 1,000 = 2,300.
+    assert_eq!(r.contribution[2].margin, dec!(2300.00));
+
+    let fee = |basis: &str, fee: &str| {
+        let text = only_open.replace("fee = { type = \"percent_of_cost\", pct = \"6\" }", fee);
+        let text = text.replace(
+            "activities = [\"pick_line\"]",
+            &format!("activities = [\"pick_line\"]\ncost = \"{basis}\""),
+        );
+        let r = priced_with(&text).unwrap();
+        (r.adjustments[0].1, r.adjustments[1].1, r.proposal_net)
+    };
+    // Fixed 2,500 a period on the direct cost: 55,000 + 2,500.
+    assert_eq!(
+        fee("direct", "fee = { type = \"fixed\", amount = \"2500\" }"),
+        (dec!(-13000.00), dec!(2500.00), dec!(57500.00))
+    );
+    // Cost-plus 10 % on the full cost 56,000 (overhead too): 5,600.00 → 61,600.
+    assert_eq!(
+        fee("full", "fee = { type = \"markup\", pct = \"10\" }"),
+        (dec!(-12000.00), dec!(5600.00), dec!(61600.00))
+    );
+    // Variable cost only, 50,000: 6 % = 3,000 → 53,000.
+    assert_eq!(
+        fee("variable", "fee = { type = \"percent_of_cost\", pct = \"6\" }"),
+        (dec!(-18000.00), dec!(3000.00), dec!(53000.00))
+    );
+}
+
+#[test]
+fn gainshare_bands_share_the_saving_against_the_cost_model() {
+    let r = priced_with(MODELS).unwrap();
+    // Baseline 0.60 × 100,000 = 60,000; actual direct cost 55,000: saving 5,000
+    // (8.33 %). 0–5 % is 3,000 at 50 % = 1,500; 5–10 % the other 2,000 at 30 % = 600.
+    // Open book: the customer has the whole saving, so our 2,100.00 is billed.
+    let l = lines(&r);
+    assert_eq!(l.len(), 3, "{l:?}");
+    assert_eq!(
+        l[2],
+        (
+            "gainshare pick_line: direct cost 55,000.00 vs baseline 0.60 × 100,000 = 60,000.00: saving 5,000.00 \
+             (8.33 %), 0–5 % at 50/50, 5–10 % at 30/70 → provider's share 2,100.00 billed (open book)"
+                .to_owned(),
+            dec!(2100.00)
+        )
+    );
+    assert_eq!(r.proposal_net, dec!(60400.00));
+
+    // On the card (no open book) we kept the saving: the customer's 2,900.00 is credited.
+    let card = MODELS.replace(
+        "[commercial.open_book]\nactivities = [\"pick_line\"]\nfee = { type = \"percent_of_cost\", pct = \"6\" }\n",
+        "",
+    );
+    let r = priced_with(&card).unwrap();
+    assert_eq!(lines(&r).len(), 1);
+    assert!(
+        lines(&r)[0]
+            .0
+            .ends_with("customer's share 2,900.00 settled (card-billed)"),
+        "{:?}",
+        lines(&r)
+    );
+    assert_eq!(r.adjustments[0].1, dec!(-2900.00));
+
+    // Baseline 0.52 × 100,000 = 52,000 against 55,000: an overrun of 3,000 (5.77 %),
+    // borne half and half: −1,500.00 on the open-book bill.
+    let r = priced_with(&MODELS.replace("\"0.60\"", "\"0.52\"")).unwrap();
+    let l = lines(&r);
+    assert!(l[2].0.starts_with("painshare pick_line: direct cost 55,000.00 vs baseline 0.52 × 100,000 = 52,000.00: overrun 3,000.00 (5.77 %), 0+ % at 50/50"), "{l:?}");
+    assert!(
+        l[2].0
+            .ends_with("→ provider bears 1,500.00, credited (open book)"),
+        "{l:?}"
+    );
+    assert_eq!(l[2].1, dec!(-1500.00));
+    // On the card we bore the overrun: the customer's half, 1,500.00, is charged.
+    let r = priced_with(&card.replace("\"0.60\"", "\"0.52\"")).unwrap();
+    assert!(
+        lines(&r)[0]
+            .0
+            .ends_with("→ customer bears 1,500.00, charged (card-billed)"),
+        "{:?}",
+        lines(&r)
+    );
+    assert_eq!(r.adjustments[0].1, dec!(1500.00));
+    // Without pain bands we bear none of it: no line.
+    let no_pain = &MODELS[..MODELS.find("[[commercial.gainshare.pain]]").unwrap()];
+    assert_eq!(
+        lines(&priced_with(&no_pain.replace("\"0.60\"", "\"0.52\"")).unwrap()).len(),
+        2
+    );
+}
+
+const FX: &str = r#"
+[commercial.fx]
+pair = "EUR/USD"
+base_rate = "1.10"
+base_date = "2026-06-30"
+deadband_pct = "2"
+pass_through = "full"
+rates = { 2026-09-30 = "1.00", 2026-10-15 = "2.00" }
+"#;
+
+#[test]
+fn fx_clause_takes_the_latest_rate_on_or_before_the_review_date() {
+    // Period 2026-10 is reviewed on 2026-10-01: the 2026-09-30 rate 1.00 applies (the
+    // 2026-10-15 one is after it). Movement 1.00/1.10 − 1 = −9.09 %, beyond ±2 %. The
+    // price is in EUR, the pair's "from": × base/current = 1.1 → +6,800.00.
+    let r = priced_with(FX).unwrap();
+    assert_eq!(
+        lines(&r),
+        [(
+            "FX EUR/USD 1.00 of 2026-09-30 (review 2026-10-01) vs base 1.10 of 2026-06-30: -9.09 %, beyond ±2 %, \
+             full pass-through: factor 1.1 on all lines 68,000.00"
+                .to_owned(),
+            dec!(6800.00)
+        )]
+    );
+    // Beyond the band only: 7.0909… % passed → factor 1 / 0.929090… = 1.076321 →
+    // 68,000 × 0.0763209… = 5,189.82.
+    let r = priced_with(&FX.replace("\"full\"", "\"beyond_band\"")).unwrap();
+    assert_eq!(r.adjustments[0].1, dec!(5189.82));
+    // Quoted the other way (EUR per USD, the price in the pair's "to"): × current/base.
+    // 1 / 1.00 against 1 / 1.10: the same +10 %.
+    let r = priced_with(
+        &FX.replace("EUR/USD", "USD/EUR")
+            .replace("\"1.10\"", "\"0.90\"")
+            .replace("\"1.00\"", "\"0.99\""),
+    )
+    .unwrap();
+    assert_eq!(r.adjustments[0].1, dec!(6800.00));
+    // Inside the band: no line.
+    let r = priced_with(&FX.replace("\"1.00\"", "\"1.09\"")).unwrap();
+    assert!(r.adjustments.is_empty(), "{:?}", r.adjustments);
+}
+
+#[test]
+fn bad_commercial_models_are_errors_at_their_place() {
+    // pricing.toml has 33 lines; the appended text's first line is empty (line 34).
+    let e = priced_with(&MODELS.replace("from_pct = \"5\"", "from_pct = \"4\"")).unwrap_err();
+    assert!(
+        e.starts_with(
+            "pricing.toml:49:12: field `band`: gainshare band 2 starts at 4 %, inside band 1 (0 – 5 %): bands overlap"
+        ),
+        "{e}"
+    );
+    let e = priced_with(&MODELS.replace("from_pct = \"5\"", "from_pct = \"6\"")).unwrap_err();
+    assert!(
+        e.starts_with("pricing.toml:49:12: field `band`: gainshare band 2 starts at 6 %"),
+        "{e}"
+    );
+    assert!(e.contains("a gap between the bands"), "{e}");
+    let e = priced_with(&MODELS.replace("activities = [\"pick_line\"]", "activities = [\"pick_lines\"]"))
+        .unwrap_err();
+    assert!(
+        e.starts_with(
+            "pricing.toml:36:15: field `activities`: activity \"pick_lines\" is not on the proposal card"
+        ),
+        "{e}"
+    );
+    let e = priced_with(&MODELS.replace("pct = \"6\"", "pct = \"-6\"")).unwrap_err();
+    assert!(
+        e.starts_with("pricing.toml:37:7: field `fee`: management fee % -6 must not be negative"),
+        "{e}"
+    );
+    let e = priced_with(&FX.replace("2026-09-30 = \"1.00\", ", "")).unwrap_err();
+    assert!(
+        e.starts_with(
+            "pricing.toml:41:9: field `rates`: no EUR/USD rate on or before 2026-10-01, the review date of period 2026-10"
+        ),
+        "{e}"
+    );
+    let e = priced_with(&FX.replace("EUR/USD", "GBP/USD")).unwrap_err();
+    assert!(
+        e.starts_with("pricing.toml:36:8: field `pair`: the proposal is in EUR"),
+        "{e}"
+    );
+    let e = priced_with(&FX.replace("2026-09-30 =", "\"2026-09-31\" =")).unwrap_err();
+    assert!(
+        e.starts_with("pricing.toml:41:11: field `rates`: \"2026-09-31\" is not a date"),
+        "{e}"
+    );
+    // Cost passed through is not escalated again.
+    let e = priced_with(&format!(
+        "{MODELS}{}",
+        FX.replace("rates =", "activities = [\"pick_line\"]\nrates =")
+    ))
+    .unwrap_err();
+    assert!(
+        e.contains("field `activities`: activity \"pick_line\" is billed open book at cost"),
+        "{e}"
+    );
+}
+
+/// The minimal account's pricing.toml with `extra` appended (for `trips`).
+const PRICING_END: &str = "allocated_overhead = \"1000\"\n";
+
+#[test]
+fn commercial_activity_unknown() {
+    let f = trips(
+        "commercial-activity-unknown",
+        "pricing.toml",
+        PRICING_END,
+        &format!(
+            "{PRICING_END}{}",
+            MODELS.replace("activity = \"pick_line\"", "activity = \"pick_lines\"")
+        ),
+    );
+    assert!(
+        f.message.contains("the gainshare names activity \"pick_lines\""),
+        "{f:?}"
+    );
+    assert_eq!(f.line, 40);
+}
+
+#[test]
+fn commercial_open_book_escalated() {
+    let f = trips(
+        "commercial-open-book-escalated",
+        "pricing.toml",
+        PRICING_END,
+        &format!(
+            "{PRICING_END}{MODELS}{}",
+            FX.replace("rates =", "activities = [\"pick_line\"]\nrates =")
+        ),
+    );
+    assert!(f.message.contains("the FX clause names \"pick_line\""), "{f:?}");
+}
+
+#[test]
+fn commercial_invalid() {
+    let f = trips(
+        "commercial-invalid",
+        "pricing.toml",
+        PRICING_END,
+        &format!(
+            "{PRICING_END}{}",
+            MODELS.replace("to_pct = \"10\"", "to_pct = \"5\"")
+        ),
+    );
+    assert!(f.message.contains("not above its start"), "{f:?}");
+    // The second band's `from_pct`, where kam price's error points.
+    assert_eq!(f.line, 49);
+}
+
+#[test]
+fn served_reference_unknown() {
+    let f = trips(
+        "served-reference-unknown",
+        "pricing.toml",
+        PRICING_END,
+        &format!(
+            "{PRICING_END}\n[[served]]\nnode = \"bremen\"\nservice_line = \"warehousing\"\nvolumes = {{ pick_line = \"10\" }}\n\n\
+             [[served]]\nnode = \"mars\"\nservice_line = \"rail\"\nvolumes = {{ order = \"5\" }}\n"
+        ),
+    );
+    assert_eq!(f.line, 40);
+    let found = cross(&edited(
+        "pricing.toml",
+        PRICING_END,
+        &format!(
+            "{PRICING_END}\n[[served]]\nnode = \"mars\"\nservice_line = \"rail\"\nvolumes = {{ order = \"5\" }}\n"
+        ),
+    ));
+    let msgs: Vec<_> = found
+        .iter()
+        .filter(|f| f.code == "served-reference-unknown")
+        .map(|f| f.message.as_str())
+        .collect();
+    assert_eq!(
+        msgs,
+        [
+            "served[0] (mars / rail): activity \"order\" is not in [volumes]",
+            "served[0] (mars / rail): node \"mars\" is not in account.toml",
+            "served[0] (mars / rail): service line \"rail\" is not one of account.toml's",
+        ]
+    );
+}
+
+#[test]
+fn served_exceeds_volumes() {
+    let f = trips(
+        "served-exceeds-volumes",
+        "pricing.toml",
+        PRICING_END,
+        &format!(
+            "{PRICING_END}\n[[served]]\nnode = \"bremen\"\nservice_line = \"warehousing\"\nvolumes = {{ pick_line = \"60000\" }}\n\n\
+             [[served]]\nnode = \"emea\"\nservice_line = \"warehousing\"\nvolumes = {{ pick_line = \"40001\" }}\n"
+        ),
+    );
+    assert_eq!(
+        f.message,
+        "the [[served]] splits claim 100001 pick_line, more than the 100000 of [volumes]"
+    );
+    assert_eq!(f.line, 40);
+}

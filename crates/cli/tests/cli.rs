@@ -690,8 +690,10 @@ fn pricing_plugin_gives_the_rebate_of_its_rhai_twin_and_says_so() {
     let wasm: serde_json::Value = serde_json::from_str(&ok(&["price", s(&tmp), "--json"])).unwrap();
     let rhai: serde_json::Value = serde_json::from_str(&rhai).unwrap();
     assert_eq!(wasm["proposal_net"], rhai["proposal_net"]);
-    assert_eq!(wasm["adjustments"][0][1], rhai["adjustments"][0][1]);
-    assert_eq!(wasm["adjustments"][0][0], "volume rebate (volume_rebate_wasm)");
+    // The rebate comes after pricing.toml's [commercial] lines: the last adjustment.
+    let rebate = |j: &serde_json::Value| j["adjustments"].as_array().unwrap().last().unwrap().clone();
+    assert_eq!(rebate(&wasm)[1], rebate(&rhai)[1]);
+    assert_eq!(rebate(&wasm)[0], "volume rebate (volume_rebate_wasm)");
 
     // Listing both the Rhai rule and its WASM twin grants the rebate twice — why the
     // sample lists only the Rhai rule.
@@ -707,6 +709,7 @@ fn pricing_plugin_gives_the_rebate_of_its_rhai_twin_and_says_so() {
         .unwrap()
         .iter()
         .map(|a| a[0].as_str().unwrap())
+        .filter(|l| !l.ends_with("(pricing.toml [commercial])"))
         .collect();
     assert_eq!(
         labels,
@@ -2299,6 +2302,84 @@ fn price_over_several_periods_banks_the_storage_shortfalls() {
 }
 
 #[test]
+fn price_applies_the_samples_open_book_gainshare_and_fx_clauses() {
+    let dir = sample();
+    let out = ok(&["price", s(&dir)]);
+    for line in [
+        "open book return_unit: direct cost 2.10 × 9,000 + 2,500.00 fixed = 21,400.00 replaces the card's 27,900.00",
+        "management fee (open book): 8 % of the cost passed through 21,400.00",
+        "gainshare return_unit: direct cost 21,400.00 vs baseline 2.55 × 9,000 = 22,950.00: saving 1,550.00 (6.75 %)",
+        "FX EUR/USD 1.07 of 2026-09-30 (review 2026-10-01) vs base 1.12 of 2026-06-30: -4.46 %",
+    ] {
+        assert!(out.contains(line), "{line} not in {out}");
+    }
+    let json: serde_json::Value = serde_json::from_str(&ok(&["price", s(&dir), "--json"])).unwrap();
+    let adjustments = json["adjustments"].as_array().unwrap();
+    let amount = |prefix: &str| {
+        adjustments
+            .iter()
+            .find(|a| a[0].as_str().unwrap().starts_with(prefix))
+            .map(|a| dec(&a[1]))
+            .unwrap_or_else(|| panic!("no {prefix} in {adjustments:?}"))
+    };
+    let d = |s: &str| s.parse::<rust_decimal::Decimal>().unwrap();
+    // Returns at direct cost 2.10 × 9,000 + 2,500 = 21,400 instead of 3.10 × 9,000.
+    assert_eq!(amount("open book return_unit"), d("-6500.00"));
+    // 8 % of 21,400.
+    assert_eq!(amount("management fee"), d("1712.00"));
+    // Saving 22,950 − 21,400 = 1,550 = 6.754 %: 50 % of the first 5 % (1,147.50) is
+    // 573.75, 30 % of the remaining 402.50 is 120.75 → ours 694.50, billed (open book).
+    assert_eq!(amount("gainshare return_unit"), d("694.50"));
+    // 1.07 against 1.12 is −4.46 %; 1.46 points beyond the 3 % band raise the EUR
+    // shipments by 1 / (1 − 0.0146…) − 1: 167,200.00 × 0.0148605 = 2,484.67.
+    assert_eq!(amount("FX EUR/USD"), d("2484.67"));
+    // Totals follow: the rebate is on the price after the clauses.
+    let sum: rust_decimal::Decimal = adjustments.iter().map(|a| dec(&a[1])).sum();
+    assert_eq!(dec(&json["proposal_total"]) + sum, dec(&json["proposal_net"]));
+    assert_eq!(
+        dec(&json["contribution"][0]["margin"]),
+        dec(&json["proposal_net"]) - dec(&json["contribution"][0]["cost"])
+    );
+
+    // Bad clauses: exit 1 with pricing.toml:line:col.
+    let tmp = copy_sample("commercial-models");
+    let bad = |from: &str, to: &str, expect: &str| {
+        edit(&tmp, "pricing.toml", from, to);
+        let err = fails(&["price", s(&tmp)]);
+        edit(&tmp, "pricing.toml", to, from);
+        assert!(err.contains(expect), "{expect} not in {err}");
+    };
+    bad(
+        "from_pct = \"5\"",
+        "from_pct = \"4.5\"",
+        "pricing.toml:293:12: field `band`: gainshare band 2 starts at 4.5 %, inside band 1 (0 – 5 %): bands overlap",
+    );
+    bad(
+        "rates = { 2026-06-30 = \"1.12\", 2026-07-31 = \"1.10\", 2026-08-31 = \"1.09\", 2026-09-30 = \"1.07\",",
+        "rates = { 2026-10-02 = \"1.07\",",
+        "pricing.toml:312:9: field `rates`: no EUR/USD rate on or before 2026-10-01, the review date of period 2026-10",
+    );
+    bad(
+        "activities = [\"return_unit\"]",
+        "activities = [\"repair_unit\"]",
+        "pricing.toml:275:15: field `activities`: activity \"repair_unit\" is not on the proposal card",
+    );
+    bad(
+        "pct = \"8\" }",
+        "pct = \"-8\" }",
+        "pricing.toml:277:7: field `fee`: management fee % -8 must not be negative",
+    );
+    // kam check names them as findings at their line, and exits 0 without --strict.
+    edit(&tmp, "pricing.toml", "from_pct = \"5\"", "from_pct = \"4.5\"");
+    let out = ok(&["check", s(&tmp)]);
+    assert!(
+        out.lines()
+            .any(|l| l.contains("pricing.toml:293:") && l.contains("commercial-invalid")),
+        "{out}"
+    );
+}
+
+#[test]
 fn price_by_node_and_service_line_reconciles_to_the_aggregate() {
     let dir = sample();
     let price: serde_json::Value = serde_json::from_str(&ok(&["price", s(&dir), "--json"])).unwrap();
@@ -2537,13 +2618,28 @@ fn commercial_clauses_of_the_sample_move_with_each_period() {
     );
     // January: wages 122.3/119.4 and energy 106.5/103.1 on pick lines, orders and VAS hours.
     assert!(line(4, "indexation 2027-01 on 2026-10: factor 1.010584") > rust_decimal::Decimal::ZERO);
-    // October is the base period at a diesel price of 1.45: no clause moves.
+    // October is the base period at a diesel price of 1.45: neither indexation nor fuel
+    // moves (the open book, gainshare and FX lines do: they are not indexed on October).
     let oct = json["periods"][1]["adjustments"].as_array().unwrap();
     assert!(
-        oct.iter()
-            .all(|a| !a[0].as_str().unwrap().contains("[commercial]")),
+        oct.iter().all(|a| {
+            let l = a[0].as_str().unwrap();
+            !l.starts_with("indexation") && !l.starts_with("fuel surcharge")
+        }),
         "{oct:?}"
     );
+    // September's EUR/USD fixing (1.09 of 31 August) is within the 3 % band of 1.12: no
+    // FX line; October's (1.07 of 30 September) is beyond it.
+    let sep = json["periods"][0]["adjustments"].as_array().unwrap();
+    assert!(
+        sep.iter().all(|a| !a[0].as_str().unwrap().starts_with("FX ")),
+        "{sep:?}"
+    );
+    assert!(oct.iter().any(|a| {
+        a[0].as_str()
+            .unwrap()
+            .starts_with("FX EUR/USD 1.07 of 2026-09-30")
+    }));
 
     // An index the basket names but [commercial.indices] lacks: at its place.
     let tmp = copy_sample("commercial");

@@ -1257,3 +1257,196 @@ fn half_even_can_exceed_lines_times_half_unit() {
     card.set_rounding(RoundingPolicy::new(RoundingMode::HalfEven, RoundingLevel::Total));
     assert_eq!(card.price(v).unwrap().total().amount(), d("0.04"));
 }
+
+// ------------------------------------------------------------------ banded gainshare
+
+fn band(from: &str, to: Option<&str>, provider: &str) -> ShareBand {
+    ShareBand {
+        from_pct: d(from),
+        to_pct: to.map(d),
+        provider_pct: d(provider),
+    }
+}
+
+/// 0–5 % shared 50/50, 5–10 % 30/70 (provider/customer); overruns 0–3 % borne 50/50.
+fn two_bands() -> BandedGainshare {
+    BandedGainshare {
+        gain: vec![band("0", Some("5"), "50"), band("5", Some("10"), "30")],
+        pain: vec![band("0", Some("3"), "50")],
+    }
+}
+
+#[test]
+fn banded_gainshare_shares_each_slice_at_its_band() {
+    let g = two_bands();
+    // Baseline 200,000, actual 186,000: saving 14,000 = 7 %. First 5 % (10,000) at
+    // 50 % = 5,000; next 2 % (4,000) at 30 % = 1,200. Provider 6,200, customer 7,800.
+    let o = g.settle(d("200000"), d("186000")).unwrap();
+    assert_eq!(o.saving, d("14000"));
+    assert_eq!(o.saving_pct, Some(d("7")));
+    assert_eq!(o.side, ShareSide::Gain);
+    assert_eq!(o.provider_share, d("6200"));
+    assert_eq!(o.customer_share, d("7800"));
+    assert_eq!(
+        o.bands.iter().map(|b| (b.amount, b.provider)).collect::<Vec<_>>(),
+        [(d("10000"), d("5000")), (d("4000"), d("1200"))]
+    );
+    // 12 % saving (24,000): beyond the closed last band the customer keeps it all:
+    // 5,000 + 30 % of 10,000 = 8,000.
+    let o = g.settle(d("200000"), d("176000")).unwrap();
+    assert_eq!(o.provider_share, d("8000"));
+    assert_eq!(o.customer_share, d("16000"));
+    // Overrun of 4 % (8,000): 50 % of the first 3 % (6,000) borne = −3,000; the customer
+    // bears the rest, −5,000.
+    let o = g.settle(d("200000"), d("208000")).unwrap();
+    assert_eq!(o.side, ShareSide::Pain);
+    assert_eq!(o.provider_share, d("-3000"));
+    assert_eq!(o.customer_share, d("-5000"));
+    // No pain bands: the provider bears none of an overrun.
+    let gain_only = BandedGainshare {
+        gain: g.gain.clone(),
+        pain: vec![],
+    };
+    assert_eq!(
+        gain_only.settle(d("100"), d("130")).unwrap().provider_share,
+        d("0")
+    );
+    // No baseline: no saving %, and nothing to cut in bands but the open ones.
+    assert_eq!(g.settle(d("0"), d("0")).unwrap().saving_pct, None);
+}
+
+#[test]
+fn banded_gainshare_refuses_overlaps_gaps_and_bad_shares() {
+    let bad = |gain: Vec<ShareBand>| BandedGainshare { gain, pain: vec![] }.validate().unwrap_err();
+    let e = bad(vec![band("0", Some("5"), "50"), band("4", Some("10"), "30")]);
+    assert!(
+        matches!(
+            e,
+            PricingError::ShareBands {
+                side: ShareSide::Gain,
+                band: 1,
+                ..
+            }
+        ),
+        "{e:?}"
+    );
+    assert_eq!(
+        e.to_string(),
+        "gainshare band 2 starts at 4 %, inside band 1 (0 – 5 %): bands overlap"
+    );
+    let e = bad(vec![band("0", Some("5"), "50"), band("6", None, "30")]);
+    assert!(e.to_string().contains("a gap between the bands"), "{e}");
+    let e = bad(vec![band("1", Some("5"), "50")]);
+    assert!(matches!(e, PricingError::ShareBands { band: 0, .. }), "{e:?}");
+    let e = bad(vec![band("0", None, "50"), band("5", None, "30")]);
+    assert!(e.to_string().contains("open-ended"), "{e}");
+    let e = bad(vec![band("0", Some("0"), "50")]);
+    assert!(e.to_string().contains("not above its start"), "{e}");
+    let e = bad(vec![band("0", None, "101")]);
+    assert!(e.to_string().contains("between 0 and 100"), "{e}");
+    // Pain bands are checked the same way, and settle refuses invalid bands.
+    let g = BandedGainshare {
+        gain: vec![band("0", None, "50")],
+        pain: vec![band("0", Some("3"), "50"), band("2", None, "20")],
+    };
+    assert!(matches!(
+        g.settle(d("100"), d("90")),
+        Err(PricingError::ShareBands {
+            side: ShareSide::Pain,
+            band: 1,
+            ..
+        })
+    ));
+    assert!(matches!(
+        two_bands().settle(d("-1"), d("0")),
+        Err(PricingError::InvalidParameter { .. })
+    ));
+    assert!(matches!(
+        two_bands().settle(Decimal::MAX, d("0")),
+        Err(PricingError::Arithmetic(_))
+    ));
+}
+
+/// Contiguous bands from 0 %: 1–4 of them, widths 0.5–20 %, the last maybe open.
+fn arb_bands() -> impl Strategy<Value = Vec<ShareBand>> {
+    (
+        prop::collection::vec((1i64..=400, 0i64..=100), 1..5),
+        any::<bool>(),
+    )
+        .prop_map(|(raw, open)| {
+            let mut from = Decimal::ZERO;
+            let n = raw.len();
+            raw.into_iter()
+                .enumerate()
+                .map(|(i, (width, pct))| {
+                    let to = from + Decimal::new(width, 1) / Decimal::from(2);
+                    let b = ShareBand {
+                        from_pct: from,
+                        to_pct: if open && i + 1 == n { None } else { Some(to) },
+                        provider_pct: Decimal::from(pct),
+                    };
+                    from = to;
+                    b
+                })
+                .collect()
+        })
+}
+
+proptest! {
+    #[test]
+    fn banded_shares_add_up_and_are_monotone_in_the_saving(
+        gain in arb_bands(),
+        pain in arb_bands(),
+        baseline in arb_amount(100_000_000, 2),
+        a in arb_amount(200_000_000, 2),
+        step in arb_amount(1_000_000, 2),
+    ) {
+        let g = BandedGainshare { gain, pain };
+        // A higher actual cost is a smaller saving.
+        let (hi, lo) = (g.settle(baseline, a).unwrap(), g.settle(baseline, a + step).unwrap());
+        for o in [&hi, &lo] {
+            prop_assert_eq!(o.provider_share + o.customer_share, o.saving);
+            prop_assert!(o.provider_share.abs() <= o.saving.abs());
+            // The provider never earns on an overrun nor bears a saving.
+            prop_assert!(o.provider_share.is_zero() || (o.provider_share > Decimal::ZERO) == (o.saving > Decimal::ZERO));
+        }
+        prop_assert!(hi.provider_share >= lo.provider_share, "provider {} < {}", hi.provider_share, lo.provider_share);
+        prop_assert!(hi.customer_share >= lo.customer_share, "customer {} < {}", hi.customer_share, lo.customer_share);
+    }
+
+    #[test]
+    fn two_bands_are_the_single_share_gainshare_with_its_deadband(
+        deadband in 0i64..=100,
+        share in 0i64..=100,
+        pain in 0i64..=100,
+        unit in 1i64..=10_000,
+        actual in 0i64..=20_000,
+        volume in 0i64..=1_000_000,
+    ) {
+        let (dead, share, pain) = (Decimal::new(deadband, 1), Decimal::from(share), Decimal::from(pain));
+        let (unit, actual, volume) = (Decimal::new(unit, 4), Decimal::new(actual, 4), Decimal::from(volume));
+        let single = Gainshare {
+            baseline_unit_cost: unit,
+            provider_share_pct: share,
+            pain_share_pct: Some(pain),
+            deadband_pct: dead,
+            gain_cap: None,
+            pain_cap: None,
+        }
+        .settle(actual, volume)
+        .unwrap();
+        let side = |pct| if dead.is_zero() {
+            vec![ShareBand { from_pct: Decimal::ZERO, to_pct: None, provider_pct: pct }]
+        } else {
+            vec![
+                ShareBand { from_pct: Decimal::ZERO, to_pct: Some(dead), provider_pct: Decimal::ZERO },
+                ShareBand { from_pct: dead, to_pct: None, provider_pct: pct },
+            ]
+        };
+        let banded = BandedGainshare { gain: side(share), pain: side(pain) }
+            .settle(single.baseline_cost, single.actual_cost)
+            .unwrap();
+        prop_assert_eq!(banded.provider_share, single.provider_share);
+        prop_assert_eq!(banded.customer_share, single.customer_share);
+    }
+}

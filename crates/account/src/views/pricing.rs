@@ -13,10 +13,15 @@ use serde::{Deserialize, Serialize};
 use toml::Spanned;
 
 use crate::error::AccountError;
-use crate::model::Account;
+use crate::model::{Account, CostBasis, OpenBookFee};
 use crate::plugins::Plugins;
 use crate::rules;
 use crate::volumes::VolumeTable;
+
+mod commercial;
+pub(crate) use commercial::commercial_findings;
+pub use commercial::review_date;
+use commercial::{fx_line, gainshare_line, open_book_lines};
 
 /// One activity priced on both cards.
 #[derive(Debug, Serialize)]
@@ -120,7 +125,15 @@ pub fn price(
 ) -> Result<PriceReport, AccountError> {
     let pf = account.need(&account.pricing, PRICING, "pricing")?;
     let vols = volumes.unwrap_or(&pf.volumes);
-    price_period(account, vols, &pf.period, plugins, &Credits::default())
+    let terms = commercial_terms(account)?;
+    price_period(
+        account,
+        vols,
+        &pf.period,
+        plugins,
+        &Credits::default(),
+        terms.as_ref(),
+    )
 }
 
 const PRICING: &str = "pricing.toml";
@@ -156,6 +169,7 @@ fn price_period(
     period: &str,
     plugins: &Plugins,
     credits: &Credits,
+    terms: Option<&CommercialTerms>,
 ) -> Result<PriceReport, AccountError> {
     let name = PRICING;
     let pf = account.need(&account.pricing, name, "pricing")?;
@@ -164,9 +178,8 @@ fn price_period(
     let mut proposal = cmp.proposal.clone();
     // The contract's own clauses come first: the rules (a rebate on the total) see the
     // indexed, surcharged price, as the invoice would.
-    if let Some(terms) = &pf.commercial {
-        let terms = spanned_terms(account, terms)?;
-        commercial_lines(account, &terms, &pf.proposal, &mut proposal, period)?;
+    if let Some(terms) = terms {
+        commercial_lines(account, terms, pf, vols, &mut proposal, period)?;
     }
     let loaded = rules::pricing(account)?;
     let rules: Vec<&dyn PricingRule> = loaded
@@ -236,6 +249,14 @@ fn price_period(
     })
 }
 
+/// pricing.toml's `[commercial]` with places, if it has one.
+fn commercial_terms(account: &Account) -> Result<Option<CommercialTerms>, AccountError> {
+    match account.pricing.as_ref().and_then(|p| p.commercial.as_ref()) {
+        Some(t) => spanned_terms(account, t).map(Some),
+        None => Ok(None),
+    }
+}
+
 /// pricing.toml's text with only its `[commercial]` table read.
 #[derive(Debug, Deserialize)]
 struct SpannedPricing {
@@ -282,6 +303,63 @@ struct CommercialTerms {
     /// Fuel surcharge table on a fuel price index.
     #[serde(default)]
     fuel: Option<FuelTerms>,
+    /// Activities billed open book with a fee or markup.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    open_book: Option<OpenBookTerms>,
+    /// Banded gainshare on one activity's cost.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    gainshare: Option<GainshareTerms>,
+    /// FX clause with its rate table.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    fx: Option<FxTerms>,
+}
+
+/// `[commercial.open_book]` (see [`crate::model::OpenBookTerms`]).
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct OpenBookTerms {
+    activities: Spanned<Vec<Spanned<String>>>,
+    #[serde(default)]
+    cost: CostBasis,
+    fee: Spanned<OpenBookFee>,
+}
+
+/// `[commercial.gainshare]` (see [`crate::model::GainshareTerms`]).
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct GainshareTerms {
+    activity: Spanned<String>,
+    baseline_unit_cost: Spanned<Decimal>,
+    #[serde(default)]
+    cost: CostBasis,
+    band: Vec<ShareBandTerms>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pain: Vec<ShareBandTerms>,
+}
+
+/// One gainshare or painshare band.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ShareBandTerms {
+    from_pct: Spanned<Decimal>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    to_pct: Option<Spanned<Decimal>>,
+    provider_pct: Spanned<Decimal>,
+}
+
+/// `[commercial.fx]` (see [`crate::model::FxTerms`]).
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FxTerms {
+    pair: Spanned<String>,
+    base_rate: Spanned<Decimal>,
+    base_date: Spanned<String>,
+    deadband_pct: Spanned<Decimal>,
+    #[serde(default)]
+    pass_through: pricing::FxPassThrough,
+    rates: Spanned<std::collections::BTreeMap<Spanned<String>, Spanned<Decimal>>>,
+    #[serde(default)]
+    activities: Vec<Spanned<String>>,
 }
 
 /// `[commercial.indexation]`: rates × (fixed share + Σ weight × index now / index then).
@@ -349,18 +427,35 @@ fn at_span(account: &Account, span: std::ops::Range<usize>, field: &str, message
 
 /// Σ of the proposal's line amounts for `activities` (every line when empty), checking
 /// each named activity is on the card.
+///
+/// Activities billed open book (`open`) are at cost: a clause on "all lines" leaves them
+/// out, and one that names them is an error (cost is not escalated twice).
 fn clause_base(
     account: &Account,
     card: &pricing::RateCard,
     quote: &pricing::Quote,
     activities: &[Spanned<String>],
-    field: &str,
+    open: &[&str],
+    clause: &str,
 ) -> Result<(Decimal, String), AccountError> {
     let op = "commercial clause base";
+    let field = "activities";
     if activities.is_empty() {
-        let base =
-            num::sum(quote.lines().iter().map(|l| l.amount.amount()), op).map_err(AccountError::domain)?;
-        return Ok((base, "all lines".into()));
+        let base = num::sum(
+            quote
+                .lines()
+                .iter()
+                .filter(|l| !open.contains(&l.activity.as_str()))
+                .map(|l| l.amount.amount()),
+            op,
+        )
+        .map_err(AccountError::domain)?;
+        let on = if open.is_empty() {
+            "all lines"
+        } else {
+            "all card-billed lines"
+        };
+        return Ok((base, on.into()));
     }
     let mut base = Decimal::ZERO;
     let mut names = Vec::new();
@@ -373,6 +468,17 @@ fn clause_base(
                 format!("activity {:?} is not on the proposal card", a.get_ref()),
             ));
         };
+        if open.contains(&a.get_ref().as_str()) {
+            return Err(at_span(
+                account,
+                a.span(),
+                field,
+                format!(
+                    "activity {:?} is billed open book at cost ([commercial.open_book]): the {clause} does not apply to it",
+                    a.get_ref()
+                ),
+            ));
+        }
         // An activity of the card without volume this period has no line: it adds 0.
         let amount = quote
             .line(a.get_ref())
@@ -383,16 +489,36 @@ fn clause_base(
     Ok((base, names.join(", ")))
 }
 
-/// Adds the indexation and fuel-surcharge lines of `terms` for `period` to `quote`,
-/// each explained; a clause that moves nothing this period (factor 1, surcharge 0 %)
-/// adds no line.
+/// Adds the lines of `terms` for `period` to `quote`, each explained, in contract
+/// order: open book (each activity's card amount replaced by its cost, then the fee),
+/// gainshare, indexation, fuel surcharge, FX. A clause that moves nothing this period
+/// (factor 1, surcharge 0 %, a rate inside the FX band, no saving) adds no line.
 fn commercial_lines(
     account: &Account,
     terms: &CommercialTerms,
-    card: &pricing::RateCard,
+    pf: &crate::model::PricingFile,
+    vols: &Volumes,
     quote: &mut pricing::Quote,
     period: &str,
 ) -> Result<(), AccountError> {
+    let card = &pf.proposal;
+    let open: Vec<&str> = terms
+        .open_book
+        .as_ref()
+        .map(|o| {
+            o.activities
+                .get_ref()
+                .iter()
+                .map(|a| a.get_ref().as_str())
+                .collect()
+        })
+        .unwrap_or_default();
+    if let Some(ob) = &terms.open_book {
+        open_book_lines(account, ob, pf, vols, quote)?;
+    }
+    if let Some(g) = &terms.gainshare {
+        gainshare_line(account, g, pf, vols, &open, quote)?;
+    }
     let value = |index: &Spanned<String>, field: &str, p: &str, span: std::ops::Range<usize>, what: &str| {
         let series = terms.indices.get(index.get_ref()).ok_or_else(|| {
             at_span(
@@ -451,7 +577,7 @@ fn commercial_lines(
         let fixed = *ix.fixed_share.get_ref();
         let factor = pricing::index_factor(fixed, &components)
             .map_err(|e| at_span(account, ix.fixed_share.span(), "fixed_share", e.to_string()))?;
-        let (base, on) = clause_base(account, card, quote, &ix.activities, "activities")?;
+        let (base, on) = clause_base(account, card, quote, &ix.activities, &open, "indexation")?;
         let op = "indexation";
         let amount = num::mul(
             base,
@@ -505,7 +631,7 @@ fn commercial_lines(
         let pct = table
             .pct(price)
             .map_err(|e| at_span(account, fuel.index.span(), "index", e.to_string()))?;
-        let (base, on) = clause_base(account, card, quote, &fuel.activities, "activities")?;
+        let (base, on) = clause_base(account, card, quote, &fuel.activities, &open, "fuel surcharge")?;
         let op = "fuel surcharge";
         let amount = num::div(
             num::mul(base, pct, op).map_err(AccountError::domain)?,
@@ -534,6 +660,9 @@ fn commercial_lines(
                 )
                 .map_err(AccountError::domain)?;
         }
+    }
+    if let Some(fx) = &terms.fx {
+        fx_line(account, fx, card, &open, quote, period)?;
     }
     Ok(())
 }
@@ -656,9 +785,11 @@ pub fn price_periods(
             });
         }
     }
+    // pricing.toml is read again with places once, not once a period.
+    let terms = commercial_terms(account)?;
     let mut periods = Vec::with_capacity(vols.len());
     for ((v, label), c) in vols.iter().zip(&labels).zip(&credits) {
-        periods.push(price_period(account, v, label, plugins, c)?);
+        periods.push(price_period(account, v, label, plugins, c, terms.as_ref())?);
     }
     let op = "price over periods";
     let sum = |f: &dyn Fn(&PriceReport) -> Decimal| -> Result<Decimal, AccountError> {
@@ -858,7 +989,15 @@ pub fn cost_to_serve(
         let t = totals.entry(r.activity.clone()).or_default();
         *t = num::add(*t, r.quantity, "served volume").map_err(AccountError::domain)?;
     }
-    let quote = price_period(account, &totals, &period, plugins, &Credits::default())?;
+    let terms = commercial_terms(account)?;
+    let quote = price_period(
+        account,
+        &totals,
+        &period,
+        plugins,
+        &Credits::default(),
+        terms.as_ref(),
+    )?;
     let adjust =
         num::sum(quote.adjustments.iter().map(|a| a.1), "rule adjustments").map_err(AccountError::domain)?;
     // Shares split by quantity do not terminate (a third of 11,700.01), and sums of

@@ -1,5 +1,5 @@
 //! Commercial models and clauses: transactional, cost-plus, management fee, fixed +
-//! variable, gainshare/painshare, index-linked escalation, fuel surcharge, FX clause.
+//! variable, gainshare/painshare (one share, or banded by saving %), index-linked escalation, fuel surcharge, FX clause.
 
 use std::fmt;
 
@@ -400,6 +400,268 @@ pub fn gainshare(
     Gainshare::new(baseline_unit_cost, provider_share_pct)
         .settle(actual_unit_cost, volume)
         .map(|o| o.provider_share)
+}
+
+/// One band of a [`BandedGainshare`]: the part of the saving (or overrun) between
+/// `from_pct` and `to_pct` % of the baseline cost is shared, `provider_pct` % of it to
+/// the provider. `to_pct` absent: the band is open-ended (the last one only).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct ShareBand {
+    /// Lower bound, percent of the baseline cost (the first band starts at 0).
+    pub from_pct: Decimal,
+    /// Upper bound, percent of the baseline cost; `None` for an open-ended last band.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub to_pct: Option<Decimal>,
+    /// The provider's share of the saving inside the band, percent (0–100).
+    pub provider_pct: Decimal,
+}
+
+/// Which side of a [`BandedGainshare`] a band belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ShareSide {
+    /// A saving (actual cost below the baseline).
+    Gain,
+    /// An overrun (actual cost above the baseline).
+    Pain,
+}
+
+impl fmt::Display for ShareSide {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            ShareSide::Gain => "gainshare",
+            ShareSide::Pain => "painshare",
+        })
+    }
+}
+
+/// Gainshare and painshare in bands of saving %, like income-tax brackets: the saving
+/// `baseline − actual` is cut at the bands' bounds (percent of the baseline cost) and
+/// each slice is shared at its band's rate. With bands 0–5 % at 50 % and 5–10 % at 30 %,
+/// a 7 % saving gives the provider 50 % of the first 5 points and 30 % of the next 2.
+///
+/// Bands are listed in order, the first from 0 %, each starting where the one before
+/// ends (no gap, no overlap); only the last may be open-ended. A saving beyond a closed
+/// last band is the customer's alone. `pain` bands share an overrun the same way (the
+/// provider bears `provider_pct` % of each slice); without pain bands the provider bears
+/// none of it. [`Gainshare`]'s deadband and single share are the special case of two
+/// bands: 0–deadband at 0 % and deadband–open at the share.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+pub struct BandedGainshare {
+    /// Bands sharing a saving.
+    pub gain: Vec<ShareBand>,
+    /// Bands sharing an overrun (painshare); none: the provider bears none of it.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub pain: Vec<ShareBand>,
+}
+
+/// One band's part of a [`BandedOutcome`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct BandSettlement {
+    /// The band.
+    pub band: ShareBand,
+    /// The slice of the saving (or overrun, as a positive amount) inside the band.
+    pub amount: Decimal,
+    /// The provider's part of the slice (positive; a pain slice is borne, not earned).
+    pub provider: Decimal,
+}
+
+/// The settlement of a [`BandedGainshare`] for one period, unrounded.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct BandedOutcome {
+    /// The baseline cost.
+    pub baseline_cost: Decimal,
+    /// The actual cost.
+    pub actual_cost: Decimal,
+    /// `baseline_cost − actual_cost` (negative: overrun).
+    pub saving: Decimal,
+    /// The saving in percent of the baseline cost; `None` when the baseline cost is 0.
+    pub saving_pct: Option<Decimal>,
+    /// Gain or pain.
+    pub side: ShareSide,
+    /// The provider's signed share (positive: gain earned, negative: pain borne).
+    pub provider_share: Decimal,
+    /// `saving − provider_share`: what the customer keeps (or bears).
+    pub customer_share: Decimal,
+    /// The slices of the bands the saving reaches, in band order.
+    pub bands: Vec<BandSettlement>,
+}
+
+fn band_error(side: ShareSide, band: usize, reason: String) -> PricingError {
+    PricingError::ShareBands { side, band, reason }
+}
+
+fn check_bands(side: ShareSide, bands: &[ShareBand]) -> Result<(), PricingError> {
+    let pct = |p: Decimal| p.normalize();
+    let mut previous: Option<&ShareBand> = None;
+    for (i, b) in bands.iter().enumerate() {
+        if b.provider_pct < Decimal::ZERO || b.provider_pct > HUNDRED {
+            return Err(band_error(
+                side,
+                i,
+                format!(
+                    "provider share {} % must be between 0 and 100",
+                    pct(b.provider_pct)
+                ),
+            ));
+        }
+        if let Some(to) = b.to_pct
+            && to <= b.from_pct
+        {
+            return Err(band_error(
+                side,
+                i,
+                format!("ends at {} %, not above its start {} %", pct(to), pct(b.from_pct)),
+            ));
+        }
+        match previous {
+            None if !b.from_pct.is_zero() => {
+                return Err(band_error(
+                    side,
+                    i,
+                    format!(
+                        "the first band starts at {} %: a gap from 0 % (bands start at 0)",
+                        pct(b.from_pct)
+                    ),
+                ));
+            }
+            None => {}
+            Some(p) => match p.to_pct {
+                None => {
+                    return Err(band_error(
+                        side,
+                        i,
+                        format!(
+                            "overlaps band {i}, which is open-ended from {} % (only the last band may be)",
+                            pct(p.from_pct)
+                        ),
+                    ));
+                }
+                Some(end) if b.from_pct < end => {
+                    return Err(band_error(
+                        side,
+                        i,
+                        format!(
+                            "starts at {} %, inside band {i} ({} – {} %): bands overlap",
+                            pct(b.from_pct),
+                            pct(p.from_pct),
+                            pct(end)
+                        ),
+                    ));
+                }
+                Some(end) if b.from_pct > end => {
+                    return Err(band_error(
+                        side,
+                        i,
+                        format!(
+                            "starts at {} %, but band {i} ends at {} %: a gap between the bands",
+                            pct(b.from_pct),
+                            pct(end)
+                        ),
+                    ));
+                }
+                Some(_) => {}
+            },
+        }
+        previous = Some(b);
+    }
+    Ok(())
+}
+
+impl BandedGainshare {
+    /// Checks both sides' bands: in order from 0 %, contiguous, only the last open-ended,
+    /// shares within 0–100 %.
+    ///
+    /// # Errors
+    /// [`PricingError::ShareBands`] naming the side and the (0-based) band.
+    pub fn validate(&self) -> Result<(), PricingError> {
+        check_bands(ShareSide::Gain, &self.gain)?;
+        check_bands(ShareSide::Pain, &self.pain)
+    }
+
+    /// Settles one period: `baseline_cost` against `actual_cost`, unrounded.
+    ///
+    /// ```
+    /// use kam_core::pricing::{BandedGainshare, ShareBand};
+    /// use rust_decimal::Decimal;
+    ///
+    /// let d = |s: &str| s.parse::<Decimal>().unwrap();
+    /// let bands = BandedGainshare {
+    ///     gain: vec![
+    ///         ShareBand { from_pct: d("0"), to_pct: Some(d("5")), provider_pct: d("50") },
+    ///         ShareBand { from_pct: d("5"), to_pct: Some(d("10")), provider_pct: d("30") },
+    ///     ],
+    ///     pain: vec![],
+    /// };
+    /// // A 7 % saving on 100,000: 50 % of 5,000 + 30 % of 2,000.
+    /// let o = bands.settle(d("100000"), d("93000"))?;
+    /// assert_eq!(o.provider_share, d("3100"));
+    /// assert_eq!(o.customer_share, d("3900"));
+    /// # Ok::<(), kam_core::pricing::PricingError>(())
+    /// ```
+    ///
+    /// # Errors
+    /// Invalid bands (as [`BandedGainshare::validate`]), a negative cost, overflow.
+    pub fn settle(
+        &self,
+        baseline_cost: Decimal,
+        actual_cost: Decimal,
+    ) -> Result<BandedOutcome, PricingError> {
+        self.validate()?;
+        non_negative("gainshare baseline cost", baseline_cost)?;
+        non_negative("gainshare actual cost", actual_cost)?;
+        let op = "banded gainshare";
+        let saving = num::sub(baseline_cost, actual_cost, op)?;
+        let (side, bands) = if saving >= Decimal::ZERO {
+            (ShareSide::Gain, &self.gain)
+        } else {
+            (ShareSide::Pain, &self.pain)
+        };
+        let magnitude = saving.abs();
+        // A bound in money: pct × baseline / 100, in the same order as Gainshare's band.
+        let bound = |pct: Decimal| -> Result<Decimal, PricingError> {
+            Ok(num::div(num::mul(baseline_cost, pct, op)?, HUNDRED, op)?)
+        };
+        let mut slices = Vec::new();
+        let mut provider = Decimal::ZERO;
+        for b in bands {
+            let lo = bound(b.from_pct)?;
+            if magnitude <= lo {
+                break;
+            }
+            let top = match b.to_pct {
+                Some(to) => magnitude.min(bound(to)?),
+                None => magnitude,
+            };
+            let amount = num::sub(top, lo, op)?;
+            let share = num::div(num::mul(amount, b.provider_pct, op)?, HUNDRED, op)?;
+            provider = num::add(provider, share, op)?;
+            slices.push(BandSettlement {
+                band: *b,
+                amount,
+                provider: share,
+            });
+        }
+        let provider_share = match side {
+            ShareSide::Gain => provider,
+            ShareSide::Pain => -provider,
+        };
+        let saving_pct = if baseline_cost.is_zero() {
+            None
+        } else {
+            Some(num::div(num::mul(saving, HUNDRED, op)?, baseline_cost, op)?)
+        };
+        Ok(BandedOutcome {
+            baseline_cost,
+            actual_cost,
+            saving,
+            saving_pct,
+            side,
+            provider_share,
+            customer_share: num::sub(saving, provider_share, op)?,
+            bands: slices,
+        })
+    }
 }
 
 /// One index in an escalation formula.

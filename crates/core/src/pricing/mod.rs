@@ -100,9 +100,10 @@ mod tiers;
 
 pub use activity::{ActivityName, UnitOfMeasure};
 pub use commercial::{
-    CommercialModel, FeeBasis, FixedPlusVariable, FuelSurcharge, FxClause, FxOutcome, FxPassThrough,
-    Gainshare, GainshareOutcome, IndexClause, IndexComponent, Margin, Markup, cost_plus, fixed_plus_variable,
-    fuel_surcharge_pct, gainshare, index_factor, margin_to_markup, markup_to_margin,
+    BandSettlement, BandedGainshare, BandedOutcome, CommercialModel, FeeBasis, FixedPlusVariable,
+    FuelSurcharge, FxClause, FxOutcome, FxPassThrough, Gainshare, GainshareOutcome, IndexClause,
+    IndexComponent, Margin, Markup, ShareBand, ShareSide, cost_plus, fixed_plus_variable, fuel_surcharge_pct,
+    gainshare, index_factor, margin_to_markup, markup_to_margin,
 };
 pub use cost::{
     ActivityCost, ContributionGroup, ContributionLayer, ContributionMargins, ContributionRow, CostModel,
@@ -259,6 +260,17 @@ pub enum PricingError {
     ZeroBaseIndex {
         /// The index name.
         index: String,
+    },
+    /// Gainshare or painshare bands that are not in order from 0 %, overlap, leave a
+    /// gap, or share outside 0–100 %.
+    #[error("{side} band {} {reason}", band + 1)]
+    ShareBands {
+        /// Gain or pain bands.
+        side: commercial::ShareSide,
+        /// 0-based index of the offending band.
+        band: usize,
+        /// What is wrong.
+        reason: String,
     },
     /// A parameter outside its allowed range (named, with the reason).
     #[error("{parameter} = {value}: {reason}")]
