@@ -208,6 +208,23 @@ impl Sink<'_> {
     }
 }
 
+impl Sink<'_> {
+    /// A finding about a growth deal, placed where the deal is entered: growth.toml or
+    /// the row of the pipeline export it was imported from.
+    fn push_deal(&mut self, code: &str, severity: FindingSeverity, deal: &str, message: String) {
+        debug_assert!(CODES.iter().any(|(c, _)| *c == code), "undeclared code {code}");
+        let place = self.account.deal_place(deal);
+        self.out.push(Finding {
+            code: code.to_owned(),
+            severity,
+            file: place.file,
+            line: place.line,
+            message,
+            path: None,
+        });
+    }
+}
+
 fn id_needle(id: &str) -> String {
     format!("id = \"{id}\"")
 }
@@ -811,13 +828,11 @@ fn growth_references(sink: &mut Sink<'_>) {
         }
     }
     for d in &g.opportunities {
-        let needle = format!("name = \"{}\"", d.name);
         if !regions.contains(d.region.as_str()) {
-            sink.push(
+            sink.push_deal(
                 "deal-unknown-region",
                 FindingSeverity::Error,
-                "growth.toml",
-                Some(&needle),
+                &d.name,
                 format!(
                     "deal {:?} is for region {:?}, which account.toml does not have",
                     d.name, d.region
@@ -825,11 +840,10 @@ fn growth_references(sink: &mut Sink<'_>) {
             );
         }
         if !lines.contains(d.service_line.as_str()) {
-            sink.push(
+            sink.push_deal(
                 "deal-unknown-service-line",
                 FindingSeverity::Error,
-                "growth.toml",
-                Some(&needle),
+                &d.name,
                 format!(
                     "deal {:?} is for service line {:?}, which account.toml does not list",
                     d.name, d.service_line
