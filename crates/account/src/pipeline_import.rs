@@ -240,7 +240,12 @@ fn opportunity_field(path: &str) -> Option<(usize, &'static str)> {
     let rest = path.strip_prefix("opportunity[")?;
     let (index, rest) = rest.split_once(']')?;
     let field = rest.strip_prefix('.').unwrap_or(rest);
-    let column = match field.split('.').collect::<Vec<_>>().as_slice() {
+    // Indexes inside a field (`probabilities[1]`) name no other column.
+    let parts: Vec<&str> = field
+        .split('.')
+        .map(|p| p.split('[').next().unwrap_or(p))
+        .collect();
+    let column = match parts.as_slice() {
         ["value", "min"] => "value_min",
         ["value", "mode"] => "value_mode",
         ["value", "max"] => "value_max",
