@@ -42,7 +42,8 @@ use crate::error::{AccountError, Place};
 use crate::files::{self, FileError};
 use crate::source::Source;
 
-/// `[import]` in kam.toml: which tables hold which part of the stakeholder map.
+/// `[import]` in kam.toml: which tables hold which part of the stakeholder map, and the
+/// pipeline export (read by [`crate::pipeline_import`]).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ImportSettings {

@@ -3,7 +3,8 @@
 //!
 //! Layout (all optional except `kam.toml`; an analysis says which files it needs):
 //! `kam.toml` (manifest: as-of date, rules, plugins, `[check]` settings), `account.toml`,
-//! `plan.toml`, `stakeholders.toml`, `pricing.toml`, `growth.toml`, `kpis.toml`,
+//! `plan.toml`, `stakeholders.toml` (and kam.toml's `[import.*]` CRM exports),
+//! `pricing.toml`, `growth.toml` (and the `[import.pipeline]` export), `kpis.toml`,
 //! `kpi_observations.csv` (or `.xlsx`), `scorecard.toml`, `negotiation.toml`,
 //! `actions.toml`, `alerts.toml`, `delivery.toml`, `labels.toml`, `rules/*.rhai`.
 //!
