@@ -136,7 +136,7 @@ pub const CODES: &[(&str, &str)] = &[
     ),
     (
         "project-deal-unknown",
-        "a delivery project's deal is not a growth.toml opportunity (its go-live feeds no forecast)",
+        "a delivery project's deal is not a growth deal of growth.toml or the pipeline export (its go-live feeds no forecast)",
     ),
     (
         "project-objective-unknown",
@@ -1101,7 +1101,7 @@ fn delivery(sink: &mut Sink<'_>) -> Result<(), AccountError> {
                 file,
                 Some(&format!("deal = \"{deal}\"")),
                 format!(
-                    "project {}: deal {deal:?} is not an opportunity in growth.toml",
+                    "project {}: deal {deal:?} is not a growth deal (growth.toml or the pipeline export)",
                     p.id
                 ),
             );

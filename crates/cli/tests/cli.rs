@@ -2350,23 +2350,36 @@ fn a_pipeline_export_forecasts_exactly_like_the_same_deals_in_growth_toml() {
     std::fs::write(all_csv.join("crm/deals.csv"), csv_text(&deal_rows(&deals))).unwrap();
     replace_pipeline_import(&all_csv, "[import.pipeline]\nfile = \"crm/deals.csv\"\n");
     same(&all_csv, "every deal from a CSV export");
-    // The same export as a workbook.
-    let mut wb = rust_xlsxwriter::Workbook::new();
-    let ws = wb.add_worksheet().set_name("Pipeline").unwrap();
-    for (c, h) in DEAL_COLUMNS.iter().enumerate() {
-        ws.write_string(0, c as u16, *h).unwrap();
-    }
-    for (r, row) in deal_rows(&deals).iter().enumerate() {
-        for (c, v) in row.iter().enumerate() {
-            ws.write_string(r as u32 + 1, c as u16, v).unwrap();
+    // The same export as a workbook; an error there names the sheet's cell.
+    let book = |rows: &[Vec<String>]| {
+        let mut wb = rust_xlsxwriter::Workbook::new();
+        let ws = wb.add_worksheet().set_name("Pipeline").unwrap();
+        for (c, h) in DEAL_COLUMNS.iter().enumerate() {
+            ws.write_string(0, c as u16, *h).unwrap();
         }
-    }
-    wb.save(all_csv.join("crm/deals.xlsx")).unwrap();
+        for (r, row) in rows.iter().enumerate() {
+            for (c, v) in row.iter().enumerate() {
+                ws.write_string(r as u32 + 1, c as u16, v).unwrap();
+            }
+        }
+        wb.save(all_csv.join("crm/deals.xlsx")).unwrap();
+    };
+    let mut rows = deal_rows(&deals);
+    book(&rows);
     replace_pipeline_import(
         &all_csv,
         "[import.pipeline]\nfile = \"crm/deals.xlsx\"\nsheet = \"Pipeline\"\n",
     );
     same(&all_csv, "every deal from a workbook");
+    rows[2][3] = "1.5".into();
+    book(&rows);
+    let err = fails(&["check", s(&all_csv)]);
+    assert!(
+        err.contains(
+            "crm/deals.xlsx [Pipeline]:4:4: field `win_probability`: Pipeline!D4: 1.5 is outside [0, 1]"
+        ),
+        "{err}"
+    );
     // The embedded sample (kam demo) reads the export too: its forecast is the one of
     // the directory on disk, growth plugin aside.
     let demo: serde_json::Value = serde_json::from_str(&ok(&["demo", "--json"])).unwrap();
