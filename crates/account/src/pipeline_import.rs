@@ -203,6 +203,29 @@ pub fn growth(
                 .map(|(i, o)| (o.name.as_str(), i))
                 .collect();
             for (i, d) in deals.iter().enumerate() {
+                // A region or service line growth.toml does not list is most often an
+                // export's word kam does not know: say so at the cell.
+                for (field, word, known, what) in [
+                    ("region", &d.region, &scenario.regions, "regions"),
+                    (
+                        "service_line",
+                        &d.service_line,
+                        &scenario.service_lines,
+                        "service_lines",
+                    ),
+                ] {
+                    if !known.contains(word)
+                        && let Some(p) = origins.place(first + i, Some(field))
+                    {
+                        return Err(AccountError::at(
+                            p,
+                            AccountError::invalid(format!(
+                                "{word:?} is not one of {file}'s {what} ({}); map the export's word in kam.toml's [import.pipeline] `values`",
+                                known.join(", ")
+                            )),
+                        ));
+                    }
+                }
                 if toml.contains_key(d.name.as_str()) {
                     let at = origins.place(first + i, Some("name"));
                     let toml_line =
@@ -261,15 +284,24 @@ fn opportunity_field(path: &str) -> Option<(usize, &'static str)> {
 }
 
 /// The 1-based line of `key` in kam.toml's `[import.pipeline]` (of the section if the
-/// key is not found).
+/// key is not found there).
 fn mapping_line(manifest_text: &str, key: Option<&str>) -> usize {
-    let Some(s) = manifest_text.find("[import.pipeline]") else {
+    let Some(start) = manifest_text.find("[import.pipeline]") else {
         return 1;
     };
-    let at = key
-        .and_then(|k| manifest_text[s..].find(&format!("\n{k}")).map(|o| s + o + 1))
-        .unwrap_or(s);
-    files::line_col(manifest_text, at).0
+    let section = files::line_col(manifest_text, start).0;
+    let Some(key) = key else { return section };
+    manifest_text
+        .lines()
+        .enumerate()
+        .skip(section)
+        // The section ends at the next table header.
+        .take_while(|(_, l)| !l.trim_start().starts_with('['))
+        .find(|(_, l)| {
+            l.split_once('=')
+                .is_some_and(|(k, _)| k.trim().trim_matches('"') == key)
+        })
+        .map_or(section, |(i, _)| i + 1)
 }
 
 /// Reads the export's deals; `first` is the number of growth.toml's.

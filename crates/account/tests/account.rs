@@ -2044,7 +2044,7 @@ mod pipeline_export {
             (
                 "Warehousing,EMEA",
                 "Warehousing,APAC",
-                "pipeline.csv:2:3: field `region`: ",
+                "pipeline.csv:2:3: field `region`: \"apac\" is not one of growth.toml's regions (emea); map the export's word",
             ),
             (
                 "EMEA,0.5%,2027-04-01,,,,80000,20000",
