@@ -42,7 +42,7 @@
 //! error naming both places. This module does not read the stakeholder tables
 //! ([`crate::import`]) and shares only its row reader.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::str::FromStr;
 
 use chrono::{Datelike, NaiveDate};
@@ -196,12 +196,7 @@ pub fn growth(
             let first = scenario.opportunities.len();
             let (deals, origins) = read(m, source, texts, month0, manifest_text, first)?;
             // A deal entered twice is an error in either place: name both.
-            let toml: HashMap<&str, usize> = scenario
-                .opportunities
-                .iter()
-                .enumerate()
-                .map(|(i, o)| (o.name.as_str(), i))
-                .collect();
+            let typed: HashSet<&str> = scenario.opportunities.iter().map(|o| o.name.as_str()).collect();
             for (i, d) in deals.iter().enumerate() {
                 // A region or service line growth.toml does not list is most often an
                 // export's word kam does not know: say so at the cell.
@@ -226,7 +221,7 @@ pub fn growth(
                         ));
                     }
                 }
-                if toml.contains_key(d.name.as_str()) {
+                if typed.contains(d.name.as_str()) {
                     let at = origins.place(first + i, Some("name"));
                     let toml_line =
                         files::line_col(text, text.find(&format!("name = \"{}\"", d.name)).unwrap_or(0)).0;
