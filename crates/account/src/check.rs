@@ -136,7 +136,7 @@ pub const CODES: &[(&str, &str)] = &[
     ),
     (
         "project-deal-unknown",
-        "a delivery project's deal is not a growth.toml opportunity (its go-live feeds no forecast)",
+        "a delivery project's deal is not a growth deal of growth.toml or the pipeline export (its go-live feeds no forecast)",
     ),
     (
         "project-objective-unknown",
@@ -237,6 +237,23 @@ impl Sink<'_> {
     fn push_person(&mut self, code: &str, severity: FindingSeverity, id: &str, message: String) {
         debug_assert!(CODES.iter().any(|(c, _)| *c == code), "undeclared code {code}");
         let place = self.account.person_place(id);
+        self.out.push(Finding {
+            code: code.to_owned(),
+            severity,
+            file: place.file,
+            line: place.line,
+            message,
+            path: None,
+        });
+    }
+}
+
+impl Sink<'_> {
+    /// A finding about a growth deal, placed where the deal is entered: growth.toml or
+    /// the row of the pipeline export it was imported from.
+    fn push_deal(&mut self, code: &str, severity: FindingSeverity, deal: &str, message: String) {
+        debug_assert!(CODES.iter().any(|(c, _)| *c == code), "undeclared code {code}");
+        let place = self.account.deal_place(deal);
         self.out.push(Finding {
             code: code.to_owned(),
             severity,
@@ -966,13 +983,11 @@ fn growth_references(sink: &mut Sink<'_>) {
         }
     }
     for d in &g.opportunities {
-        let needle = format!("name = \"{}\"", d.name);
         if !regions.contains(d.region.as_str()) {
-            sink.push(
+            sink.push_deal(
                 "deal-unknown-region",
                 FindingSeverity::Error,
-                "growth.toml",
-                Some(&needle),
+                &d.name,
                 format!(
                     "deal {:?} is for region {:?}, which account.toml does not have",
                     d.name, d.region
@@ -980,11 +995,10 @@ fn growth_references(sink: &mut Sink<'_>) {
             );
         }
         if !lines.contains(d.service_line.as_str()) {
-            sink.push(
+            sink.push_deal(
                 "deal-unknown-service-line",
                 FindingSeverity::Error,
-                "growth.toml",
-                Some(&needle),
+                &d.name,
                 format!(
                     "deal {:?} is for service line {:?}, which account.toml does not list",
                     d.name, d.service_line
@@ -1242,7 +1256,7 @@ fn delivery(sink: &mut Sink<'_>) -> Result<(), AccountError> {
                 file,
                 Some(&format!("deal = \"{deal}\"")),
                 format!(
-                    "project {}: deal {deal:?} is not an opportunity in growth.toml",
+                    "project {}: deal {deal:?} is not a growth deal (growth.toml or the pipeline export)",
                     p.id
                 ),
             );

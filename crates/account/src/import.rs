@@ -42,7 +42,8 @@ use crate::error::{AccountError, Place};
 use crate::files::{self, FileError};
 use crate::source::Source;
 
-/// `[import]` in kam.toml: which tables hold which part of the stakeholder map.
+/// `[import]` in kam.toml: which tables hold which part of the stakeholder map, and the
+/// pipeline export (read by [`crate::pipeline_import`]).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ImportSettings {
@@ -58,6 +59,9 @@ pub struct ImportSettings {
     /// Our people's relationships with theirs.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub coverage: Option<TableMapping>,
+    /// The pipeline: growth deals beside growth.toml's (see [`crate::pipeline_import`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pipeline: Option<crate::pipeline_import::PipelineMapping>,
 }
 
 impl ImportSettings {
@@ -67,6 +71,7 @@ impl ImportSettings {
             && self.our_people.is_none()
             && self.relations.is_none()
             && self.coverage.is_none()
+            && self.pipeline.is_none()
     }
 }
 
@@ -306,7 +311,7 @@ fn parse_path(path: &str) -> Option<(Part, usize, Option<String>)> {
 }
 
 /// `1` → `A`, `27` → `AA`.
-fn column_letters(mut column: usize) -> String {
+pub(crate) fn column_letters(mut column: usize) -> String {
     let mut out = Vec::new();
     while column > 0 {
         let r = (column - 1) % 26;
@@ -556,17 +561,17 @@ fn read_part(
 }
 
 /// The export's words → kam's, and the normalisation of the rest.
-struct Values<'a> {
+pub(crate) struct Values<'a> {
     map: &'a BTreeMap<String, String>,
 }
 
 impl<'a> Values<'a> {
-    fn new(map: &'a BTreeMap<String, String>) -> Self {
+    pub(crate) fn new(map: &'a BTreeMap<String, String>) -> Self {
         Values { map }
     }
 
     /// `"Decision Maker"` → `decision_maker`, after the mapping table.
-    fn normalise(&self, raw: &str) -> String {
+    pub(crate) fn normalise(&self, raw: &str) -> String {
         let mapped = self.map.get(raw).map_or(raw, String::as_str);
         mapped
             .trim()
@@ -688,10 +693,10 @@ impl RowCx<'_> {
 }
 
 /// The rows of a CSV text or a worksheet, one at a time into a reused record.
-struct Rows<'t> {
-    file: String,
-    header_line: usize,
-    sheet: Option<String>,
+pub(crate) struct Rows<'t> {
+    pub(crate) file: String,
+    pub(crate) header_line: usize,
+    pub(crate) sheet: Option<String>,
     kind: RowsKind<'t>,
 }
 
@@ -710,7 +715,7 @@ enum RowsKind<'t> {
 }
 
 impl<'t> Rows<'t> {
-    fn csv(file: String, text: &'t str) -> Self {
+    pub(crate) fn csv(file: String, text: &'t str) -> Self {
         let reader = csv::ReaderBuilder::new()
             .comment(Some(b'#'))
             // Fields are trimmed when read (`Columns::get`), not the whole record: the
@@ -730,7 +735,7 @@ impl<'t> Rows<'t> {
         }
     }
 
-    fn workbook(path: &std::path::Path, sheet: Option<&str>) -> Result<Self, FileError> {
+    pub(crate) fn workbook(path: &std::path::Path, sheet: Option<&str>) -> Result<Self, FileError> {
         use calamine::{Data, Reader};
         let file = path.display().to_string();
         let io = |message: String| FileError::Io {
@@ -788,7 +793,7 @@ impl<'t> Rows<'t> {
     }
 
     /// The header row.
-    fn header(&mut self) -> Result<csv::StringRecord, FileError> {
+    pub(crate) fn header(&mut self) -> Result<csv::StringRecord, FileError> {
         let mut rec = csv::StringRecord::new();
         match self.next(&mut rec)? {
             Some(line) => {
@@ -806,7 +811,7 @@ impl<'t> Rows<'t> {
     }
 
     /// The next non-blank row into `record`, with its line; `None` at the end.
-    fn next(&mut self, record: &mut csv::StringRecord) -> Result<Option<usize>, FileError> {
+    pub(crate) fn next(&mut self, record: &mut csv::StringRecord) -> Result<Option<usize>, FileError> {
         match &mut self.kind {
             RowsKind::Csv { reader, text, at } => loop {
                 let mut line_of = |byte: usize| {

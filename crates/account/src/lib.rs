@@ -32,6 +32,7 @@ pub mod format;
 pub mod history;
 pub mod import;
 pub mod model;
+pub mod pipeline_import;
 pub mod plugins;
 pub mod rules;
 pub mod source;

@@ -3,7 +3,8 @@
 //!
 //! Layout (all optional except `kam.toml`; an analysis says which files it needs):
 //! `kam.toml` (manifest: as-of date, rules, plugins, `[check]` settings), `account.toml`,
-//! `plan.toml`, `stakeholders.toml`, `pricing.toml`, `growth.toml`, `kpis.toml`,
+//! `plan.toml`, `stakeholders.toml` (and kam.toml's `[import.*]` CRM exports),
+//! `pricing.toml`, `growth.toml` (and the `[import.pipeline]` export), `kpis.toml`,
 //! `kpi_observations.csv` (or `.xlsx`), `scorecard.toml`, `negotiation.toml`,
 //! `actions.toml`, `alerts.toml`, `delivery.toml`, `labels.toml`, `rules/*.rhai`.
 //!
@@ -74,6 +75,15 @@ pub struct Manifest {
     /// export's column names (see [`crate::import`]).
     #[serde(default, skip_serializing_if = "crate::import::ImportSettings::is_empty")]
     pub import: crate::import::ImportSettings,
+}
+
+impl Manifest {
+    /// The first day of growth month 0 (`growth_start`, `"2027-01"`).
+    pub fn growth_start(&self) -> Option<NaiveDate> {
+        let s = self.growth_start.as_deref()?;
+        let (y, m) = s.split_once('-')?;
+        NaiveDate::from_ymd_opt(y.trim().parse().ok()?, m.trim().parse().ok()?, 1)
+    }
 }
 
 /// `[check]` in kam.toml: thresholds of the checks across files.
@@ -608,6 +618,9 @@ pub struct Account {
     pub negotiation: Option<NegotiationFile>,
     /// `growth.toml`, its targets resolved from the plan (see the module docs).
     pub growth: Option<Scenario>,
+    /// Where the scenario's deals imported from kam.toml's `[import.pipeline]` export
+    /// came from (`None`: every deal is growth.toml's).
+    pub pipeline_origins: Option<crate::pipeline_import::PipelineOrigins>,
     /// Each growth year's target and its origin.
     pub growth_targets: Vec<ResolvedTarget>,
     /// `kpis.toml`'s computed observations.
@@ -725,12 +738,39 @@ impl Account {
         if let (Some(d), Some(text)) = (&delivery, texts.get(crate::delivery::FILE)) {
             crate::delivery::validate(d, &source.display(crate::delivery::FILE), text)?;
         }
-        let growth = match read(&source, &mut texts, "growth.toml")? {
-            Some(text) => Some(
-                kam_sim::parse_scenario(&text, &source.display("growth.toml"))
-                    .map_err(AccountError::domain)?,
-            ),
-            None => None,
+        // growth.toml and the deals of kam.toml's `[import.pipeline]` export: one scenario.
+        let pipeline = manifest.import.pipeline.as_ref();
+        let (growth, pipeline_origins) = match read(&source, &mut texts, "growth.toml")? {
+            Some(text) => {
+                let manifest_text = texts.get("kam.toml").cloned().unwrap_or_default();
+                let (scenario, origins) = crate::pipeline_import::growth(
+                    &text,
+                    &source,
+                    &mut texts,
+                    pipeline,
+                    manifest.growth_start(),
+                    &manifest_text,
+                )?;
+                (Some(scenario), origins)
+            }
+            None if pipeline.is_some() => {
+                let text = texts.get("kam.toml").map(String::as_str).unwrap_or_default();
+                let line = text
+                    .find("[import.pipeline]")
+                    .map_or(1, |o| files::line_col(text, o).0);
+                return Err(FileError::at(
+                    &source.display("kam.toml"),
+                    line,
+                    1,
+                    Some("import.pipeline"),
+                    format!(
+                        "an imported pipeline needs {} (its horizon, regions and service lines)",
+                        source.display("growth.toml")
+                    ),
+                )
+                .into());
+            }
+            None => (None, None),
         };
         let alerting = match read(&source, &mut texts, "alerts.toml")? {
             Some(text) => {
@@ -766,6 +806,7 @@ impl Account {
             pricing,
             negotiation,
             growth,
+            pipeline_origins,
             growth_targets: Vec::new(),
             computed: kpi_file.computed,
             custom_kpis,
@@ -906,9 +947,22 @@ impl Account {
 
     /// The first day of growth month 0 (kam.toml's `growth_start`, `"2027-01"`).
     pub fn growth_start(&self) -> Option<NaiveDate> {
-        let s = self.manifest.growth_start.as_deref()?;
-        let (y, m) = s.split_once('-')?;
-        NaiveDate::from_ymd_opt(y.trim().parse().ok()?, m.trim().parse().ok()?, 1)
+        self.manifest.growth_start()
+    }
+
+    /// Where growth deal `name` is entered: its row in the pipeline export, or its
+    /// `name = "…"` line in growth.toml (line 1 if neither).
+    pub fn deal_place(&self, name: &str) -> Place {
+        let imported = self.pipeline_origins.as_ref().and_then(|o| {
+            let i = self
+                .growth
+                .as_ref()?
+                .opportunities
+                .iter()
+                .position(|d| d.name == name)?;
+            o.place(i, Some("name"))
+        });
+        imported.unwrap_or_else(|| self.place("growth.toml", Some(&format!("name = \"{name}\""))))
     }
 
     /// The top node of `account.toml`.

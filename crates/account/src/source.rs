@@ -34,6 +34,10 @@ const SAMPLE: &[(&str, &str)] = &[
         include_str!("../../../scenarios/sample/crm/coverage.csv"),
     ),
     (
+        "crm/pipeline.csv",
+        include_str!("../../../scenarios/sample/crm/pipeline.csv"),
+    ),
+    (
         "pricing.toml",
         include_str!("../../../scenarios/sample/pricing.toml"),
     ),

@@ -2275,3 +2275,240 @@ fn served_exceeds_volumes() {
     );
     assert_eq!(f.line, 40);
 }
+
+/// Growth deals from a CRM export (`[import.pipeline]`): appended to growth.toml's in
+/// one scenario, checked row by row at pipeline.csv:line:column, never a panic.
+mod pipeline_export {
+    use super::*;
+    use kam_sim::dist::ValueDistribution;
+    use proptest::prelude::*;
+
+    const MAPPING: &str = "\n[import.pipeline]\nfile = \"pipeline.csv\"\nprobability_unit = \"percent\"\n\
+                           name = \"Deal\"\nservice_line = \"Line\"\nregion = \"Region\"\n\
+                           win_probability = \"Probability\"\nstart_date = \"Start\"\n";
+
+    const EXPORT: &str = "Deal,Line,Region,Probability,Start,value_min,value_mode,value_max,value_mean,value_sd\n\
+                          Hamburg cross-dock,Warehousing,EMEA,60,2027-04-15,100000,150000,250000,,\n\
+                          Bremen returns,Aftermarket,EMEA,0.5%,2027-04-01,,,,80000,20000\n";
+
+    /// The minimal account with the export and its mapping (and `edit` applied to it).
+    fn with_export(export: &str) -> BTreeMap<String, String> {
+        let mut f = files();
+        f.get_mut("kam.toml").unwrap().push_str(MAPPING);
+        f.insert("pipeline.csv".into(), export.to_owned());
+        f
+    }
+
+    fn error(f: BTreeMap<String, String>) -> String {
+        match Account::load(Source::Memory(f)) {
+            Ok(_) => panic!("loads"),
+            Err(e) => e.to_string(),
+        }
+    }
+
+    #[test]
+    fn export_deals_follow_growth_tomls_with_dates_as_months_and_percent_digits_kept() {
+        let mut f = with_export(EXPORT);
+        // growth.toml's correlation groups may name an exported deal.
+        f.get_mut("growth.toml").unwrap().push_str(
+            "\n[[correlation_group]]\nname = \"north\"\ndeals = [\"Bremen extension\", \"Hamburg cross-dock\"]\n",
+        );
+        let a = load(f);
+        let deals = &a.growth.as_ref().unwrap().opportunities;
+        let names: Vec<&str> = deals.iter().map(|d| d.name.as_str()).collect();
+        assert_eq!(
+            names,
+            ["Bremen extension", "Hamburg cross-dock", "Bremen returns"]
+        );
+        let (hamburg, returns) = (&deals[1], &deals[2]);
+        // "2027-04-15" is after month 3's first day: revenue from month 4 (2027-05).
+        assert_eq!((hamburg.start_month, returns.start_month), (4, 3));
+        // 60 % is 0.60 as growth.toml would write it; "0.5%" a half percent.
+        assert_eq!(hamburg.win_probability.to_string(), "0.60");
+        assert_eq!(returns.win_probability, dec!(0.005));
+        assert_eq!(
+            (hamburg.service_line.as_str(), hamburg.region.as_str()),
+            ("warehousing", "emea")
+        );
+        assert_eq!(
+            hamburg.value,
+            ValueDistribution::Pert {
+                min: dec!(100000),
+                mode: dec!(150000),
+                max: dec!(250000)
+            }
+        );
+        assert_eq!(
+            returns.value,
+            ValueDistribution::Lognormal {
+                mean: dec!(80000),
+                sd: dec!(20000)
+            }
+        );
+        // Where each deal is entered.
+        let place = a.deal_place("Bremen returns");
+        assert_eq!((place.file.as_str(), place.line), ("pipeline.csv", 3));
+        let place = a.deal_place("Bremen extension");
+        assert_eq!((place.file.as_str(), place.line), ("growth.toml", 22));
+        assert_eq!(cross(&a), Vec::<Finding>::new());
+    }
+
+    #[test]
+    fn a_check_finding_about_an_exported_deal_names_its_row() {
+        let mut f = with_export(&EXPORT.replace("Aftermarket,EMEA", "Rail,EMEA"));
+        let g = f.get_mut("growth.toml").unwrap();
+        *g = g.replace(
+            "service_lines = [\"warehousing\", \"aftermarket\"]\nregions",
+            "service_lines = [\"warehousing\", \"aftermarket\", \"rail\"]\nregions",
+        );
+        let found = cross(&load(f));
+        let hit = found
+            .iter()
+            .find(|f| f.code == "deal-unknown-service-line" && f.message.contains("Bremen returns"))
+            .expect("tripped for the exported deal");
+        assert_eq!((hit.file.as_str(), hit.line), ("pipeline.csv", 3));
+    }
+
+    #[test]
+    fn bad_exports_are_errors_at_file_line_column() {
+        let cases = [
+            (
+                "EMEA,60,",
+                "EMEA,160,",
+                "pipeline.csv:2:4: field `win_probability`: 160 is outside 0–100 %",
+            ),
+            (
+                "EMEA,60,",
+                "EMEA,,",
+                "pipeline.csv:2:4: field `win_probability`: empty",
+            ),
+            (
+                "EMEA,60,",
+                "EMEA,-5%,",
+                "pipeline.csv:2:4: field `win_probability`: -5% is outside 0–100 %",
+            ),
+            (
+                "100000,150000",
+                "200000,150000",
+                "pipeline.csv:2:7: field `value_mode`: mode 150000 is below min 200000",
+            ),
+            (
+                "100000,",
+                "100k,",
+                "pipeline.csv:2:6: field `value_min`: \"100k\" is not a number",
+            ),
+            ("2027-04-15", "15/04/2027", "pipeline.csv:2:5: field `start_date`"),
+            (
+                ",80000,20000",
+                ",0,20000",
+                "pipeline.csv:3:9: field `value_mean`: a lognormal mean must be positive",
+            ),
+            (
+                "Warehousing,EMEA",
+                "Warehousing,APAC",
+                "pipeline.csv:2:3: field `region`: \"apac\" is not one of growth.toml's regions (emea); map the export's word",
+            ),
+            (
+                "EMEA,0.5%,2027-04-01,,,,80000,20000",
+                "EMEA,0.5%,2027-04-01,,,,80000",
+                "pipeline.csv:3:10: the row has 9 fields",
+            ),
+            (
+                "Hamburg cross-dock",
+                "Bremen extension",
+                "pipeline.csv:2:1: field `name`: deal \"Bremen extension\" is also in growth.toml:22",
+            ),
+        ];
+        for (from, to, want) in cases {
+            assert!(EXPORT.contains(from), "{from}");
+            let e = Account::load(Source::Memory(with_export(&EXPORT.replacen(from, to, 1))))
+                .err()
+                .map(|e| e.to_string())
+                .unwrap_or_else(|| panic!("{to}: loads"));
+            assert!(e.starts_with(want), "{to}: {e}");
+        }
+        // A start date needs month 0 (kam.toml's growth_start).
+        let mut f = with_export(EXPORT);
+        let k = f.get_mut("kam.toml").unwrap();
+        *k = k.replace("growth_start = \"2027-01\"\n", "");
+        let e = error(f);
+        assert!(
+            e.starts_with("pipeline.csv:2:5: field `start_date`: a start date needs kam.toml's growth_start"),
+            "{e}"
+        );
+        // An export without growth.toml has no horizon, regions or service lines.
+        let mut f = with_export(EXPORT);
+        f.remove("growth.toml");
+        let e = error(f);
+        assert!(
+            e.starts_with("kam.toml:4:1: field `import.pipeline`: an imported pipeline needs growth.toml"),
+            "{e}"
+        );
+        // An unknown field in the mapping, at its kam.toml line.
+        let mut f = with_export(EXPORT);
+        f.get_mut("kam.toml").unwrap().push_str("stage = \"Stage\"\n");
+        let e = error(f);
+        assert!(
+            e.starts_with("kam.toml:12:1: field `stage`: [import.pipeline] has no field \"stage\""),
+            "{e}"
+        );
+    }
+
+    /// A small random deal: (percent, min, mode − min, max − mode, start month).
+    fn deal() -> impl Strategy<Value = (u32, u32, u32, u32, u32)> {
+        (
+            0u32..=100,
+            0u32..1_000_000,
+            0u32..500_000,
+            0u32..500_000,
+            0u32..24,
+        )
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+
+        #[test]
+        fn percent_deals_from_an_export_equal_the_same_deals_typed_as_fractions(
+            deals in proptest::collection::vec(deal(), 1..8)
+        ) {
+            let mut csv = String::from("name,service_line,region,win_probability,value_min,value_mode,value_max,start_month\n");
+            let mut toml = String::new();
+            for (i, (pct, min, up, up2)) in deals.iter().map(|d| (d.0, d.1, d.2, d.3)).enumerate() {
+                let (mode, max, start) = (min + up, min + up + up2, deals[i].4);
+                csv.push_str(&format!("deal {i},warehousing,emea,{pct},{min},{mode},{max},{start}\n"));
+                toml.push_str(&format!(
+                    "\n[[opportunity]]\nname = \"deal {i}\"\nservice_line = \"warehousing\"\nregion = \"emea\"\n\
+                     win_probability = \"{}\"\nvalue = {{ kind = \"pert\", min = \"{min}\", mode = \"{mode}\", max = \"{max}\" }}\n\
+                     start_month = {start}\n",
+                    rust_decimal::Decimal::new(i64::from(pct), 2)
+                ));
+            }
+            let mut exported = files();
+            exported.get_mut("kam.toml").unwrap().push_str(
+                "\n[import.pipeline]\nfile = \"deals.csv\"\nprobability_unit = \"percent\"\n",
+            );
+            exported.insert("deals.csv".into(), csv);
+            let mut typed = files();
+            typed.get_mut("growth.toml").unwrap().push_str(&toml);
+            let (a, b) = (load(exported), load(typed));
+            prop_assert_eq!(&a.growth, &b.growth);
+        }
+
+        #[test]
+        fn any_export_text_loads_or_fails_at_the_export_never_panics(
+            text in "[a-zA-Z0-9,;%\"\n. :-]{0,200}",
+            header in proptest::bool::ANY,
+        ) {
+            let export = if header { format!("{}\n{text}", EXPORT.lines().next().unwrap()) } else { text };
+            match Account::load(Source::Memory(with_export(&export))) {
+                // growth.toml's deal first, then the export's.
+                Ok(a) => prop_assert_eq!(&a.growth.as_ref().unwrap().opportunities[0].name, "Bremen extension"),
+                Err(e) => {
+                    let e = e.to_string();
+                    prop_assert!(e.starts_with("pipeline.csv:"), "{}", e);
+                }
+            }
+        }
+    }
+}

@@ -1993,9 +1993,12 @@ fn sample_all_toml(name: &str) -> PathBuf {
     std::fs::write(dir.join("stakeholders.toml"), toml::to_string(map).unwrap()).unwrap();
     let kam = std::fs::read_to_string(dir.join("kam.toml")).unwrap();
     let (head, rest) = kam.split_once("[import.people]").unwrap();
-    let (_, tail) = rest.split_once("# User rules").unwrap();
-    std::fs::write(dir.join("kam.toml"), format!("{head}# User rules{tail}")).unwrap();
-    std::fs::remove_dir_all(dir.join("crm")).unwrap();
+    // The pipeline export ([import.pipeline], crm/pipeline.csv) stays.
+    let (_, tail) = rest.split_once("# The newest deals").unwrap();
+    std::fs::write(dir.join("kam.toml"), format!("{head}# The newest deals{tail}")).unwrap();
+    for f in ["contacts", "relations", "coverage"] {
+        std::fs::remove_file(dir.join(format!("crm/{f}.csv"))).unwrap();
+    }
     dir
 }
 
@@ -2183,6 +2186,426 @@ fn contacts_can_come_from_a_workbook_with_errors_at_sheet_and_cell() {
         "{err}"
     );
     assert!(err.contains("Contacts!H3"), "{err}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// The columns of a pipeline export with kam's own names (no mapping needed).
+const DEAL_COLUMNS: [&str; 19] = [
+    "name",
+    "service_line",
+    "region",
+    "win_probability",
+    "distribution",
+    "value",
+    "value_min",
+    "value_mode",
+    "value_max",
+    "value_mean",
+    "value_sd",
+    "start_month",
+    "slippage_min",
+    "slippage_max",
+    "slippage_months",
+    "slippage_probabilities",
+    "ramp_up_months",
+    "margin_pct",
+    "volume_exposure",
+];
+
+/// Growth deals (as kam writes them to JSON) as rows of [`DEAL_COLUMNS`]: fractions,
+/// month numbers, every distribution and slippage kind.
+fn deal_rows(deals: &[serde_json::Value]) -> Vec<Vec<String>> {
+    let text = |v: &serde_json::Value| match v {
+        serde_json::Value::String(s) => s.clone(),
+        serde_json::Value::Null => String::new(),
+        other => other.to_string(),
+    };
+    let list = |v: &serde_json::Value| {
+        v.as_array()
+            .unwrap()
+            .iter()
+            .map(text)
+            .collect::<Vec<_>>()
+            .join(";")
+    };
+    deals
+        .iter()
+        .map(|d| {
+            let mut row: std::collections::BTreeMap<&str, String> = std::collections::BTreeMap::new();
+            for f in [
+                "name",
+                "service_line",
+                "region",
+                "win_probability",
+                "start_month",
+                "ramp_up_months",
+                "margin_pct",
+                "volume_exposure",
+            ] {
+                row.insert(f, text(&d[f]));
+            }
+            let v = &d["value"];
+            row.insert("distribution", text(&v["kind"]));
+            for (field, key) in [
+                ("value", "value"),
+                ("value_min", "min"),
+                ("value_mode", "mode"),
+                ("value_max", "max"),
+                ("value_mean", "mean"),
+                ("value_sd", "sd"),
+            ] {
+                row.insert(field, text(&v[key]));
+            }
+            let sl = &d["slippage"];
+            match sl["kind"].as_str().unwrap() {
+                "uniform" => {
+                    row.insert("slippage_min", text(&sl["min"]));
+                    row.insert("slippage_max", text(&sl["max"]));
+                }
+                "discrete" => {
+                    row.insert("slippage_months", list(&sl["months"]));
+                    row.insert("slippage_probabilities", list(&sl["probabilities"]));
+                }
+                "fixed" => {
+                    row.insert("slippage_months", text(&sl["months"]));
+                }
+                _ => {}
+            }
+            DEAL_COLUMNS
+                .iter()
+                .map(|c| row.get(c).cloned().unwrap_or_default())
+                .collect()
+        })
+        .collect()
+}
+
+fn csv_text(rows: &[Vec<String>]) -> String {
+    let mut out = DEAL_COLUMNS.join(",") + "\n";
+    for r in rows {
+        assert!(r.iter().all(|f| !f.contains([',', '"', '\n'])), "{r:?}");
+        out.push_str(&r.join(","));
+        out.push('\n');
+    }
+    out
+}
+
+/// The sample's deals: all of them, and those its kam.toml imports from crm/pipeline.csv.
+fn sample_deals() -> (Vec<serde_json::Value>, usize) {
+    let account = kam_account::Account::open(&sample()).unwrap();
+    let g = account.growth.as_ref().unwrap();
+    let first = account.pipeline_origins.as_ref().unwrap().first;
+    let deals = g
+        .opportunities
+        .iter()
+        .map(|o| serde_json::to_value(o).unwrap())
+        .collect();
+    (deals, first)
+}
+
+/// `dir`'s kam.toml with its `[import.pipeline]` table replaced by `table` (none: "").
+fn replace_pipeline_import(dir: &Path, table: &str) {
+    let kam = std::fs::read_to_string(dir.join("kam.toml")).unwrap();
+    let (head, rest) = kam.split_once("[import.pipeline]").unwrap();
+    let (_, tail) = rest.split_once("# User rules").unwrap();
+    std::fs::write(dir.join("kam.toml"), format!("{head}{table}\n# User rules{tail}")).unwrap();
+}
+
+/// `dir`'s growth.toml without any `[[opportunity]]` (correlation groups kept).
+fn growth_without_deals(dir: &Path) {
+    let path = dir.join("growth.toml");
+    let mut g: toml::Table = toml::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    g.remove("opportunity");
+    std::fs::write(&path, toml::to_string(&g).unwrap()).unwrap();
+}
+
+#[test]
+fn a_pipeline_export_forecasts_exactly_like_the_same_deals_in_growth_toml() {
+    let sim = |dir: &Path| ok(&["simulate", s(dir), "--paths", "2000", "--seed", "7", "--json"]);
+    // Copies of the sample, which find no growth plugin at its relative path: the
+    // forecasts compared are growth.toml's and the export's alone.
+    let shipped = copy_sample("pipeline-as-shipped");
+    let want = sim(&shipped);
+    let same = |dir: &Path, what: &str| assert!(sim(dir) == want, "{what}: another forecast");
+    let (deals, first) = sample_deals();
+    assert_eq!(
+        (deals.len(), first),
+        (30, 28),
+        "2 deals come from crm/pipeline.csv"
+    );
+    // The sample's eight exported deals typed back into growth.toml: the same forecast
+    // and the same findings.
+    let all_toml = copy_sample("pipeline-all-toml");
+    let mut growth = std::fs::read_to_string(all_toml.join("growth.toml")).unwrap();
+    growth.push_str(&toml::to_string(&serde_json::json!({ "opportunity": &deals[first..] })).unwrap());
+    std::fs::write(all_toml.join("growth.toml"), growth).unwrap();
+    replace_pipeline_import(&all_toml, "");
+    std::fs::remove_file(all_toml.join("crm/pipeline.csv")).unwrap();
+    same(&all_toml, "the exported deals in growth.toml");
+    let strip = |set: std::collections::BTreeSet<(String, String, String)>| -> std::collections::BTreeSet<(String, String)> {
+        set.into_iter().map(|(code, _, message)| (code, message)).collect()
+    };
+    assert_eq!(strip(check_findings(&sample())), strip(check_findings(&all_toml)));
+    // Every deal from an export with kam's own column names (month numbers, fractions,
+    // lognormal values, uniform and discrete slippage): the correlation groups and the
+    // delivery projects of growth.toml and delivery.toml find their deals there.
+    let all_csv = copy_sample("pipeline-all-csv");
+    growth_without_deals(&all_csv);
+    std::fs::write(all_csv.join("crm/deals.csv"), csv_text(&deal_rows(&deals))).unwrap();
+    replace_pipeline_import(&all_csv, "[import.pipeline]\nfile = \"crm/deals.csv\"\n");
+    same(&all_csv, "every deal from a CSV export");
+    // The same export as a workbook; an error there names the sheet's cell.
+    let book = |rows: &[Vec<String>]| {
+        let mut wb = rust_xlsxwriter::Workbook::new();
+        let ws = wb.add_worksheet().set_name("Pipeline").unwrap();
+        for (c, h) in DEAL_COLUMNS.iter().enumerate() {
+            ws.write_string(0, c as u16, *h).unwrap();
+        }
+        for (r, row) in rows.iter().enumerate() {
+            for (c, v) in row.iter().enumerate() {
+                ws.write_string(r as u32 + 1, c as u16, v).unwrap();
+            }
+        }
+        wb.save(all_csv.join("crm/deals.xlsx")).unwrap();
+    };
+    let mut rows = deal_rows(&deals);
+    book(&rows);
+    replace_pipeline_import(
+        &all_csv,
+        "[import.pipeline]\nfile = \"crm/deals.xlsx\"\nsheet = \"Pipeline\"\n",
+    );
+    same(&all_csv, "every deal from a workbook");
+    rows[2][3] = "1.5".into();
+    book(&rows);
+    let err = fails(&["check", s(&all_csv)]);
+    assert!(
+        err.contains(
+            "crm/deals.xlsx [Pipeline]:4:4: field `win_probability`: Pipeline!D4: 1.5 is outside [0, 1]"
+        ),
+        "{err}"
+    );
+    // The embedded sample (kam demo) reads the export too: its forecast is the one of
+    // the directory on disk, growth plugin aside.
+    let demo: serde_json::Value = serde_json::from_str(&ok(&["demo", "--json"])).unwrap();
+    assert_eq!(demo["growth"]["paths"], 20_000);
+    for d in [shipped, all_toml, all_csv] {
+        let _ = std::fs::remove_dir_all(d);
+    }
+}
+
+#[test]
+fn pipeline_export_errors_name_the_file_line_column_and_field() {
+    // crm/pipeline.csv: three comment lines, the header on line 4, "Zaragoza plant
+    // warehousing" on line 5.
+    let zaragoza = "Zaragoza plant warehousing,Warehousing,EMEA,45,Three-point estimate,,500000,700000,1000000,2027-07-01,";
+    let row = |edit: &str| format!("{edit},,0;3;6,60;30;10,2,8.5,0.8");
+    let cases: Vec<(&str, String, String, &str)> = vec![
+        (
+            "crm/pipeline.csv",
+            zaragoza.into(),
+            zaragoza.replace(",45,", ",250,"),
+            "crm/pipeline.csv:5:4: field `win_probability`: 250 is outside 0–100 %",
+        ),
+        (
+            "crm/pipeline.csv",
+            zaragoza.into(),
+            zaragoza.replace(",45,", ",0.45,"),
+            "crm/pipeline.csv:5:4: field `win_probability`: 0.45 in a percent column is ambiguous",
+        ),
+        (
+            "crm/pipeline.csv",
+            zaragoza.into(),
+            zaragoza.replace(",45,", ",45 pct,"),
+            "crm/pipeline.csv:5:4: field `win_probability`: \"45 pct\" is not a number",
+        ),
+        (
+            "crm/pipeline.csv",
+            zaragoza.into(),
+            zaragoza.replace("500000,700000", "900000,700000"),
+            "crm/pipeline.csv:5:8: field `value_mode`: mode 700000 is below min 900000",
+        ),
+        (
+            "crm/pipeline.csv",
+            zaragoza.into(),
+            zaragoza.replace("700000,1000000", "700000,650000"),
+            "crm/pipeline.csv:5:9: field `value_max`: max 650000 is below mode 700000",
+        ),
+        (
+            "crm/pipeline.csv",
+            zaragoza.into(),
+            zaragoza.replace("1000000", "1,000000"),
+            "crm/pipeline.csv:5:18: the row has 18 fields, the header has 17",
+        ),
+        (
+            "crm/pipeline.csv",
+            row(zaragoza),
+            zaragoza.to_owned(),
+            "crm/pipeline.csv:5:12: the row has 11 fields, the header has 17",
+        ),
+        (
+            "crm/pipeline.csv",
+            zaragoza.into(),
+            zaragoza.replace("2027-07-01", "2027-13-01"),
+            "crm/pipeline.csv:5:10: field `start_date`: \"2027-13-01\" is not a date (YYYY-MM-DD)",
+        ),
+        (
+            "crm/pipeline.csv",
+            zaragoza.into(),
+            zaragoza.replace("2027-07-01", "2026-12-01"),
+            "crm/pipeline.csv:5:10: field `start_date`: 2026-12-01 is before month 0 (2027-01",
+        ),
+        (
+            "crm/pipeline.csv",
+            zaragoza.into(),
+            zaragoza.replace("Zaragoza plant warehousing", ""),
+            "crm/pipeline.csv:5:1: field `name`: empty (a value is required)",
+        ),
+        (
+            "crm/pipeline.csv",
+            zaragoza.into(),
+            zaragoza.replace(",EMEA,", ",Africa,"),
+            "crm/pipeline.csv:5:3: field `region`: ",
+        ),
+        (
+            "crm/pipeline.csv",
+            zaragoza.into(),
+            zaragoza.replace("Three-point estimate", "Beta"),
+            "crm/pipeline.csv:5:5: field `distribution`: unknown distribution \"Beta\"",
+        ),
+        (
+            "crm/pipeline.csv",
+            zaragoza.into(),
+            zaragoza.replace("estimate,", "estimate,400000"),
+            "crm/pipeline.csv:5:6: field `value`: a pert value has no value",
+        ),
+        (
+            "crm/pipeline.csv",
+            row(zaragoza),
+            row(zaragoza).replace("60;30;10", "60;30;20"),
+            "crm/pipeline.csv:5:14: field `slippage_probabilities`: the probabilities sum to 1.10, not 1",
+        ),
+        (
+            "crm/pipeline.csv",
+            zaragoza.into(),
+            zaragoza.replace("Zaragoza plant warehousing", "APAC transport management"),
+            "crm/pipeline.csv:6:1: field `name`: deal \"APAC transport management\" is already at line 5",
+        ),
+        (
+            "kam.toml",
+            "region = \"Region\"".into(),
+            "region = \"Sales Region\"".into(),
+            "crm/pipeline.csv:4:1: field `region`: no column \"Sales Region\" in the header (mapped at ",
+        ),
+        (
+            "kam.toml",
+            "region = \"Region\"".into(),
+            "region = \"Region\"\nowner = \"Owner\"".into(),
+            "kam.toml:",
+        ),
+    ];
+    for (i, (file, from, to, want)) in cases.into_iter().enumerate() {
+        let dir = copy_sample(&format!("pipeline-bad-{i}"));
+        edit(&dir, file, &from, &to);
+        let err = fails(&["check", s(&dir)]);
+        assert!(err.contains(&format!("{}/{want}", dir.display())), "{to}\n{err}");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+    // The mapping's line in kam.toml is named: a header without the mapped column, and
+    // a field [import.pipeline] does not have.
+    let dir = copy_sample("pipeline-bad-mapping");
+    let kam = std::fs::read_to_string(dir.join("kam.toml")).unwrap();
+    let line = kam.lines().position(|l| l == "region = \"Region\"").unwrap() + 1;
+    edit(
+        &dir,
+        "kam.toml",
+        "region = \"Region\"",
+        "region = \"Sales Region\"",
+    );
+    let err = fails(&["check", s(&dir)]);
+    assert!(
+        err.contains(&format!("kam.toml:{line} [import.pipeline] region")),
+        "{err}"
+    );
+    edit(&dir, "kam.toml", "region = \"Sales Region\"", "owner = \"Owner\"");
+    let err = fails(&["check", s(&dir)]);
+    assert!(
+        err.contains(&format!(
+            "kam.toml:{line}:1: field `owner`: [import.pipeline] has no field \"owner\""
+        )),
+        "{err}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+    // A deal in both growth.toml and the export: an error naming both places.
+    let dir = copy_sample("pipeline-twice");
+    let growth = std::fs::read_to_string(dir.join("growth.toml")).unwrap();
+    let line = growth
+        .lines()
+        .position(|l| l == "name = \"Rayong SKD kits\"")
+        .unwrap()
+        + 1;
+    edit(
+        &dir,
+        "crm/pipeline.csv",
+        "Zaragoza plant warehousing",
+        "Rayong SKD kits",
+    );
+    let err = fails(&["simulate", s(&dir), "--paths", "10"]);
+    assert!(
+        err.contains(&format!("{}/crm/pipeline.csv:5:1: field `name`", dir.display()))
+            && err.contains(&format!("{}/growth.toml:{line}", dir.display())),
+        "{err}"
+    );
+    // A fraction column (the default unit) refuses a bare percentage.
+    edit(
+        &dir,
+        "crm/pipeline.csv",
+        "Rayong SKD kits",
+        "Zaragoza plant warehousing",
+    );
+    edit(&dir, "kam.toml", "probability_unit = \"percent\"\n", "");
+    let err = fails(&["check", s(&dir)]);
+    assert!(
+        err.contains(
+            "crm/pipeline.csv:5:4: field `win_probability`: 45 is outside [0, 1]; a percentage needs a % sign"
+        ),
+        "{err}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn check_names_the_export_row_of_a_deal_for_a_region_the_account_lacks() {
+    let dir = copy_sample("pipeline-region");
+    edit(
+        &dir,
+        "growth.toml",
+        "regions = [\"emea\", \"americas\", \"apac\", \"china\"]",
+        "regions = [\"emea\", \"americas\", \"apac\", \"china\", \"mena\"]",
+    );
+    edit(
+        &dir,
+        "crm/pipeline.csv",
+        "Zaragoza plant warehousing,Warehousing,EMEA",
+        "Zaragoza plant warehousing,Warehousing,MENA",
+    );
+    let check: serde_json::Value = serde_json::from_str(&ok(&["check", s(&dir), "--json"])).unwrap();
+    let deal = check
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| {
+            f["code"] == "deal-unknown-region"
+                && f["message"]
+                    .as_str()
+                    .unwrap()
+                    .contains("Zaragoza plant warehousing")
+        })
+        .expect("a deal-unknown-region finding for the imported deal");
+    assert!(
+        deal["file"].as_str().unwrap().ends_with("crm/pipeline.csv"),
+        "{deal}"
+    );
+    assert_eq!(deal["line"], 5);
+    assert!(deal["message"].as_str().unwrap().contains("\"mena\""), "{deal}");
     let _ = std::fs::remove_dir_all(&dir);
 }
 

@@ -675,7 +675,18 @@ pub fn load_scenario(path: &Path) -> Result<Scenario, ScenarioError> {
 /// assert!(err.to_string().starts_with("x.toml:2:1: horizon_months"));
 /// ```
 pub fn parse_scenario(text: &str, file: &str) -> Result<Scenario, ScenarioError> {
-    let scenario: Scenario = toml::from_str(text).map_err(|e| {
+    let scenario = parse_scenario_unvalidated(text, file)?;
+    scenario
+        .validate()
+        .map_err(|source| invalid_at(text, file, source))?;
+    Ok(scenario)
+}
+
+/// Parses scenario TOML without validating it, for a caller that completes the model
+/// first (kam-account appends the deals of a CRM export) and then runs
+/// [`Scenario::validate`], placing its error with [`invalid_at`].
+pub fn parse_scenario_unvalidated(text: &str, file: &str) -> Result<Scenario, ScenarioError> {
+    toml::from_str(text).map_err(|e| {
         let offset = e.span().map_or(0, |s| s.start);
         let (line, column) = line_col(text, offset);
         let field = DeTable::parse(text)
@@ -688,21 +699,23 @@ pub fn parse_scenario(text: &str, file: &str) -> Result<Scenario, ScenarioError>
             field,
             message: e.message().trim_end().to_owned(),
         }
-    })?;
-    scenario.validate().map_err(|source| {
-        let offset = DeTable::parse(text)
-            .ok()
-            .and_then(|doc| span_of(doc.get_ref(), source.field()))
-            .unwrap_or(0);
-        let (line, column) = line_col(text, offset);
-        ScenarioError::Invalid {
-            file: file.to_owned(),
-            line,
-            column,
-            source,
-        }
-    })?;
-    Ok(scenario)
+    })
+}
+
+/// A validation error of the scenario parsed from `text`, placed at its field's line
+/// and column (the deepest part of the field path the text has; line 1 if none).
+pub fn invalid_at(text: &str, file: &str, source: ModelError) -> ScenarioError {
+    let offset = DeTable::parse(text)
+        .ok()
+        .and_then(|doc| span_of(doc.get_ref(), source.field()))
+        .unwrap_or(0);
+    let (line, column) = line_col(text, offset);
+    ScenarioError::Invalid {
+        file: file.to_owned(),
+        line,
+        column,
+        source,
+    }
 }
 
 /// 1-based line and column (in characters) of a byte offset.

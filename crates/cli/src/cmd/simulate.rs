@@ -153,8 +153,9 @@ pub fn run(args: &SimulateArgs) -> Result<(), CliError> {
             "kam simulate: give a SCENARIO file or account directory (or `merge FILES…`)",
         ));
     };
-    // A directory is an account: its growth.toml with targets from its plan, and its
-    // growth rules. A file alone is a scenario without a manifest or rules.
+    // A directory is an account: its growth.toml (with the deals of its pipeline export)
+    // with targets from its plan, and its growth rules. A file alone is a scenario
+    // without a manifest, export or rules.
     let (scenario, plugins, mut options) = if path.is_dir() {
         let account = super::open(path)?;
         let plugins = Plugins::load(&account, &[RuleKind::Growth])?;
