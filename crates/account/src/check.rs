@@ -206,12 +206,18 @@ impl Sink<'_> {
         needle: Option<&str>,
         message: String,
     ) {
+        let line = needle.map_or(1, |n| self.account.line_of(file, n));
+        self.record(code, severity, self.account.display(file), line, message);
+    }
+
+    /// The one place a finding is made: its code must be declared in [`CODES`].
+    fn record(&mut self, code: &str, severity: FindingSeverity, file: String, line: usize, message: String) {
         debug_assert!(CODES.iter().any(|(c, _)| *c == code), "undeclared code {code}");
         self.out.push(Finding {
             code: code.to_owned(),
             severity,
-            file: self.account.display(file),
-            line: needle.map_or(1, |n| self.account.line_of(file, n)),
+            file,
+            line,
             message,
             path: None,
         });
@@ -221,47 +227,21 @@ impl Sink<'_> {
 impl Sink<'_> {
     /// A finding at a known line of `file`.
     fn push_at(&mut self, code: &str, severity: FindingSeverity, file: &str, line: usize, message: String) {
-        debug_assert!(CODES.iter().any(|(c, _)| *c == code), "undeclared code {code}");
-        self.out.push(Finding {
-            code: code.to_owned(),
-            severity,
-            file: self.account.display(file),
-            line,
-            message,
-            path: None,
-        });
+        self.record(code, severity, self.account.display(file), line, message);
     }
 
     /// A finding about a person, placed where the person is recorded: stakeholders.toml
     /// or the CRM export the person was imported from.
     fn push_person(&mut self, code: &str, severity: FindingSeverity, id: &str, message: String) {
-        debug_assert!(CODES.iter().any(|(c, _)| *c == code), "undeclared code {code}");
         let place = self.account.person_place(id);
-        self.out.push(Finding {
-            code: code.to_owned(),
-            severity,
-            file: place.file,
-            line: place.line,
-            message,
-            path: None,
-        });
+        self.record(code, severity, place.file, place.line, message);
     }
-}
 
-impl Sink<'_> {
     /// A finding about a growth deal, placed where the deal is entered: growth.toml or
     /// the row of the pipeline export it was imported from.
     fn push_deal(&mut self, code: &str, severity: FindingSeverity, deal: &str, message: String) {
-        debug_assert!(CODES.iter().any(|(c, _)| *c == code), "undeclared code {code}");
         let place = self.account.deal_place(deal);
-        self.out.push(Finding {
-            code: code.to_owned(),
-            severity,
-            file: place.file,
-            line: place.line,
-            message,
-            path: None,
-        });
+        self.record(code, severity, place.file, place.line, message);
     }
 }
 

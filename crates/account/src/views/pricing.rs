@@ -314,6 +314,22 @@ struct CommercialTerms {
     fx: Option<FxTerms>,
 }
 
+impl CommercialTerms {
+    /// The activities billed open book (none without `[commercial.open_book]`).
+    fn open_book_activities(&self) -> Vec<&str> {
+        self.open_book
+            .as_ref()
+            .map(|o| {
+                o.activities
+                    .get_ref()
+                    .iter()
+                    .map(|a| a.get_ref().as_str())
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+}
+
 /// `[commercial.open_book]` (see [`crate::model::OpenBookTerms`]).
 #[derive(Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -502,17 +518,7 @@ fn commercial_lines(
     period: &str,
 ) -> Result<(), AccountError> {
     let card = &pf.proposal;
-    let open: Vec<&str> = terms
-        .open_book
-        .as_ref()
-        .map(|o| {
-            o.activities
-                .get_ref()
-                .iter()
-                .map(|a| a.get_ref().as_str())
-                .collect()
-        })
-        .unwrap_or_default();
+    let open = terms.open_book_activities();
     if let Some(ob) = &terms.open_book {
         open_book_lines(account, ob, pf, vols, quote)?;
     }

@@ -530,17 +530,7 @@ pub(crate) fn commercial_findings(account: &Account) -> Result<Vec<CommercialFin
             .map_or(1, |t| crate::files::line_col(t, span.start).0)
     };
     let mut out = Vec::new();
-    let open: Vec<&str> = terms
-        .open_book
-        .as_ref()
-        .map(|o| {
-            o.activities
-                .get_ref()
-                .iter()
-                .map(|a| a.get_ref().as_str())
-                .collect()
-        })
-        .unwrap_or_default();
+    let open = terms.open_book_activities();
     let mut costed: Vec<(&str, &Spanned<String>)> = Vec::new();
     if let Some(ob) = &terms.open_book {
         costed.extend(ob.activities.get_ref().iter().map(|a| ("open book", a)));
