@@ -8,9 +8,10 @@ use petgraph::stable_graph::{NodeIndex, StableGraph};
 use petgraph::visit::EdgeRef;
 use rust_decimal::Decimal;
 
+use super::ids::Ids;
 use super::{Coverage, OurPerson, Person, Relation, RelationshipLevel, StakeholderError, StakeholderMap};
 use crate::account::Account;
-use crate::fxhash::{FxBuild, FxMap, FxSet};
+use crate::fxhash::{FxBuild, FxSet};
 
 /// A node: an index into the customer's people or into our people.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -44,7 +45,9 @@ struct Groups {
 pub(super) struct Shared {
     pub(super) people: Vec<Person>,
     pub(super) ours: Vec<OurPerson>,
-    pub(super) index: FxMap<String, NodeIndex>,
+    /// Person id → node (the node index is the id's position: nodes are added in
+    /// the same order).
+    pub(super) index: Ids,
     /// Per customer person: index into `regions` (rolled up to the region when built
     /// for an account).
     pub(super) region: Vec<u32>,
@@ -79,6 +82,44 @@ fn intern<'a>(map: &mut HashMap<&'a str, u32>, list: &mut Vec<String>, key: &'a 
 }
 
 const THEIRS: &str = "customer person";
+/// An id [`resolve`] did not find.
+const NONE: u32 = u32::MAX;
+
+/// The positions of both ends of every relation (`NONE`: unknown), looked up on up to
+/// four threads when there are many: the lookups are independent reads of `index`,
+/// and at 500,000 relations they were the largest part of building the graph. The
+/// result is the same whatever the number of threads.
+fn resolve(index: &Ids, relations: &[Relation]) -> Vec<[u32; 2]> {
+    let find = |id: &str| index.get(id).map_or(NONE, |p| p as u32);
+    let one = |chunk: &[Relation]| -> Vec<[u32; 2]> {
+        chunk
+            .iter()
+            .map(|r| {
+                let (a, b) = r.ends();
+                [find(a), find(b)]
+            })
+            .collect()
+    };
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(4));
+    // Below this a thread costs more than it saves.
+    if threads < 2 || relations.len() < 50_000 {
+        return one(relations);
+    }
+    let size = relations.len().div_ceil(threads);
+    std::thread::scope(|scope| {
+        let jobs: Vec<_> = relations
+            .chunks(size)
+            .map(|c| scope.spawn(move || one(c)))
+            .collect();
+        let mut out = Vec::with_capacity(relations.len());
+        for job in jobs {
+            out.extend(job.join().ok()?);
+        }
+        Some(out)
+    })
+    // A lookup cannot panic; should a thread fail anyway, look up on this one.
+    .unwrap_or_else(|| one(relations))
+}
 const OURS: &str = "our person";
 
 impl StakeholderGraph {
@@ -101,7 +142,7 @@ impl StakeholderGraph {
 
     fn assemble(
         graph: StableGraph<Node, Link>,
-        index: FxMap<String, NodeIndex>,
+        index: Ids,
         groups: Groups,
         people: Vec<Person>,
         ours: Vec<OurPerson>,
@@ -128,7 +169,7 @@ impl StakeholderGraph {
     fn validate(
         map: &StakeholderMap,
         account: Option<&Account>,
-    ) -> Result<(StableGraph<Node, Link>, FxMap<String, NodeIndex>, Groups), StakeholderError> {
+    ) -> Result<(StableGraph<Node, Link>, Ids, Groups), StakeholderError> {
         // Node indices are u32 and the dedup key packs two of them, so cap the size.
         let nodes = map.people.len() + map.our_people.len();
         if u32::try_from(nodes).is_err() || nodes >= (1 << 31) {
@@ -139,35 +180,37 @@ impl StakeholderGraph {
             });
         }
         let mut graph = StableGraph::with_capacity(nodes, map.relations.len() + map.coverage.len());
-        let mut index: FxMap<String, NodeIndex> =
-            HashMap::with_capacity_and_hasher(nodes, FxBuild::default());
+        let bytes = map.people.iter().map(|p| p.id.len()).sum::<usize>()
+            + map.our_people.iter().map(|p| p.id.len()).sum::<usize>();
+        let mut index = Ids::with_capacity(nodes, bytes);
+        // Node `n` is the id at position `n`: people first, then ours, in record order.
         let ids = map
             .people
             .iter()
             .enumerate()
-            .map(|(i, p)| {
-                (
-                    format_args!("people[{i}].id").to_string(),
-                    &p.id,
-                    Node::Their(i as u32),
-                )
-            })
-            .chain(map.our_people.iter().enumerate().map(|(i, p)| {
-                (
-                    format_args!("our_people[{i}].id").to_string(),
-                    &p.id,
-                    Node::Ours(i as u32),
-                )
-            }));
-        for (path, id, node) in ids {
+            .map(|(i, p)| ("people", i, &p.id, Node::Their(i as u32)))
+            .chain(
+                map.our_people
+                    .iter()
+                    .enumerate()
+                    .map(|(i, p)| ("our_people", i, &p.id, Node::Ours(i as u32))),
+            );
+        for (part, i, id, node) in ids {
+            // The path is formatted on error only: 100,000 of them showed in a profile.
             if id.is_empty() {
-                return Err(StakeholderError::EmptyId { path });
+                return Err(StakeholderError::EmptyId {
+                    path: format!("{part}[{i}].id"),
+                });
             }
-            if index.contains_key(id.as_str()) {
-                return Err(StakeholderError::DuplicateId { path, id: id.clone() });
+            if index.insert(id).is_err() {
+                return Err(StakeholderError::DuplicateId {
+                    path: format!("{part}[{i}].id"),
+                    id: id.clone(),
+                });
             }
-            index.insert(id.clone(), graph.add_node(node));
+            graph.add_node(node);
         }
+        let theirs = map.people.len();
 
         let hierarchy = account.map(Account::hierarchy).transpose()?;
         let known_centres: Option<HashSet<&str>> =
@@ -222,40 +265,35 @@ impl StakeholderGraph {
         }
 
         // `path` is built only on error: formatting it for every relation would dominate.
+        // `at` is the id's position when already looked up (`NONE`: unknown).
         let lookup = |path: &dyn Fn() -> String,
                       id: &str,
+                      at: Option<u32>,
                       side: &'static str|
          -> Result<NodeIndex, StakeholderError> {
-            match index.get(id) {
-                Some(&n) => {
-                    let ok = matches!(
-                        (graph.node_weight(n), side),
-                        (Some(Node::Their(_)), THEIRS) | (Some(Node::Ours(_)), OURS)
-                    );
-                    if ok {
-                        return Ok(n);
-                    }
-                    Err(StakeholderError::UnknownPerson {
-                        path: path(),
-                        side,
-                        id: id.to_owned(),
-                    })
-                }
-                None => Err(StakeholderError::UnknownPerson {
+            let at = match at {
+                Some(NONE) => None,
+                Some(p) => Some(p as usize),
+                None => index.get(id),
+            };
+            match at {
+                Some(p) if (p < theirs) == (side == THEIRS) => Ok(NodeIndex::new(p)),
+                _ => Err(StakeholderError::UnknownPerson {
                     path: path(),
                     side,
                     id: id.to_owned(),
                 }),
             }
         };
+        let ends = resolve(&index, &map.relations);
 
         let mut seen: FxSet<u64> =
             HashSet::with_capacity_and_hasher(map.relations.len() + map.coverage.len(), FxBuild::default());
         let mut edges = Vec::with_capacity(map.relations.len());
-        for (i, r) in map.relations.iter().enumerate() {
+        for (i, (r, [x, y])) in map.relations.iter().zip(ends).enumerate() {
             let (from, to) = r.ends();
-            let a = lookup(&|| format!("relations[{i}].from"), from, THEIRS)?;
-            let b = lookup(&|| format!("relations[{i}].to"), to, THEIRS)?;
+            let a = lookup(&|| format!("relations[{i}].from"), from, Some(x), THEIRS)?;
+            let b = lookup(&|| format!("relations[{i}].to"), to, Some(y), THEIRS)?;
             if a == b {
                 return Err(StakeholderError::SelfEdge {
                     path: format!("relations[{i}]"),
@@ -290,8 +328,8 @@ impl StakeholderGraph {
             edges.push((a, b, link));
         }
         for (i, c) in map.coverage.iter().enumerate() {
-            let a = lookup(&|| format!("coverage[{i}].ours"), &c.ours, OURS)?;
-            let b = lookup(&|| format!("coverage[{i}].theirs"), &c.theirs, THEIRS)?;
+            let a = lookup(&|| format!("coverage[{i}].ours"), &c.ours, None, OURS)?;
+            let b = lookup(&|| format!("coverage[{i}].theirs"), &c.theirs, None, THEIRS)?;
             let key = (3u64 << 62) | ((a.index() as u64) << 31) | b.index() as u64;
             if !seen.insert(key) {
                 return Err(StakeholderError::DuplicateRelation {
@@ -397,7 +435,7 @@ impl StakeholderGraph {
         self.shared
             .index
             .get(id)
-            .copied()
+            .map(NodeIndex::new)
             .filter(|n| self.graph.contains_node(*n))
             .ok_or_else(|| StakeholderError::NotInGraph { id: id.to_owned() })
     }
