@@ -289,7 +289,6 @@ impl StakeholderGraph {
 
         let mut seen: FxSet<u64> =
             HashSet::with_capacity_and_hasher(map.relations.len() + map.coverage.len(), FxBuild::default());
-        let mut edges = Vec::with_capacity(map.relations.len());
         for (i, (r, [x, y])) in map.relations.iter().zip(ends).enumerate() {
             let (from, to) = r.ends();
             let a = lookup(&|| format!("relations[{i}].from"), from, Some(x), THEIRS)?;
@@ -325,7 +324,9 @@ impl StakeholderGraph {
                     to: to.to_owned(),
                 });
             }
-            edges.push((a, b, link));
+            // Straight into the graph (a failed build drops it): a staging vector of
+            // 600,000 edges was 19 MB of fresh pages.
+            graph.add_edge(a, b, link);
         }
         for (i, c) in map.coverage.iter().enumerate() {
             let a = lookup(&|| format!("coverage[{i}].ours"), &c.ours, None, OURS)?;
@@ -339,10 +340,7 @@ impl StakeholderGraph {
                     to: c.theirs.clone(),
                 });
             }
-            edges.push((a, b, Link::Covers(c.level)));
-        }
-        for (a, b, link) in edges {
-            graph.add_edge(a, b, link);
+            graph.add_edge(a, b, Link::Covers(c.level));
         }
 
         Ok((
