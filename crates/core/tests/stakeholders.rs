@@ -691,6 +691,61 @@ fn bad_input_gets_typed_errors() {
     );
 }
 
+/// A map large enough that the relations' ends are looked up on several threads: the
+/// first bad record is still the one reported, and the graph is the map's.
+#[test]
+fn a_large_map_reports_its_first_bad_relation() {
+    let n = 30_000;
+    let mut m = StakeholderMap::default();
+    for i in 0..n {
+        m.people.push(person(
+            &format!("p{i}"),
+            "emea",
+            "ops",
+            User,
+            Low,
+            Support::Neutral,
+        ));
+    }
+    m.our_people.push(OurPerson::new("ad", "Account director", ""));
+    for i in 1..n {
+        m.relations
+            .push(reports(&format!("p{i}"), &format!("p{}", i / 2)));
+        m.relations
+            .push(influences(&format!("p{}", i - 1), &format!("p{i}"), dec!(0.5)));
+    }
+    m.coverage
+        .push(Coverage::new("ad", "p0", RelationshipLevel::Vendor));
+    assert!(m.relations.len() > 50_000);
+    let g = m.graph().unwrap();
+    assert_eq!(g.size(), (n + 1, 2 * (n - 1) + 1));
+    assert_eq!(g.to_map(), m);
+    assert!(g.contains("p29999") && g.contains("ad") && !g.contains("p30000"));
+
+    // Two bad ends, the earlier in the second half: that one is reported.
+    let mut bad = m.clone();
+    bad.relations[50_001] = reports("p3", "ghost");
+    bad.relations[55_000] = reports("nobody", "p3");
+    assert_eq!(
+        err(&bad),
+        StakeholderError::UnknownPerson {
+            path: "relations[50001].to".into(),
+            side: "customer person",
+            id: "ghost".into()
+        }
+    );
+    // One of ours in a customer relation, near the end.
+    let mut bad = m.clone();
+    bad.relations[59_990] = influences("p1", "ad", dec!(0.5));
+    assert!(
+        matches!(err(&bad), StakeholderError::UnknownPerson { path, .. } if path == "relations[59990].to")
+    );
+    // A duplicate id among many is found at its second occurrence.
+    let mut bad = m;
+    bad.people[29_999].id = "p12345".into();
+    assert!(matches!(err(&bad), StakeholderError::DuplicateId { path, .. } if path == "people[29999].id"));
+}
+
 fn account() -> Account {
     Account {
         id: "oem".into(),

@@ -177,19 +177,22 @@ pub fn stakeholders(account: &Account) -> Result<StakeholderReport, AccountError
                 people: t.people,
             })
             .collect();
+        // Borrowed into the sets, owned once each: not a copy per person.
         let regions: Vec<String> = map
             .people
             .iter()
-            .map(|p| p.region.clone())
+            .map(|p| p.region.as_str())
             .collect::<BTreeSet<_>>()
             .into_iter()
+            .map(str::to_owned)
             .collect();
         let functions: Vec<String> = map
             .people
             .iter()
-            .map(|p| p.function.clone())
+            .map(|p| p.function.as_str())
             .collect::<BTreeSet<_>>()
             .into_iter()
+            .map(str::to_owned)
             .collect();
         let mut cells: BTreeMap<(&str, &str), HeatCell> = BTreeMap::new();
         for r in &regions {

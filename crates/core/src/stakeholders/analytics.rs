@@ -734,34 +734,47 @@ impl StakeholderGraph {
         // Walkable steps in compressed rows by source node, from one sequential pass
         // over the edge array (kind: 0–3 coverage level, 4 influence, 5 up, 6 down).
         // Coverage edges leave our people only, so every path starts with one.
-        let mut steps: Vec<(u32, u32, u8, Decimal)> = Vec::with_capacity(self.graph.edge_count() * 2);
-        for e in self.graph.edge_references() {
-            let (a, b) = (e.source().index() as u32, e.target().index() as u32);
-            match *e.weight() {
-                Link::Covers(level) => steps.push((a, b, level as u8, level.strength())),
-                Link::Influences(w) => steps.push((a, b, 4, w)),
-                Link::ReportsTo => {
-                    steps.push((a, b, 5, rs));
-                    steps.push((b, a, 6, rs));
+        // A counting sort: count each row, then place the steps in edge order, which
+        // keeps record order within a row (so ties resolve the same way every run)
+        // without the stable sort's scratch copy of a million steps.
+        let each = |f: &mut dyn FnMut(u32, u32, u8, Decimal)| {
+            for e in self.graph.edge_references() {
+                let (a, b) = (e.source().index() as u32, e.target().index() as u32);
+                match *e.weight() {
+                    Link::Covers(level) => f(a, b, level as u8, level.strength()),
+                    Link::Influences(w) => f(a, b, 4, w),
+                    Link::ReportsTo => {
+                        f(a, b, 5, rs);
+                        f(b, a, 6, rs);
+                    }
+                    Link::ConflictsWith => {}
                 }
-                Link::ConflictsWith => {}
             }
-        }
-        // Stable sort keeps edge (record) order within a row, so ties resolve the same
-        // way every run.
-        steps.sort_by_key(|s| s.0);
+        };
         let mut start = vec![0usize; bound + 1];
-        for s in &steps {
-            if let Some(x) = start.get_mut(s.0 as usize + 1) {
+        each(&mut |a, _, _, _| {
+            if let Some(x) = start.get_mut(a as usize + 1) {
                 *x += 1;
             }
-        }
+        });
         for i in 0..bound {
             let prev = start.get(i).copied().unwrap_or(0);
             if let Some(x) = start.get_mut(i + 1) {
                 *x += prev;
             }
         }
+        // (target, kind, strength): the row is the source.
+        let mut steps: Vec<(u32, u8, Decimal)> =
+            vec![(0, 0, Decimal::ZERO); start.get(bound).copied().unwrap_or(0)];
+        let mut next = start.clone();
+        each(&mut |a, b, kind, w| {
+            if let Some(at) = next.get_mut(a as usize)
+                && let Some(slot) = steps.get_mut(*at)
+            {
+                *slot = (b, kind, w);
+                *at += 1;
+            }
+        });
         let link_of = |kind: u8, w: Decimal| match kind {
             0 => PathLink::Coverage {
                 level: RelationshipLevel::Vendor,
@@ -801,7 +814,7 @@ impl StakeholderGraph {
                 start.get(u.index()).copied().unwrap_or(0),
                 start.get(u.index() + 1).copied().unwrap_or(0),
             );
-            for &(_, v, kind, w) in steps.get(s..e).unwrap_or(&[]) {
+            for &(v, kind, w) in steps.get(s..e).unwrap_or(&[]) {
                 let v = NodeIndex::new(v as usize);
                 if done.get(v.index()).copied().unwrap_or(true) {
                     continue;

@@ -3,14 +3,13 @@
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
-use petgraph::Direction::Outgoing;
 use petgraph::stable_graph::{NodeIndex, StableGraph};
-use petgraph::visit::EdgeRef;
 use rust_decimal::Decimal;
 
+use super::ids::Ids;
 use super::{Coverage, OurPerson, Person, Relation, RelationshipLevel, StakeholderError, StakeholderMap};
 use crate::account::Account;
-use crate::fxhash::{FxBuild, FxMap, FxSet};
+use crate::fxhash::{FxBuild, FxSet};
 
 /// A node: an index into the customer's people or into our people.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -37,6 +36,8 @@ struct Groups {
     regions: Vec<String>,
     functions: Vec<String>,
     centres: Vec<String>,
+    /// Reports-to lines (report, manager) in record order, for the cycle check.
+    reports: Vec<(u32, u32)>,
 }
 
 /// What never changes when people are removed: the records and the grouping keys.
@@ -44,7 +45,9 @@ struct Groups {
 pub(super) struct Shared {
     pub(super) people: Vec<Person>,
     pub(super) ours: Vec<OurPerson>,
-    pub(super) index: FxMap<String, NodeIndex>,
+    /// Person id → node (the node index is the id's position: nodes are added in
+    /// the same order).
+    pub(super) index: Ids,
     /// Per customer person: index into `regions` (rolled up to the region when built
     /// for an account).
     pub(super) region: Vec<u32>,
@@ -79,6 +82,44 @@ fn intern<'a>(map: &mut HashMap<&'a str, u32>, list: &mut Vec<String>, key: &'a 
 }
 
 const THEIRS: &str = "customer person";
+/// An id [`resolve`] did not find.
+const NONE: u32 = u32::MAX;
+
+/// The positions of both ends of every relation (`NONE`: unknown), looked up on up to
+/// four threads when there are many: the lookups are independent reads of `index`,
+/// and at 500,000 relations they were the largest part of building the graph. The
+/// result is the same whatever the number of threads.
+fn resolve(index: &Ids, relations: &[Relation]) -> Vec<[u32; 2]> {
+    let find = |id: &str| index.get(id).map_or(NONE, |p| p as u32);
+    let one = |chunk: &[Relation]| -> Vec<[u32; 2]> {
+        chunk
+            .iter()
+            .map(|r| {
+                let (a, b) = r.ends();
+                [find(a), find(b)]
+            })
+            .collect()
+    };
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(4));
+    // Below this a thread costs more than it saves.
+    if threads < 2 || relations.len() < 50_000 {
+        return one(relations);
+    }
+    let size = relations.len().div_ceil(threads);
+    std::thread::scope(|scope| {
+        let jobs: Vec<_> = relations
+            .chunks(size)
+            .map(|c| scope.spawn(move || one(c)))
+            .collect();
+        let mut out = Vec::with_capacity(relations.len());
+        for job in jobs {
+            out.extend(job.join().ok()?);
+        }
+        Some(out)
+    })
+    // A lookup cannot panic; should a thread fail anyway, look up on this one.
+    .unwrap_or_else(|| one(relations))
+}
 const OURS: &str = "our person";
 
 impl StakeholderGraph {
@@ -101,11 +142,12 @@ impl StakeholderGraph {
 
     fn assemble(
         graph: StableGraph<Node, Link>,
-        index: FxMap<String, NodeIndex>,
+        index: Ids,
         groups: Groups,
         people: Vec<Person>,
         ours: Vec<OurPerson>,
     ) -> Result<Self, StakeholderError> {
+        let reports = groups.reports;
         let g = StakeholderGraph {
             graph,
             shared: Arc::new(Shared {
@@ -120,7 +162,7 @@ impl StakeholderGraph {
                 centres: groups.centres,
             }),
         };
-        g.check_reporting_cycles()?;
+        g.check_reporting_cycles(&reports)?;
         Ok(g)
     }
 
@@ -128,7 +170,7 @@ impl StakeholderGraph {
     fn validate(
         map: &StakeholderMap,
         account: Option<&Account>,
-    ) -> Result<(StableGraph<Node, Link>, FxMap<String, NodeIndex>, Groups), StakeholderError> {
+    ) -> Result<(StableGraph<Node, Link>, Ids, Groups), StakeholderError> {
         // Node indices are u32 and the dedup key packs two of them, so cap the size.
         let nodes = map.people.len() + map.our_people.len();
         if u32::try_from(nodes).is_err() || nodes >= (1 << 31) {
@@ -139,35 +181,37 @@ impl StakeholderGraph {
             });
         }
         let mut graph = StableGraph::with_capacity(nodes, map.relations.len() + map.coverage.len());
-        let mut index: FxMap<String, NodeIndex> =
-            HashMap::with_capacity_and_hasher(nodes, FxBuild::default());
+        let bytes = map.people.iter().map(|p| p.id.len()).sum::<usize>()
+            + map.our_people.iter().map(|p| p.id.len()).sum::<usize>();
+        let mut index = Ids::with_capacity(nodes, bytes);
+        // Node `n` is the id at position `n`: people first, then ours, in record order.
         let ids = map
             .people
             .iter()
             .enumerate()
-            .map(|(i, p)| {
-                (
-                    format_args!("people[{i}].id").to_string(),
-                    &p.id,
-                    Node::Their(i as u32),
-                )
-            })
-            .chain(map.our_people.iter().enumerate().map(|(i, p)| {
-                (
-                    format_args!("our_people[{i}].id").to_string(),
-                    &p.id,
-                    Node::Ours(i as u32),
-                )
-            }));
-        for (path, id, node) in ids {
+            .map(|(i, p)| ("people", i, &p.id, Node::Their(i as u32)))
+            .chain(
+                map.our_people
+                    .iter()
+                    .enumerate()
+                    .map(|(i, p)| ("our_people", i, &p.id, Node::Ours(i as u32))),
+            );
+        for (part, i, id, node) in ids {
+            // The path is formatted on error only: 100,000 of them showed in a profile.
             if id.is_empty() {
-                return Err(StakeholderError::EmptyId { path });
+                return Err(StakeholderError::EmptyId {
+                    path: format!("{part}[{i}].id"),
+                });
             }
-            if index.contains_key(id.as_str()) {
-                return Err(StakeholderError::DuplicateId { path, id: id.clone() });
+            if index.insert(id).is_err() {
+                return Err(StakeholderError::DuplicateId {
+                    path: format!("{part}[{i}].id"),
+                    id: id.clone(),
+                });
             }
-            index.insert(id.clone(), graph.add_node(node));
+            graph.add_node(node);
         }
+        let theirs = map.people.len();
 
         let hierarchy = account.map(Account::hierarchy).transpose()?;
         let known_centres: Option<HashSet<&str>> =
@@ -222,40 +266,35 @@ impl StakeholderGraph {
         }
 
         // `path` is built only on error: formatting it for every relation would dominate.
+        // `at` is the id's position when already looked up (`NONE`: unknown).
         let lookup = |path: &dyn Fn() -> String,
                       id: &str,
+                      at: Option<u32>,
                       side: &'static str|
          -> Result<NodeIndex, StakeholderError> {
-            match index.get(id) {
-                Some(&n) => {
-                    let ok = matches!(
-                        (graph.node_weight(n), side),
-                        (Some(Node::Their(_)), THEIRS) | (Some(Node::Ours(_)), OURS)
-                    );
-                    if ok {
-                        return Ok(n);
-                    }
-                    Err(StakeholderError::UnknownPerson {
-                        path: path(),
-                        side,
-                        id: id.to_owned(),
-                    })
-                }
-                None => Err(StakeholderError::UnknownPerson {
+            let at = match at {
+                Some(NONE) => None,
+                Some(p) => Some(p as usize),
+                None => index.get(id),
+            };
+            match at {
+                Some(p) if (p < theirs) == (side == THEIRS) => Ok(NodeIndex::new(p)),
+                _ => Err(StakeholderError::UnknownPerson {
                     path: path(),
                     side,
                     id: id.to_owned(),
                 }),
             }
         };
+        let ends = resolve(&index, &map.relations);
+        let mut reports = Vec::new();
 
         let mut seen: FxSet<u64> =
             HashSet::with_capacity_and_hasher(map.relations.len() + map.coverage.len(), FxBuild::default());
-        let mut edges = Vec::with_capacity(map.relations.len());
-        for (i, r) in map.relations.iter().enumerate() {
+        for (i, (r, [x, y])) in map.relations.iter().zip(ends).enumerate() {
             let (from, to) = r.ends();
-            let a = lookup(&|| format!("relations[{i}].from"), from, THEIRS)?;
-            let b = lookup(&|| format!("relations[{i}].to"), to, THEIRS)?;
+            let a = lookup(&|| format!("relations[{i}].from"), from, Some(x), THEIRS)?;
+            let b = lookup(&|| format!("relations[{i}].to"), to, Some(y), THEIRS)?;
             if a == b {
                 return Err(StakeholderError::SelfEdge {
                     path: format!("relations[{i}]"),
@@ -264,7 +303,10 @@ impl StakeholderGraph {
                 });
             }
             let (link, tag, x, y) = match r {
-                Relation::ReportsTo { .. } => (Link::ReportsTo, 0u64, a, b),
+                Relation::ReportsTo { .. } => {
+                    reports.push((a.index() as u32, b.index() as u32));
+                    (Link::ReportsTo, 0u64, a, b)
+                }
                 Relation::Influences { weight, .. } => {
                     if *weight <= Decimal::ZERO || *weight > Decimal::ONE {
                         return Err(StakeholderError::OutOfRange {
@@ -287,11 +329,13 @@ impl StakeholderGraph {
                     to: to.to_owned(),
                 });
             }
-            edges.push((a, b, link));
+            // Straight into the graph (a failed build drops it): a staging vector of
+            // 600,000 edges was 19 MB of fresh pages.
+            graph.add_edge(a, b, link);
         }
         for (i, c) in map.coverage.iter().enumerate() {
-            let a = lookup(&|| format!("coverage[{i}].ours"), &c.ours, OURS)?;
-            let b = lookup(&|| format!("coverage[{i}].theirs"), &c.theirs, THEIRS)?;
+            let a = lookup(&|| format!("coverage[{i}].ours"), &c.ours, None, OURS)?;
+            let b = lookup(&|| format!("coverage[{i}].theirs"), &c.theirs, None, THEIRS)?;
             let key = (3u64 << 62) | ((a.index() as u64) << 31) | b.index() as u64;
             if !seen.insert(key) {
                 return Err(StakeholderError::DuplicateRelation {
@@ -301,10 +345,7 @@ impl StakeholderGraph {
                     to: c.theirs.clone(),
                 });
             }
-            edges.push((a, b, Link::Covers(c.level)));
-        }
-        for (a, b, link) in edges {
-            graph.add_edge(a, b, link);
+            graph.add_edge(a, b, Link::Covers(c.level));
         }
 
         Ok((
@@ -317,58 +358,85 @@ impl StakeholderGraph {
                 regions,
                 functions,
                 centres,
+                reports,
             },
         ))
     }
 
-    /// Depth-first search over reports-to edges; a back edge closes a cycle.
-    fn check_reporting_cycles(&self) -> Result<(), StakeholderError> {
+    /// Depth-first search over reports-to lines; a back edge closes a cycle. `reports`
+    /// are the lines (report, manager) in record order.
+    fn check_reporting_cycles(&self, reports: &[(u32, u32)]) -> Result<(), StakeholderError> {
         use petgraph::visit::NodeIndexable;
         const WHITE: u8 = 0;
         const GREY: u8 = 1;
         const BLACK: u8 = 2;
-        let mut colour = vec![WHITE; self.graph.node_bound()];
-        let managers = |n: NodeIndex| {
-            self.graph
-                .edges_directed(n, Outgoing)
-                .filter(|e| matches!(e.weight(), Link::ReportsTo))
-                .map(|e| e.target())
-        };
-        for start in self.graph.node_indices() {
-            if colour.get(start.index()) != Some(&WHITE) {
+        let bound = self.graph.node_bound();
+        // Each person's managers in compressed rows, newest line first — the order in
+        // which petgraph's adjacency lists gave them, so the same cycle is found — and
+        // without walking all 600,000 edges' lists for the 100,000 reporting lines.
+        let mut start = vec![0usize; bound + 1];
+        for &(a, _) in reports {
+            if let Some(x) = start.get_mut(a as usize + 1) {
+                *x += 1;
+            }
+        }
+        for i in 0..bound {
+            let prev = start.get(i).copied().unwrap_or(0);
+            if let Some(x) = start.get_mut(i + 1) {
+                *x += prev;
+            }
+        }
+        let mut fill: Vec<usize> = start.get(1..).unwrap_or(&[]).to_vec();
+        let mut managers = vec![0u32; reports.len()];
+        for &(a, b) in reports {
+            if let Some(at) = fill.get_mut(a as usize) {
+                *at -= 1;
+                if let Some(m) = managers.get_mut(*at) {
+                    *m = b;
+                }
+            }
+        }
+        let end = |n: usize| start.get(n + 1).copied().unwrap_or(0);
+        let mut colour = vec![WHITE; bound];
+        let mut stack: Vec<(usize, usize)> = Vec::new();
+        for first in self.graph.node_indices().map(|n| n.index()) {
+            if colour.get(first).copied() != Some(WHITE) {
                 continue;
             }
-            let mut stack = vec![(start, managers(start))];
-            if let Some(c) = colour.get_mut(start.index()) {
+            if let Some(c) = colour.get_mut(first) {
                 *c = GREY;
             }
-            while let Some((node, iter)) = stack.last_mut() {
+            stack.push((first, start.get(first).copied().unwrap_or(0)));
+            while let Some((node, at)) = stack.last_mut() {
                 let node = *node;
-                match iter.next() {
-                    Some(next) => match colour.get(next.index()).copied() {
-                        Some(WHITE) => {
-                            if let Some(c) = colour.get_mut(next.index()) {
-                                *c = GREY;
-                            }
-                            stack.push((next, managers(next)));
-                        }
-                        Some(GREY) => {
-                            let from = stack.iter().position(|(n, _)| *n == next).unwrap_or(0);
-                            let mut cycle: Vec<String> = stack[from..]
-                                .iter()
-                                .map(|(n, _)| self.id(*n).to_owned())
-                                .collect();
-                            cycle.push(self.id(next).to_owned());
-                            return Err(StakeholderError::ReportsToCycle { cycle });
-                        }
-                        _ => {}
-                    },
-                    None => {
-                        if let Some(c) = colour.get_mut(node.index()) {
-                            *c = BLACK;
-                        }
-                        stack.pop();
+                if *at >= end(node) {
+                    if let Some(c) = colour.get_mut(node) {
+                        *c = BLACK;
                     }
+                    stack.pop();
+                    continue;
+                }
+                let next = managers.get(*at).copied().unwrap_or(0) as usize;
+                *at += 1;
+                match colour.get(next).copied() {
+                    Some(WHITE) => {
+                        if let Some(c) = colour.get_mut(next) {
+                            *c = GREY;
+                        }
+                        stack.push((next, start.get(next).copied().unwrap_or(0)));
+                    }
+                    Some(GREY) => {
+                        let from = stack.iter().position(|(n, _)| *n == next).unwrap_or(0);
+                        let mut cycle: Vec<String> = stack
+                            .get(from..)
+                            .unwrap_or(&[])
+                            .iter()
+                            .map(|(n, _)| self.id(NodeIndex::new(*n)).to_owned())
+                            .collect();
+                        cycle.push(self.id(NodeIndex::new(next)).to_owned());
+                        return Err(StakeholderError::ReportsToCycle { cycle });
+                    }
+                    _ => {}
                 }
             }
         }
@@ -397,7 +465,7 @@ impl StakeholderGraph {
         self.shared
             .index
             .get(id)
-            .copied()
+            .map(NodeIndex::new)
             .filter(|n| self.graph.contains_node(*n))
             .ok_or_else(|| StakeholderError::NotInGraph { id: id.to_owned() })
     }
@@ -478,5 +546,124 @@ impl StakeholderGraph {
             }
         }
         map
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use petgraph::Direction::Outgoing;
+    use petgraph::visit::EdgeRef;
+
+    use super::*;
+
+    /// The depth-first search as it was over petgraph's adjacency lists: the oracle
+    /// for the compressed rows, which must find the same cycle.
+    fn cycle_over_adjacency(g: &StakeholderGraph) -> Option<Vec<String>> {
+        let mut colour = vec![0u8; g.graph.node_count()];
+        let managers = |n: NodeIndex| {
+            g.graph
+                .edges_directed(n, Outgoing)
+                .filter(|e| matches!(e.weight(), Link::ReportsTo))
+                .map(|e| e.target())
+                .collect::<Vec<_>>()
+        };
+        for start in g.graph.node_indices() {
+            if colour[start.index()] != 0 {
+                continue;
+            }
+            colour[start.index()] = 1;
+            let mut stack = vec![(start, managers(start), 0usize)];
+            while let Some((node, next, at)) = stack.last_mut() {
+                let node = *node;
+                match next.get(*at).copied() {
+                    Some(m) => {
+                        *at += 1;
+                        match colour[m.index()] {
+                            0 => {
+                                colour[m.index()] = 1;
+                                stack.push((m, managers(m), 0));
+                            }
+                            1 => {
+                                let from = stack.iter().position(|(n, ..)| *n == m).unwrap_or(0);
+                                let mut cycle: Vec<String> =
+                                    stack[from..].iter().map(|(n, ..)| g.id(*n).to_owned()).collect();
+                                cycle.push(g.id(m).to_owned());
+                                return Some(cycle);
+                            }
+                            _ => {}
+                        }
+                    }
+                    None => {
+                        colour[node.index()] = 2;
+                        stack.pop();
+                    }
+                }
+            }
+        }
+        None
+    }
+
+    #[test]
+    fn the_cycle_found_is_the_adjacency_lists_one() {
+        use super::super::{BuyingRole, Person, PoliticalPower, Support};
+        let mut state = 7u64;
+        let mut below = |n: u64| {
+            state = state
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (state >> 33) % n
+        };
+        let mut cycles = 0;
+        for _ in 0..2_000 {
+            let n = 2 + below(10) as usize;
+            let mut map = StakeholderMap::default();
+            for i in 0..n {
+                let id = format!("p{i}");
+                map.people.push(Person::new(
+                    &id,
+                    &id,
+                    "r",
+                    "f",
+                    BuyingRole::User,
+                    PoliticalPower::Low,
+                    Support::Neutral,
+                ));
+            }
+            let mut seen = std::collections::HashSet::new();
+            for _ in 0..below(2 * n as u64) {
+                let (a, b) = (below(n as u64), below(n as u64));
+                if a != b && seen.insert((a, b)) {
+                    map.relations.push(Relation::ReportsTo {
+                        from: format!("p{a}"),
+                        to: format!("p{b}"),
+                    });
+                }
+            }
+            let (graph, index, groups) = StakeholderGraph::validate(&map, None).unwrap();
+            let reports = groups.reports.clone();
+            let g = StakeholderGraph {
+                graph,
+                shared: Arc::new(Shared {
+                    people: map.people.clone(),
+                    ours: Vec::new(),
+                    index,
+                    region: groups.region,
+                    function: groups.function,
+                    centres_of: groups.centres_of,
+                    regions: groups.regions,
+                    functions: groups.functions,
+                    centres: groups.centres,
+                }),
+            };
+            let want = cycle_over_adjacency(&g);
+            cycles += usize::from(want.is_some());
+            let got = match g.check_reporting_cycles(&reports) {
+                Ok(()) => None,
+                Err(StakeholderError::ReportsToCycle { cycle }) => Some(cycle),
+                Err(e) => panic!("{e}"),
+            };
+            assert_eq!(got, want, "{:?}", map.relations);
+        }
+        assert!(cycles > 200, "only {cycles} maps with a cycle");
     }
 }

@@ -75,6 +75,7 @@
 
 mod analytics;
 mod graph;
+mod ids;
 mod pagerank;
 
 pub use analytics::*;
