@@ -16,6 +16,7 @@ use super::pagerank::{InfluenceOptions, InfluenceRanking};
 use super::{
     BuyingRole, Person, PoliticalPower, RelationshipLevel, StakeholderError, StakeholderGraph, Support,
 };
+use crate::fxhash::{FxMap, FxSet};
 use crate::num;
 
 /// One cell of the coverage matrix: the customer people of one region, function and
@@ -380,13 +381,72 @@ struct CellAcc {
     best_level: Option<RelationshipLevel>,
 }
 
+/// A path strength: the exact product of its steps' strengths (what is reported and
+/// what decides every comparison) and an `f64` shadow of it that settles comparisons
+/// cheaply when the two strengths are clearly apart.
+///
+/// Why the shadow is safe: strengths are in [0, 1]. The exact product is rounded to
+/// 28 decimal places per step (absolute error ≤ ½·10⁻²⁸ a step, never amplified by
+/// factors ≤ 1); the shadow multiplies the steps' `f64` values (relative error ≤ 4ε a
+/// step: the mantissa's rounding, the power of ten's, the division's, the product's). Over fewer than 2³² steps the two differ by less than [`SHADOW_REL`] × value +
+/// [`SHADOW_ABS`], so when the shadows differ by more than that, they order the exact
+/// values the same way; otherwise the exact values are compared. Every comparison thus
+/// has the exact answer, and the search visits, relaxes and ties exactly as with
+/// decimals alone — a test holds the two equal on graphs built to tie.
+#[derive(Clone, Copy, Debug)]
+struct Strength {
+    shadow: f64,
+    exact: Decimal,
+}
+
+/// Relative bound on |shadow − exact|, see [`Strength`]: under 2³² steps × 4ε (a
+/// step's value read as mantissa ÷ 10^scale, then multiplied), with a factor 8 of room.
+const SHADOW_REL: f64 = 1.0 / (1u64 << 16) as f64;
+/// Absolute bound on |shadow − exact| (2³² steps × ½·10⁻²⁸, with room), see [`Strength`].
+const SHADOW_ABS: f64 = 1e-18;
+
+/// The `f64` shadow of a step's strength: mantissa ÷ 10^scale, within 3ε (a tenth of
+/// the cost of `Decimal`'s own conversion, for a million steps). A scale beyond the
+/// table gives NaN, which never settles a comparison: the exact values decide.
+fn shadow_of(w: Decimal) -> f64 {
+    const POW10: [f64; 29] = [
+        1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17,
+        1e18, 1e19, 1e20, 1e21, 1e22, 1e23, 1e24, 1e25, 1e26, 1e27, 1e28,
+    ];
+    POW10
+        .get(w.scale() as usize)
+        .map_or(f64::NAN, |p| w.mantissa() as f64 / p)
+}
+
+/// How two shadows compare when they settle it, `None` when the exact values must.
+fn shadow_order(a: f64, b: f64, exact_only: bool) -> Option<Ordering> {
+    if exact_only {
+        return None;
+    }
+    let tol = SHADOW_REL * a.max(b) + SHADOW_ABS;
+    if a > b + tol {
+        Some(Ordering::Greater)
+    } else if b > a + tol {
+        Some(Ordering::Less)
+    } else {
+        None
+    }
+}
+
 /// A max-heap entry for the max-product Dijkstra: strongest first, then lowest index.
-#[derive(PartialEq, Eq)]
-struct Candidate(Decimal, NodeIndex);
+struct Candidate {
+    strength: Strength,
+    node: NodeIndex,
+    /// Compare the exact values only (the reference the shadowed search is tested
+    /// against).
+    exact_only: bool,
+}
 
 impl Ord for Candidate {
     fn cmp(&self, other: &Self) -> Ordering {
-        self.0.cmp(&other.0).then_with(|| other.1.cmp(&self.1))
+        shadow_order(self.strength.shadow, other.strength.shadow, self.exact_only)
+            .unwrap_or_else(|| self.strength.exact.cmp(&other.strength.exact))
+            .then_with(|| other.node.cmp(&self.node))
     }
 }
 
@@ -395,6 +455,14 @@ impl PartialOrd for Candidate {
         Some(self.cmp(other))
     }
 }
+
+impl PartialEq for Candidate {
+    fn eq(&self, other: &Self) -> bool {
+        self.cmp(other) == Ordering::Equal
+    }
+}
+
+impl Eq for Candidate {}
 
 fn is_decider(p: &Person) -> bool {
     matches!(p.buying_role, BuyingRole::DecisionMaker | BuyingRole::Approver)
@@ -446,7 +514,7 @@ impl StakeholderGraph {
 
     fn coverage_matrix_from(&self, census: &Census) -> CoverageMatrix {
         let s = &self.shared;
-        let mut acc: HashMap<(u32, u32, BuyingRole), CellAcc> = HashMap::new();
+        let mut acc: FxMap<(u32, u32, BuyingRole), CellAcc> = FxMap::default();
         for (n, i, p) in self.their_nodes() {
             let (Some(&r), Some(&f)) = (s.region.get(i), s.function.get(i)) else {
                 continue;
@@ -578,7 +646,7 @@ impl StakeholderGraph {
         struct Acc {
             people: u32,
             relationships: u32,
-            ours: HashSet<NodeIndex>,
+            ours: FxSet<NodeIndex>,
         }
         let mut regions = vec![Acc::default(); s.regions.len()];
         let mut centres = vec![Acc::default(); s.centres.len()];
@@ -722,6 +790,16 @@ impl StakeholderGraph {
     /// A reports-to strength outside (0, 1]; arithmetic overflow (not reachable with
     /// strengths in (0, 1]).
     pub fn strongest_paths_with(&self, options: &PathOptions) -> Result<Vec<Reach>, StakeholderError> {
+        self.strongest_paths_search(options, false)
+    }
+
+    /// [`StakeholderGraph::strongest_paths_with`], comparing strengths through their
+    /// shadows ([`Strength`]) unless `exact_only`.
+    fn strongest_paths_search(
+        &self,
+        options: &PathOptions,
+        exact_only: bool,
+    ) -> Result<Vec<Reach>, StakeholderError> {
         let rs = options.reports_to_strength;
         if rs <= Decimal::ZERO || rs > Decimal::ONE {
             return Err(StakeholderError::OutOfRange {
@@ -763,15 +841,15 @@ impl StakeholderGraph {
                 *x += prev;
             }
         }
-        // (target, kind, strength): the row is the source.
-        let mut steps: Vec<(u32, u8, Decimal)> =
-            vec![(0, 0, Decimal::ZERO); start.get(bound).copied().unwrap_or(0)];
+        // (target, kind, strength, its shadow): the row is the source.
+        let mut steps: Vec<(u32, u8, Decimal, f64)> =
+            vec![(0, 0, Decimal::ZERO, 0.0); start.get(bound).copied().unwrap_or(0)];
         let mut next = start.clone();
         each(&mut |a, b, kind, w| {
             if let Some(at) = next.get_mut(a as usize)
                 && let Some(slot) = steps.get_mut(*at)
             {
-                *slot = (b, kind, w);
+                *slot = (b, kind, w, shadow_of(w));
                 *at += 1;
             }
         });
@@ -793,19 +871,31 @@ impl StakeholderGraph {
             _ => PathLink::ManagerOf,
         };
 
-        let mut best: Vec<Option<Decimal>> = vec![None; bound];
+        let one = Strength {
+            shadow: 1.0,
+            exact: Decimal::ONE,
+        };
+        let mut best: Vec<Option<Strength>> = vec![None; bound];
         let mut pred: Vec<Option<(NodeIndex, PathLink, Decimal)>> = vec![None; bound];
         let mut done = vec![false; bound];
         let mut heap = BinaryHeap::new();
         for n in self.graph.node_indices() {
             if matches!(self.graph.node_weight(n), Some(Node::Ours(_))) {
                 if let Some(b) = best.get_mut(n.index()) {
-                    *b = Some(Decimal::ONE);
+                    *b = Some(one);
                 }
-                heap.push(Candidate(Decimal::ONE, n));
+                heap.push(Candidate {
+                    strength: one,
+                    node: n,
+                    exact_only,
+                });
             }
         }
-        while let Some(Candidate(strength, u)) = heap.pop() {
+        let op = "relationship path strength";
+        while let Some(Candidate {
+            strength, node: u, ..
+        }) = heap.pop()
+        {
             match done.get_mut(u.index()) {
                 Some(d) if !*d => *d = true,
                 _ => continue,
@@ -814,25 +904,39 @@ impl StakeholderGraph {
                 start.get(u.index()).copied().unwrap_or(0),
                 start.get(u.index() + 1).copied().unwrap_or(0),
             );
-            for &(v, kind, w) in steps.get(s..e).unwrap_or(&[]) {
+            for &(v, kind, w, w_shadow) in steps.get(s..e).unwrap_or(&[]) {
                 let v = NodeIndex::new(v as usize);
                 if done.get(v.index()).copied().unwrap_or(true) {
                     continue;
                 }
-                let s = num::mul(strength, w, "relationship path strength")?;
-                let improves = match best.get(v.index()) {
-                    Some(Some(old)) => s > *old,
-                    Some(None) => true,
-                    None => false,
+                let shadow = strength.shadow * w_shadow;
+                // The exact product is computed only when the shadows cannot settle
+                // whether the step improves on the best so far, or when it does.
+                let candidate = match best.get(v.index()) {
+                    Some(Some(old)) => match shadow_order(shadow, old.shadow, exact_only) {
+                        Some(Ordering::Less | Ordering::Equal) => None,
+                        Some(Ordering::Greater) => Some(num::mul(strength.exact, w, op)?),
+                        None => {
+                            let exact = num::mul(strength.exact, w, op)?;
+                            (exact > old.exact).then_some(exact)
+                        }
+                    },
+                    Some(None) => Some(num::mul(strength.exact, w, op)?),
+                    None => None,
                 };
-                if improves {
+                if let Some(exact) = candidate {
+                    let reached = Strength { shadow, exact };
                     if let Some(b) = best.get_mut(v.index()) {
-                        *b = Some(s);
+                        *b = Some(reached);
                     }
                     if let Some(p) = pred.get_mut(v.index()) {
                         *p = Some((u, link_of(kind, w), w));
                     }
-                    heap.push(Candidate(s, v));
+                    heap.push(Candidate {
+                        strength: reached,
+                        node: v,
+                        exact_only,
+                    });
                 }
             }
         }
@@ -842,7 +946,7 @@ impl StakeholderGraph {
             if !is_decider(p) {
                 continue;
             }
-            let path = match best.get(n.index()).copied().flatten() {
+            let path = match best.get(n.index()).copied().flatten().map(|b| b.exact) {
                 None => None,
                 Some(strength) => {
                     let mut steps = Vec::new();
@@ -986,5 +1090,144 @@ impl StakeholderGraph {
             influence: self.influence_ranking(influence)?,
             status: self.map_status(),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::{
+        BuyingRole, Coverage, OurPerson, Person, PoliticalPower, Relation, RelationshipLevel, StakeholderMap,
+        Support,
+    };
+    use super::*;
+
+    /// The shadowed search against the decimals-only one on maps built to tie: weights
+    /// from a few values whose products coincide (½ × ½ = ¼…), near-ties one unit of the
+    /// 28th place apart, thirds that round, and long chains whose strength falls under
+    /// 10⁻²⁸ (zero as a decimal, not as an `f64`). Same paths, strengths and steps.
+    #[test]
+    fn shadowed_strengths_find_the_exact_searchs_paths() {
+        let mut state = 20261207u64;
+        let mut below = |n: u64| {
+            state = state
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (state >> 33) % n
+        };
+        let weights: Vec<Decimal> = [
+            "1",
+            "0.5",
+            "0.25",
+            "0.125",
+            "0.3333333333333333333333333333",
+            "0.3333333333333333333333333334",
+            "0.6666666666666666666666666667",
+            "0.9999999999999999999999999999",
+            // Two-step products a few units of the 28th place around 0.1, which an
+            // `f64` cannot order: 0.3 × ⅓, 0.9 × ⅑, 0.7 × ⅐, 0.2 × 0.5, 0.1 itself.
+            "0.3",
+            "0.9",
+            "0.1111111111111111111111111111",
+            "0.7",
+            "0.1428571428571428571428571429",
+            "0.2",
+            "0.1",
+            "0.01",
+        ]
+        .iter()
+        .map(|w| w.parse().expect("a weight"))
+        .collect();
+        let levels = [
+            RelationshipLevel::Vendor,
+            RelationshipLevel::CredibleSource,
+            RelationshipLevel::ProblemSolver,
+            RelationshipLevel::TrustedAdvisor,
+        ];
+        let (mut reached, mut zero) = (0, 0);
+        for round in 0..400 {
+            let n = 3 + below(if round % 2 == 0 { 60 } else { 12 }) as usize;
+            let mut map = StakeholderMap::default();
+            for i in 0..n {
+                let id = format!("p{i}");
+                let role = if below(3) == 0 {
+                    BuyingRole::DecisionMaker
+                } else {
+                    BuyingRole::User
+                };
+                map.people.push(Person::new(
+                    &id,
+                    &id,
+                    "r",
+                    "f",
+                    role,
+                    PoliticalPower::Low,
+                    Support::Neutral,
+                ));
+            }
+            let ours = 1 + below(3) as usize;
+            for o in 0..ours {
+                map.our_people.push(OurPerson::new(&format!("o{o}"), "o", "am"));
+                let covered = below(n as u64);
+                map.coverage.push(Coverage::new(
+                    &format!("o{o}"),
+                    &format!("p{covered}"),
+                    levels[below(4) as usize],
+                ));
+            }
+            let mut seen = std::collections::HashSet::new();
+            let chain = round % 4 == 0;
+            if chain {
+                // A long chain from a covered first person: strengths fall under the
+                // 28th decimal place.
+                if !map.coverage.iter().any(|c| c.ours == "o0" && c.theirs == "p0") {
+                    map.coverage
+                        .push(Coverage::new("o0", "p0", RelationshipLevel::TrustedAdvisor));
+                }
+                for i in 1..n {
+                    seen.insert((i - 1, i));
+                    map.relations.push(Relation::Influences {
+                        from: format!("p{}", i - 1),
+                        to: format!("p{i}"),
+                        weight: weights[weights.len() - 2 + below(2) as usize],
+                    });
+                }
+            }
+            let extra = if chain { n as u64 / 4 } else { 4 * n as u64 };
+            for _ in 0..below(extra.max(1)) {
+                let (a, b) = (below(n as u64) as usize, below(n as u64) as usize);
+                if a == b || !seen.insert((a, b)) {
+                    continue;
+                }
+                if below(4) == 0 && a > b {
+                    // Reporting lines point from higher to lower index: no cycle.
+                    map.relations.push(Relation::ReportsTo {
+                        from: format!("p{a}"),
+                        to: format!("p{b}"),
+                    });
+                } else {
+                    map.relations.push(Relation::Influences {
+                        from: format!("p{a}"),
+                        to: format!("p{b}"),
+                        weight: weights[below(weights.len() as u64) as usize],
+                    });
+                }
+            }
+            let g = map.graph().expect("a valid map");
+            let options = PathOptions::default();
+            let exact = g.strongest_paths_search(&options, true).expect("exact search");
+            let shadowed = g
+                .strongest_paths_search(&options, false)
+                .expect("shadowed search");
+            for r in &exact {
+                match &r.path {
+                    Some(p) if p.strength.is_zero() => zero += 1,
+                    Some(_) => reached += 1,
+                    None => {}
+                }
+            }
+            assert_eq!(shadowed, exact, "round {round}: {:?}", map.relations);
+        }
+        // The maps did reach decision makers, some only with a strength of zero.
+        assert!(reached > 1_000 && zero > 50, "reached {reached}, zero {zero}");
     }
 }
