@@ -465,24 +465,7 @@ fn read_part(
             .into());
         }
     }
-    let ext = mapping
-        .file
-        .rsplit_once('.')
-        .map(|(_, e)| e.to_ascii_lowercase())
-        .unwrap_or_default();
-    let workbook = matches!(ext.as_str(), "xlsx" | "xlsm" | "xls" | "ods");
-    let mut reader = if workbook {
-        let path = source.path(&mapping.file).ok_or_else(|| FileError::Io {
-            file: source.display(&mapping.file),
-            message: "a workbook is read from an account directory on disk only".into(),
-        })?;
-        Rows::workbook(&path, mapping.sheet.as_deref())?
-    } else {
-        let text = source.text(&mapping.file)?;
-        texts.insert(mapping.file.clone(), text);
-        let text = texts.get(&mapping.file).map(String::as_str).unwrap_or_default();
-        Rows::csv(source.display(&mapping.file), text)
-    };
+    let mut reader = Rows::open(source, &mapping.file, mapping.sheet.as_deref(), texts)?;
     let header = reader.header()?;
     let display = reader.file.clone();
     let mut index = Vec::with_capacity(fields.len());
@@ -738,6 +721,31 @@ enum RowsKind<'t> {
 }
 
 impl<'t> Rows<'t> {
+    /// The rows of an account file named by an `[import.*]` table: a workbook's sheet
+    /// (`.xlsx`, `.xlsm`, `.xls`, `.ods`, read from disk; `sheet` or the first), else
+    /// CSV text, kept in `texts` so the rows can borrow it.
+    pub(crate) fn open(
+        source: &Source,
+        file: &str,
+        sheet: Option<&str>,
+        texts: &'t mut BTreeMap<String, String>,
+    ) -> Result<Self, FileError> {
+        let ext = file
+            .rsplit_once('.')
+            .map(|(_, e)| e.to_ascii_lowercase())
+            .unwrap_or_default();
+        if matches!(ext.as_str(), "xlsx" | "xlsm" | "xls" | "ods") {
+            let path = source.path(file).ok_or_else(|| FileError::Io {
+                file: source.display(file),
+                message: "a workbook is read from an account directory on disk only".into(),
+            })?;
+            return Rows::workbook(&path, sheet);
+        }
+        let text = source.text(file)?;
+        let text: &'t str = texts.entry(file.to_owned()).insert_entry(text).into_mut();
+        Ok(Rows::csv(source.display(file), text))
+    }
+
     pub(crate) fn csv(file: String, text: &'t str) -> Self {
         let reader = csv::ReaderBuilder::new()
             .comment(Some(b'#'))

@@ -324,23 +324,7 @@ fn read(
             .into());
         }
     }
-    let ext = mapping
-        .file
-        .rsplit_once('.')
-        .map(|(_, e)| e.to_ascii_lowercase())
-        .unwrap_or_default();
-    let mut rows = if matches!(ext.as_str(), "xlsx" | "xlsm" | "xls" | "ods") {
-        let path = source.path(&mapping.file).ok_or_else(|| FileError::Io {
-            file: source.display(&mapping.file),
-            message: "a workbook is read from an account directory on disk only".into(),
-        })?;
-        Rows::workbook(&path, mapping.sheet.as_deref())?
-    } else {
-        let text = source.text(&mapping.file)?;
-        texts.insert(mapping.file.clone(), text);
-        let text = texts.get(&mapping.file).map(String::as_str).unwrap_or_default();
-        Rows::csv(source.display(&mapping.file), text)
-    };
+    let mut rows = Rows::open(source, &mapping.file, mapping.sheet.as_deref(), texts)?;
     let header = rows.header()?;
     let display = rows.file.clone();
     let mut index = Vec::with_capacity(FIELDS.len());
