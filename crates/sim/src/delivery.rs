@@ -295,13 +295,6 @@ impl Finishes {
     /// # Errors
     /// `q` outside 0..=1.
     pub fn quantile(&self, q: Decimal) -> Result<Decimal, SimError> {
-        if q < Decimal::ZERO || q > Decimal::ONE {
-            return Err(ModelError::Probability {
-                field: "quantile q".into(),
-                value: q,
-            }
-            .into());
-        }
         let idx = crate::pipeline::quantile_index(q, self.sorted.len())?;
         let v = self
             .sorted

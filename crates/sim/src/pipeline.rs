@@ -89,13 +89,6 @@ impl EmpiricalDistribution {
 
     /// Inverse-CDF quantile: the `⌈q·n⌉`-th smallest value (`q = 0` gives the minimum).
     pub fn quantile(&self, q: Decimal) -> Result<Decimal, SimError> {
-        if q < Decimal::ZERO || q > Decimal::ONE {
-            return Err(ModelError::Probability {
-                field: "quantile q".into(),
-                value: q,
-            }
-            .into());
-        }
         let idx = quantile_index(q, self.values.len())?;
         self.values
             .get(idx)
@@ -105,8 +98,18 @@ impl EmpiricalDistribution {
 }
 
 /// The index of the inverse-CDF `q` quantile among `n` sorted values: the `⌈q·n⌉`-th
-/// smallest (`q = 0` gives the minimum). `q` must be within 0..=1 (checked by callers).
+/// smallest (`q = 0` gives the minimum).
+///
+/// # Errors
+/// `q` outside 0..=1 ([`ModelError::Probability`] on field `quantile q`).
 pub(crate) fn quantile_index(q: Decimal, n: usize) -> Result<usize, SimError> {
+    if q < Decimal::ZERO || q > Decimal::ONE {
+        return Err(ModelError::Probability {
+            field: "quantile q".into(),
+            value: q,
+        }
+        .into());
+    }
     let rank = q
         .checked_mul(Decimal::from(n))
         .map(|r| r.ceil())
