@@ -5,6 +5,10 @@
 //! from TOML; item 2: the sample's month priced with every commercial clause ≤ 1 ms; a
 //! 10,000-deal pipeline export read into the account ≤ 50 ms).
 
+/// The kam binary's allocator, so these figures are the CLI's (see crates/cli/src/main.rs).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[path = "../../../benches/support/org.rs"]
 mod org;
 
