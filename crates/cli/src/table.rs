@@ -201,7 +201,8 @@ impl Display for Table<'_, StakeholderReport> {
         }
         writeln!(f, "  Single-threaded: {}", self.0.single_threaded.len())?;
         for t in &self.0.single_threaded {
-            writeln!(f, "    {:<14} {} ({} people)", name(&t.scope), t.id, t.people)?;
+            let noun = if t.people == 1 { "person" } else { "people" };
+            writeln!(f, "    {:<14} {} ({} {noun})", name(&t.scope), t.id, t.people)?;
         }
         Ok(())
     }
