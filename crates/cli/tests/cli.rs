@@ -2939,6 +2939,87 @@ fn price_by_node_and_service_line_reconciles_to_the_aggregate() {
 }
 
 #[test]
+fn price_by_puts_each_clause_line_on_the_rows_it_is_charged_on() {
+    let d = |v: i64, dp: u32| rust_decimal::Decimal::new(v, dp);
+    let rows = |dir: &Path| -> Vec<(String, rust_decimal::Decimal)> {
+        let r: serde_json::Value =
+            serde_json::from_str(&ok(&["price", s(dir), "--by", "node,service_line", "--json"])).unwrap();
+        r["rows"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .chain([&r["unallocated"]])
+            .map(|x| {
+                (
+                    format!(
+                        "{}/{}",
+                        x["node"].as_str().unwrap_or("-"),
+                        x["service_line"].as_str().unwrap_or("-")
+                    ),
+                    dec(&x["contribution"]["revenue"]),
+                )
+            })
+            .collect()
+    };
+    // The adjustment lines of `kam price` that are not the contract's clauses.
+    let rules = |dir: &Path| -> rust_decimal::Decimal {
+        let price: serde_json::Value = serde_json::from_str(&ok(&["price", s(dir), "--json"])).unwrap();
+        price["adjustments"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|a| !a[0].as_str().unwrap().ends_with("(pricing.toml [commercial])"))
+            .map(|a| dec(&a[1]))
+            .sum()
+    };
+    let dir = sample();
+    let got = rows(&dir);
+    // Return units are billed open book at Bremen's reverse and repair: the card's
+    // 9,000 × 3.10 + 600 VAS hours (51,450.00) − 6,500.00 card replaced by cost + 1,712.00
+    // fee + 694.50 provider's gainshare share.
+    assert_eq!(got[2], ("bremen/reverse_and_repair".into(), d(4735650, 2)));
+    // Shipments are all Bremen transport's: the FX line (+2,484.67) is theirs.
+    assert_eq!(got[3], ("bremen/transport".into(), d(25522467, 2)));
+    // What is left unallocated is the rules' lines (the volume rebate), nothing else.
+    assert!(!rules(&dir).is_zero());
+    assert_eq!(got[4], ("-/-".into(), rules(&dir)));
+
+    // With diesel at 1.58 in October the fuel surcharge is 1.5 % of transport_km
+    // (111,020.00) and shipment (167,200.00) = 4,173.30. Its transport_km part (1,665.30)
+    // is split by kilometres: Leipzig 14,000 / 61,000 = 382.20, Bremen transport the
+    // remaining 1,283.10 plus the shipment part 2,508.00.
+    let tmp = copy_sample("by-fuel");
+    edit(
+        &tmp,
+        "pricing.toml",
+        "\"2026-10\" = \"1.45\", \"2026-11\" = \"1.53\"",
+        "\"2026-10\" = \"1.58\", \"2026-11\" = \"1.53\"",
+    );
+    let fuel = rows(&tmp);
+    assert_eq!(
+        fuel[1],
+        (
+            "leipzig/inbound_to_manufacturing".into(),
+            d(3040000, 2) + d(38220, 2)
+        )
+    );
+    assert_eq!(
+        fuel[3],
+        (
+            "bremen/transport".into(),
+            d(25522467, 2) + d(128310, 2) + d(250800, 2)
+        )
+    );
+    assert_eq!(fuel[0], got[0], "bremen/aftermarket carries neither activity");
+    assert_eq!(
+        fuel[4],
+        ("-/-".into(), rules(&tmp)),
+        "the rebate is not a clause of the contract"
+    );
+    let _ = std::fs::remove_dir_all(&tmp);
+}
+
+#[test]
 fn negotiate_replays_the_concession_log_and_refuses_a_step_below_the_floor() {
     let dir = sample();
     let table = ok(&["negotiate", s(&dir), "--log", "concessions.toml"]);

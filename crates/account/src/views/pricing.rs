@@ -134,6 +134,7 @@ pub fn price(
         &Credits::default(),
         terms.as_ref(),
     )
+    .map(|(report, _)| report)
 }
 
 const PRICING: &str = "pricing.toml";
@@ -170,16 +171,17 @@ fn price_period(
     plugins: &Plugins,
     credits: &Credits,
     terms: Option<&CommercialTerms>,
-) -> Result<PriceReport, AccountError> {
+) -> Result<(PriceReport, Charges), AccountError> {
     let name = PRICING;
     let pf = account.need(&account.pricing, name, "pricing")?;
     let mut cmp = pricing::compare(&pf.baseline, &pf.proposal, vols.iter())
         .map_err(|e| account.error_in(name, None, e))?;
     let mut proposal = cmp.proposal.clone();
+    let mut charges = Charges::default();
     // The contract's own clauses come first: the rules (a rebate on the total) see the
     // indexed, surcharged price, as the invoice would.
     if let Some(terms) = terms {
-        commercial_lines(account, terms, pf, vols, &mut proposal, period)?;
+        commercial_lines(account, terms, pf, vols, &mut proposal, period, &mut charges)?;
     }
     let loaded = rules::pricing(account)?;
     let rules: Vec<&dyn PricingRule> = loaded
@@ -218,7 +220,7 @@ fn price_period(
         .collect();
     let delta = net - base;
     let label = |a: &pricing::AdjustmentLine| (format!("{} ({})", a.label, a.rule), a.amount.amount());
-    Ok(PriceReport {
+    let report = PriceReport {
         node: pf.node.clone(),
         service_line: pf.service_line.clone(),
         period: period.to_owned(),
@@ -246,7 +248,40 @@ fn price_period(
             )
             .collect(),
         costs,
-    })
+    };
+    Ok((report, charges))
+}
+
+/// The activities each commercial adjustment line of a quote is charged on, with the
+/// weights that split it between them: their card amounts (indexation, fuel, FX), their
+/// pass-through costs (the open-book fee), or one activity alone (an open-book line, a
+/// gainshare). `kam price --by` puts each line on the node × service line rows that
+/// carry those activities; lines of rules, plugins and banked credits are charged on no
+/// activity and stay unallocated.
+#[derive(Debug, Default)]
+pub(super) struct Charges(Vec<(usize, ChargedOn)>);
+
+/// The activities one line is charged on, each with its weight.
+pub(super) type ChargedOn = Vec<(String, Decimal)>;
+
+impl Charges {
+    /// Adds an explained line of the contract's terms to `quote`, charged on `on`.
+    pub(super) fn add(
+        &mut self,
+        quote: &mut pricing::Quote,
+        label: String,
+        amount: Decimal,
+        on: ChargedOn,
+    ) -> Result<(), AccountError> {
+        let at = quote.adjustments().len();
+        quote
+            .add_adjustment(COMMERCIAL, PriceAdjustment { label, amount })
+            .map_err(AccountError::domain)?;
+        if quote.adjustments().len() > at {
+            self.0.push((at, on));
+        }
+        Ok(())
+    }
 }
 
 /// pricing.toml's `[commercial]` with places, if it has one.
@@ -453,28 +488,27 @@ fn clause_base(
     activities: &[Spanned<String>],
     open: &[&str],
     clause: &str,
-) -> Result<(Decimal, String), AccountError> {
+) -> Result<(Decimal, String, ChargedOn), AccountError> {
     let op = "commercial clause base";
     let field = "activities";
     if activities.is_empty() {
-        let base = num::sum(
-            quote
-                .lines()
-                .iter()
-                .filter(|l| !open.contains(&l.activity.as_str()))
-                .map(|l| l.amount.amount()),
-            op,
-        )
-        .map_err(AccountError::domain)?;
+        let by_activity: Vec<(String, Decimal)> = quote
+            .lines()
+            .iter()
+            .filter(|l| !open.contains(&l.activity.as_str()))
+            .map(|l| (l.activity.clone(), l.amount.amount()))
+            .collect();
+        let base = num::sum(by_activity.iter().map(|a| a.1), op).map_err(AccountError::domain)?;
         let on = if open.is_empty() {
             "all lines"
         } else {
             "all card-billed lines"
         };
-        return Ok((base, on.into()));
+        return Ok((base, on.into(), by_activity));
     }
     let mut base = Decimal::ZERO;
     let mut names = Vec::new();
+    let mut by_activity = Vec::with_capacity(activities.len());
     for a in activities {
         if card.activity(a.get_ref()).is_none() {
             return Err(at_span(
@@ -501,8 +535,9 @@ fn clause_base(
             .map_or(Decimal::ZERO, |l| l.amount.amount());
         base = num::add(base, amount, op).map_err(AccountError::domain)?;
         names.push(a.get_ref().as_str());
+        by_activity.push((a.get_ref().clone(), amount));
     }
-    Ok((base, names.join(", ")))
+    Ok((base, names.join(", "), by_activity))
 }
 
 /// Adds the lines of `terms` for `period` to `quote`, each explained, in contract
@@ -516,14 +551,15 @@ fn commercial_lines(
     vols: &Volumes,
     quote: &mut pricing::Quote,
     period: &str,
+    charges: &mut Charges,
 ) -> Result<(), AccountError> {
     let card = &pf.proposal;
     let open = terms.open_book_activities();
     if let Some(ob) = &terms.open_book {
-        open_book_lines(account, ob, pf, vols, quote)?;
+        open_book_lines(account, ob, pf, vols, quote, charges)?;
     }
     if let Some(g) = &terms.gainshare {
-        gainshare_line(account, g, pf, vols, &open, quote)?;
+        gainshare_line(account, g, pf, vols, &open, quote, charges)?;
     }
     let value = |index: &Spanned<String>, field: &str, p: &str, span: std::ops::Range<usize>, what: &str| {
         let series = terms.indices.get(index.get_ref()).ok_or_else(|| {
@@ -583,7 +619,7 @@ fn commercial_lines(
         let fixed = *ix.fixed_share.get_ref();
         let factor = pricing::index_factor(fixed, &components)
             .map_err(|e| at_span(account, ix.fixed_share.span(), "fixed_share", e.to_string()))?;
-        let (base, on) = clause_base(account, card, quote, &ix.activities, &open, "indexation")?;
+        let (base, on, by_activity) = clause_base(account, card, quote, &ix.activities, &open, "indexation")?;
         let op = "indexation";
         let amount = num::mul(
             base,
@@ -596,20 +632,17 @@ fn commercial_lines(
                 .iter()
                 .map(|c| format!("{} × {} {}/{}", c.weight, c.name, c.current, c.base))
                 .collect();
-            quote
-                .add_adjustment(
-                    COMMERCIAL,
-                    PriceAdjustment {
-                        label: format!(
-                            "indexation {period} on {base_period}: factor {} = {fixed} fixed + {} on {on} {}",
-                            factor.round_dp(6).normalize(),
-                            basket.join(" + "),
-                            crate::format::money(base)
-                        ),
-                        amount,
-                    },
-                )
-                .map_err(AccountError::domain)?;
+            charges.add(
+                quote,
+                format!(
+                    "indexation {period} on {base_period}: factor {} = {fixed} fixed + {} on {on} {}",
+                    factor.round_dp(6).normalize(),
+                    basket.join(" + "),
+                    crate::format::money(base)
+                ),
+                amount,
+                by_activity,
+            )?;
         }
     }
     if let Some(fuel) = &terms.fuel {
@@ -637,7 +670,8 @@ fn commercial_lines(
         let pct = table
             .pct(price)
             .map_err(|e| at_span(account, fuel.index.span(), "index", e.to_string()))?;
-        let (base, on) = clause_base(account, card, quote, &fuel.activities, &open, "fuel surcharge")?;
+        let (base, on, by_activity) =
+            clause_base(account, card, quote, &fuel.activities, &open, "fuel surcharge")?;
         let op = "fuel surcharge";
         let amount = num::div(
             num::mul(base, pct, op).map_err(AccountError::domain)?,
@@ -646,29 +680,26 @@ fn commercial_lines(
         )
         .map_err(AccountError::domain)?;
         if !amount.is_zero() {
-            quote
-                .add_adjustment(
-                    COMMERCIAL,
-                    PriceAdjustment {
-                        label: format!(
-                            "fuel surcharge {} % ({} {price} vs base {}, {} % per {}{}) on {on} {}",
-                            pct.normalize(),
-                            fuel.index.get_ref(),
-                            fuel.base,
-                            fuel.pct_per_step,
-                            fuel.step.get_ref(),
-                            fuel.ceiling_pct
-                                .map_or(String::new(), |c| format!(", at most {c} %")),
-                            crate::format::money(base)
-                        ),
-                        amount,
-                    },
-                )
-                .map_err(AccountError::domain)?;
+            charges.add(
+                quote,
+                format!(
+                    "fuel surcharge {} % ({} {price} vs base {}, {} % per {}{}) on {on} {}",
+                    pct.normalize(),
+                    fuel.index.get_ref(),
+                    fuel.base,
+                    fuel.pct_per_step,
+                    fuel.step.get_ref(),
+                    fuel.ceiling_pct
+                        .map_or(String::new(), |c| format!(", at most {c} %")),
+                    crate::format::money(base)
+                ),
+                amount,
+                by_activity,
+            )?;
         }
     }
     if let Some(fx) = &terms.fx {
-        fx_line(account, fx, card, &open, quote, period)?;
+        fx_line(account, fx, card, &open, quote, period, charges)?;
     }
     Ok(())
 }
@@ -795,7 +826,7 @@ pub fn price_periods(
     let terms = commercial_terms(account)?;
     let mut periods = Vec::with_capacity(vols.len());
     for ((v, label), c) in vols.iter().zip(&labels).zip(&credits) {
-        periods.push(price_period(account, v, label, plugins, c, terms.as_ref())?);
+        periods.push(price_period(account, v, label, plugins, c, terms.as_ref())?.0);
     }
     let op = "price over periods";
     let sum = |f: &dyn Fn(&PriceReport) -> Decimal| -> Result<Decimal, AccountError> {
@@ -881,8 +912,9 @@ pub struct CostToServeReport {
     pub currency: String,
     /// One row per group, in order of first appearance.
     pub rows: Vec<CostRow>,
-    /// What no row carries: fixed cost of activities not performed, and the rule
-    /// adjustments of the whole quote (a rebate on the total belongs to no one site).
+    /// What no row carries: fixed cost of activities not performed, and the rule and
+    /// plugin adjustments of the whole quote (a rebate on the total belongs to no one
+    /// site). The contract's clause lines are on the rows of their activities.
     pub unallocated: CostRow,
     /// Σ rows + unallocated — equal to `kam price`'s proposal net and CM1–CM3.
     pub total: CostRow,
@@ -975,8 +1007,12 @@ fn served(
 /// The proposal's cost-to-serve and CM1–CM3 per node × service line (or per node, or
 /// per service line), from `table`'s one period or pricing.toml's volumes and
 /// `[[served]]` splits. Each activity is priced once on the whole volume, and its revenue
-/// and fixed costs are split by quantity (kam-core's `cost_to_serve`); the rule
-/// adjustments of the quote are unallocated, so the total is exactly `kam price`'s.
+/// and fixed costs are split by quantity (kam-core's `cost_to_serve`). Each line of the
+/// contract's `[commercial]` clauses (open book, fee, gainshare, indexation, fuel, FX) is
+/// put on the rows of the activities it is charged on ([`Charges`]), split by quantity
+/// like their revenue, so a site billed open book shows its cost-plus margin, not the
+/// card's; the rule and plugin adjustments of the quote are unallocated. The total is
+/// exactly `kam price`'s.
 ///
 /// # Errors
 /// As [`price`]; a split that claims more than `[volumes]` has; several periods.
@@ -996,7 +1032,7 @@ pub fn cost_to_serve(
         *t = num::add(*t, r.quantity, "served volume").map_err(AccountError::domain)?;
     }
     let terms = commercial_terms(account)?;
-    let quote = price_period(
+    let (quote, charges) = price_period(
         account,
         &totals,
         &period,
@@ -1004,8 +1040,17 @@ pub fn cost_to_serve(
         &Credits::default(),
         terms.as_ref(),
     )?;
-    let adjust =
-        num::sum(quote.adjustments.iter().map(|a| a.1), "rule adjustments").map_err(AccountError::domain)?;
+    // The contract's clause lines go to the rows of the activities they are charged on;
+    // the lines of rules and plugins (and any part with no row) stay unallocated.
+    let mut charged = vec![Decimal::ZERO; cts.rows.len()];
+    let mut adjust = Decimal::ZERO;
+    for (i, (_, amount)) in quote.adjustments.iter().enumerate() {
+        let left = match charges.0.iter().find(|c| c.0 == i) {
+            Some((_, on)) => place_charge(*amount, on, &rows, &cts.rows, &mut charged)?,
+            None => *amount,
+        };
+        adjust = num::add(adjust, left, "rule adjustments").map_err(AccountError::domain)?;
+    }
     // Shares split by quantity do not terminate (a third of 11,700.01), and sums of
     // 28-digit shares round in the last digit. So every part is carried in the
     // currency's minor units, apportioned so that rows + unallocated add up to exactly
@@ -1013,6 +1058,9 @@ pub fn cost_to_serve(
     let dp = pf.proposal.currency().minor_units();
     let parts = |c: &pricing::ContributionMargins| [c.revenue, c.cm1.cost, c.cm2.cost, c.cm3.cost];
     let mut exact: Vec<[Decimal; 4]> = cts.rows.iter().map(|r| parts(&r.contribution)).collect();
+    for (e, c) in exact.iter_mut().zip(&charged) {
+        e[0] = num::add(e[0], *c, "revenue").map_err(AccountError::domain)?;
+    }
     let mut unallocated = parts(&cts.unallocated);
     unallocated[0] = num::add(unallocated[0], adjust, "revenue").map_err(AccountError::domain)?;
     exact.push(unallocated);
@@ -1058,6 +1106,64 @@ pub fn cost_to_serve(
         unallocated: cost_row(None, None, margins(&unallocated)?)?,
         total: cost_row(None, None, margins(&total)?)?,
     })
+}
+
+/// `whole` split in proportion to `weights` (equally when they add up to zero), the last
+/// part taking the remainder so that the parts add up to `whole` exactly.
+fn split(whole: Decimal, weights: &[Decimal]) -> Result<Vec<Decimal>, AccountError> {
+    let op = "cost-to-serve: split a clause line";
+    let d = AccountError::domain;
+    let sum = num::sum(weights.iter().copied(), op).map_err(d)?;
+    let mut left = whole;
+    let mut out = Vec::with_capacity(weights.len());
+    for (n, w) in weights.iter().enumerate() {
+        let part = if n + 1 == weights.len() {
+            left
+        } else if sum.is_zero() {
+            num::div(whole, Decimal::from(weights.len()), op).map_err(d)?
+        } else {
+            // Multiply before dividing so whole-number shares stay exact.
+            num::div(num::mul(whole, *w, op).map_err(d)?, sum, op).map_err(d)?
+        };
+        left = num::sub(left, part, op).map_err(d)?;
+        out.push(part);
+    }
+    Ok(out)
+}
+
+/// Places a clause line of `amount`, charged on `on` (activity, weight), on the
+/// cost-to-serve rows: first across its activities by weight, then each activity's part
+/// across the rows that serve it by quantity (equally if their quantity is zero), as
+/// kam-core splits the activity's revenue. Returns what found no row.
+fn place_charge(
+    amount: Decimal,
+    on: &[(String, Decimal)],
+    served: &[pricing::ServedVolume],
+    rows: &[pricing::ContributionRow],
+    charged: &mut [Decimal],
+) -> Result<Decimal, AccountError> {
+    let op = "cost-to-serve: place a clause line";
+    let d = AccountError::domain;
+    let weights: Vec<Decimal> = on.iter().map(|a| a.1).collect();
+    let mut unplaced = Decimal::ZERO;
+    for ((activity, _), part) in on.iter().zip(split(amount, &weights)?) {
+        let at: Vec<&pricing::ServedVolume> = served.iter().filter(|v| &v.activity == activity).collect();
+        if at.is_empty() {
+            unplaced = num::add(unplaced, part, op).map_err(d)?;
+            continue;
+        }
+        let quantities: Vec<Decimal> = at.iter().map(|v| v.quantity).collect();
+        for (v, share) in at.iter().zip(split(part, &quantities)?) {
+            let row = rows
+                .iter()
+                .position(|r| r.node == v.node && r.service_line == v.service_line);
+            match row.and_then(|i| charged.get_mut(i)) {
+                Some(c) => *c = num::add(*c, share, op).map_err(d)?,
+                None => unplaced = num::add(unplaced, share, op).map_err(d)?,
+            }
+        }
+    }
+    Ok(unplaced)
 }
 
 /// `parts` rounded to `dp` decimals so that they add up to `total` exactly: each part is

@@ -61,12 +61,11 @@ use chrono::NaiveDate;
 use kam_core::money::{Currency, FxRate, Money};
 use kam_core::num;
 use kam_core::pricing::{self, Volumes};
-use kam_core::rules::PriceAdjustment;
 use rust_decimal::Decimal;
 use toml::Spanned;
 
 use super::{
-    COMMERCIAL, CommercialTerms, FxTerms, GainshareTerms, OpenBookTerms, ShareBandTerms, at_span, clause_base,
+    Charges, CommercialTerms, FxTerms, GainshareTerms, OpenBookTerms, ShareBandTerms, at_span, clause_base,
 };
 use crate::error::AccountError;
 use crate::format::money;
@@ -112,12 +111,6 @@ fn basis_name(b: CostBasis) -> &'static str {
     }
 }
 
-fn add(quote: &mut pricing::Quote, label: String, amount: Decimal) -> Result<(), AccountError> {
-    quote
-        .add_adjustment(COMMERCIAL, PriceAdjustment { label, amount })
-        .map_err(d)
-}
-
 /// Open book: one line per activity (its cost replaces its card amount), then the fee.
 pub(super) fn open_book_lines(
     account: &Account,
@@ -125,6 +118,7 @@ pub(super) fn open_book_lines(
     pf: &PricingFile,
     vols: &Volumes,
     quote: &mut pricing::Quote,
+    charges: &mut Charges,
 ) -> Result<(), AccountError> {
     let activities = ob.activities.get_ref();
     if activities.is_empty() {
@@ -151,6 +145,8 @@ pub(super) fn open_book_lines(
     }
     let op = "open book";
     let mut total = Decimal::ZERO;
+    // The fee is charged on the open-book activities in proportion to their cost.
+    let mut costs = Vec::with_capacity(activities.len());
     for a in activities {
         let name = a.get_ref();
         if pf.proposal.activity(name).is_none() {
@@ -172,7 +168,8 @@ pub(super) fn open_book_lines(
         };
         let card = quote.line(name).map_or(Decimal::ZERO, |l| l.amount.amount());
         total = num::add(total, cost, op).map_err(d)?;
-        add(
+        costs.push((name.clone(), cost));
+        charges.add(
             quote,
             format!(
                 "open book {name}: {} cost {how} = {} replaces the card's {}",
@@ -181,6 +178,7 @@ pub(super) fn open_book_lines(
                 money(card)
             ),
             num::sub(cost, card, op).map_err(d)?,
+            vec![(name.clone(), Decimal::ONE)],
         )?;
     }
     let cost = Money::new(total, pf.proposal.currency());
@@ -209,7 +207,7 @@ pub(super) fn open_book_lines(
             )
         }
     };
-    add(quote, label, amount)
+    charges.add(quote, label, amount, costs)
 }
 
 fn bands(list: &[ShareBandTerms]) -> Vec<pricing::ShareBand> {
@@ -234,6 +232,7 @@ pub(super) fn gainshare_line(
     vols: &Volumes,
     open: &[&str],
     quote: &mut pricing::Quote,
+    charges: &mut Charges,
 ) -> Result<(), AccountError> {
     let name = g.activity.get_ref();
     let at_activity = |m: String| at_span(account, g.activity.span(), "activity", m);
@@ -354,7 +353,7 @@ pub(super) fn gainshare_line(
             )
         }
     };
-    add(
+    charges.add(
         quote,
         format!(
             "{} {name}: {} cost {} vs baseline {unit} × {} = {}: {word} {} ({} %), {} → {who}",
@@ -373,6 +372,7 @@ pub(super) fn gainshare_line(
             },
         ),
         amount,
+        vec![(name.clone(), Decimal::ONE)],
     )
 }
 
@@ -404,6 +404,7 @@ pub(super) fn fx_line(
     open: &[&str],
     quote: &mut pricing::Quote,
     period: &str,
+    charges: &mut Charges,
 ) -> Result<(), AccountError> {
     let at_pair = |m: String| at_span(account, fx.pair.span(), "pair", m);
     let (from, to) = fx.pair.get_ref().split_once('/').ok_or_else(|| {
@@ -469,7 +470,7 @@ pub(super) fn fx_line(
             format!("no {from}/{to} rate on or before {review}, the review date of period {period}"),
         ));
     };
-    let (base, on) = clause_base(account, card, quote, &fx.activities, open, "FX clause")?;
+    let (base, on, by_activity) = clause_base(account, card, quote, &fx.activities, open, "FX clause")?;
     let clause = pricing::FxClause {
         base: FxRate {
             from,
@@ -497,7 +498,7 @@ pub(super) fn fx_line(
         pricing::FxPassThrough::Full => "full pass-through",
         pricing::FxPassThrough::BeyondBand => "beyond-band pass-through",
     };
-    add(
+    charges.add(
         quote,
         format!(
             "FX {from}/{to} {rate} of {day} (review {review}) vs base {base_rate} of {base_date}: {} %, beyond ±{} %, {how}: factor {} on {on} {}",
@@ -507,6 +508,7 @@ pub(super) fn fx_line(
             money(base)
         ),
         amount,
+        by_activity,
     )
 }
 
