@@ -387,6 +387,16 @@ fn report_is_well_formed_self_contained_with_one_svg_per_chart() {
     // heat map or fan chart.
     assert_eq!(customer.matches("<svg").count(), 8 + 2);
     assert!(customer.contains("Delivery roadmap") && customer.contains("Leipzig NX"));
+    // Value delivered includes October's gainshare on return units: direct cost 21,400.00
+    // against the baseline 2.55 × 9,000 = 22,950.00 saves 1,550.00 (6.75 %); our share in
+    // the bands is 694.50, so 855.50 stays with the customer.
+    assert!(
+        customer.contains(
+            "<th>Gainshare on Return unit, Oct 2026: cost below the agreed baseline</th>\
+             <td class=\"num\">EUR 1.55 k saved (6.8 %), EUR 856 of it yours</td>"
+        ),
+        "{customer}"
+    );
     assert!(!html.to_ascii_lowercase().contains("<script"));
     for attr in [
         "src=\"http",
@@ -2973,6 +2983,17 @@ fn price_by_puts_each_clause_line_on_the_rows_it_is_charged_on() {
             .sum()
     };
     let dir = sample();
+    let price: serde_json::Value = serde_json::from_str(&ok(&["price", s(&dir), "--json"])).unwrap();
+    let g = &price["gainshare"];
+    assert_eq!(g["activity"], "return_unit");
+    assert_eq!(
+        (
+            dec(&g["saving"]),
+            dec(&g["provider_share"]),
+            dec(&g["customer_share"])
+        ),
+        (d(155000, 2), d(69450, 2), d(85550, 2))
+    );
     let got = rows(&dir);
     // Return units are billed open book at Bremen's reverse and repair: the card's
     // 9,000 × 3.10 + 600 VAS hours (51,450.00) − 6,500.00 card replaced by cost + 1,712.00

@@ -87,9 +87,23 @@ pub struct PriceReport {
     pub baseline_contribution: Vec<MarginLayer>,
     /// Pricing warnings.
     pub warnings: Vec<String>,
+    /// The period's gainshare settlement, when pricing.toml has `[commercial.gainshare]`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub gainshare: Option<GainshareSettled>,
     /// Cost layers behind the contribution (variable, dedicated fixed, overhead).
     #[serde(skip)]
     pub costs: [Decimal; 3],
+}
+
+/// One period's settlement of `[commercial.gainshare]`: the saving (or overrun) of the
+/// activity's actual cost against its baseline, and each side's share, unrounded.
+#[derive(Debug, Clone, Serialize)]
+pub struct GainshareSettled {
+    /// The activity the saving is measured on.
+    pub activity: String,
+    /// Baseline and actual cost, saving, its %, and the shares (kam-core's settlement).
+    #[serde(flatten)]
+    pub outcome: pricing::BandedOutcome,
 }
 
 impl PriceReport {
@@ -180,9 +194,10 @@ fn price_period(
     let mut charges = Charges::default();
     // The contract's own clauses come first: the rules (a rebate on the total) see the
     // indexed, surcharged price, as the invoice would.
-    if let Some(terms) = terms {
-        commercial_lines(account, terms, pf, vols, &mut proposal, period, &mut charges)?;
-    }
+    let gainshare = match terms {
+        Some(terms) => commercial_lines(account, terms, pf, vols, &mut proposal, period, &mut charges)?,
+        None => None,
+    };
     let loaded = rules::pricing(account)?;
     let rules: Vec<&dyn PricingRule> = loaded
         .iter()
@@ -247,6 +262,7 @@ fn price_period(
                     .map(|w| format!("proposal: {w}")),
             )
             .collect(),
+        gainshare,
         costs,
     };
     Ok((report, charges))
@@ -544,6 +560,7 @@ fn clause_base(
 /// order: open book (each activity's card amount replaced by its cost, then the fee),
 /// gainshare, indexation, fuel surcharge, FX. A clause that moves nothing this period
 /// (factor 1, surcharge 0 %, a rate inside the FX band, no saving) adds no line.
+/// Returns the gainshare's settlement, if the terms have one.
 fn commercial_lines(
     account: &Account,
     terms: &CommercialTerms,
@@ -552,15 +569,16 @@ fn commercial_lines(
     quote: &mut pricing::Quote,
     period: &str,
     charges: &mut Charges,
-) -> Result<(), AccountError> {
+) -> Result<Option<GainshareSettled>, AccountError> {
     let card = &pf.proposal;
     let open = terms.open_book_activities();
     if let Some(ob) = &terms.open_book {
         open_book_lines(account, ob, pf, vols, quote, charges)?;
     }
-    if let Some(g) = &terms.gainshare {
-        gainshare_line(account, g, pf, vols, &open, quote, charges)?;
-    }
+    let settled = match &terms.gainshare {
+        Some(g) => gainshare_line(account, g, pf, vols, &open, quote, charges)?,
+        None => None,
+    };
     let value = |index: &Spanned<String>, field: &str, p: &str, span: std::ops::Range<usize>, what: &str| {
         let series = terms.indices.get(index.get_ref()).ok_or_else(|| {
             at_span(
@@ -701,7 +719,7 @@ fn commercial_lines(
     if let Some(fx) = &terms.fx {
         fx_line(account, fx, card, &open, quote, period, charges)?;
     }
-    Ok(())
+    Ok(settled)
 }
 
 fn pct(delta: Decimal, base: Decimal) -> Option<Decimal> {

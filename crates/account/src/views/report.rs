@@ -549,8 +549,9 @@ fn meets(direction: kam_core::Direction, value: Decimal, target: Decimal) -> boo
     }
 }
 
-/// Value delivered that the account's files show: the renewal's saving for the customer
-/// and the cost-to-serve trend (the commercial models' gainshare is not in the files yet).
+/// Value delivered that the account's files show: the renewal's saving for the customer,
+/// the gainshare's saving and the customer's part of it (pricing.toml
+/// `[commercial.gainshare]`, the priced month), and the cost-to-serve trend.
 fn value_delivered(
     account: &Account,
     quote: Option<&PriceReport>,
@@ -568,6 +569,26 @@ fn value_delivered(
                     "{} ({})",
                     money_short(&q.currency, saving),
                     q.delta_pct.map_or("n/a".into(), |p| pct(-p))
+                ),
+            ));
+        }
+        // Only a saving is value delivered; an overrun is the provider's to explain in
+        // the commercial section, not a line of this list.
+        if let Some(g) = &q.gainshare
+            && g.outcome.saving > Decimal::ZERO
+        {
+            let o = &g.outcome;
+            out.push((
+                format!(
+                    "Gainshare on {}, {}: cost below the agreed baseline",
+                    account.label(&g.activity),
+                    period(&q.period)
+                ),
+                format!(
+                    "{} saved ({}), {} of it yours",
+                    money_short(&q.currency, o.saving),
+                    o.saving_pct.map_or("n/a".into(), pct),
+                    money_short(&q.currency, o.customer_share)
                 ),
             ));
         }

@@ -65,7 +65,8 @@ use rust_decimal::Decimal;
 use toml::Spanned;
 
 use super::{
-    Charges, CommercialTerms, FxTerms, GainshareTerms, OpenBookTerms, ShareBandTerms, at_span, clause_base,
+    Charges, CommercialTerms, FxTerms, GainshareSettled, GainshareTerms, OpenBookTerms, ShareBandTerms,
+    at_span, clause_base,
 };
 use crate::error::AccountError;
 use crate::format::money;
@@ -225,6 +226,7 @@ fn pct_text(p: Decimal) -> String {
 }
 
 /// Gainshare: the provider's share billed (open book) or the customer's credited (card).
+/// Returns the period's settlement, also when it moves nothing.
 pub(super) fn gainshare_line(
     account: &Account,
     g: &GainshareTerms,
@@ -233,7 +235,7 @@ pub(super) fn gainshare_line(
     open: &[&str],
     quote: &mut pricing::Quote,
     charges: &mut Charges,
-) -> Result<(), AccountError> {
+) -> Result<Option<GainshareSettled>, AccountError> {
     let name = g.activity.get_ref();
     let at_activity = |m: String| at_span(account, g.activity.span(), "activity", m);
     if pf.proposal.activity(name).is_none() {
@@ -298,6 +300,10 @@ pub(super) fn gainshare_line(
     let op = "gainshare";
     let baseline = num::mul(unit, quantity, op).map_err(d)?;
     let o = shares.settle(baseline, actual).map_err(d)?;
+    let settled = GainshareSettled {
+        activity: name.clone(),
+        outcome: o.clone(),
+    };
     let on_open_book = open.contains(&name.as_str());
     let amount = if on_open_book {
         o.provider_share
@@ -305,7 +311,7 @@ pub(super) fn gainshare_line(
         -o.customer_share
     };
     if amount.is_zero() {
-        return Ok(());
+        return Ok(Some(settled));
     }
     let slices: Vec<String> = o
         .bands
@@ -373,7 +379,8 @@ pub(super) fn gainshare_line(
         ),
         amount,
         vec![(name.clone(), Decimal::ONE)],
-    )
+    )?;
+    Ok(Some(settled))
 }
 
 /// The review date of a period label: the 1st of a `YYYY-MM` month, or a `YYYY-MM-DD`
