@@ -289,15 +289,23 @@ pub struct OpenBookTerms {
     pub fee: OpenBookFee,
 }
 
-/// `[commercial.gainshare]`: the saving of one activity's actual cost (from the cost
-/// model) against `baseline_unit_cost × volume`, shared in bands of saving %.
+/// `[commercial.gainshare]`: the saving of the actual cost (from the cost model) of one
+/// activity, or of a pool of activities, against the agreed baseline — Σ baseline unit
+/// cost × volume — shared in bands of saving %. One activity is `activity` with
+/// `baseline_unit_cost`; a pool is `baseline_unit_costs`, a table of activity → unit
+/// cost. Exactly one of the two forms.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct GainshareTerms {
-    /// The activity (on the proposal card and in the cost model).
-    pub activity: String,
-    /// The agreed cost per unit the saving is measured against.
-    pub baseline_unit_cost: Decimal,
+    /// The activity (on the proposal card and in the cost model), in the one-activity form.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub activity: Option<String>,
+    /// The agreed cost per unit the saving is measured against, in the one-activity form.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub baseline_unit_cost: Option<Decimal>,
+    /// The pool form: each activity with its agreed cost per unit.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub baseline_unit_costs: std::collections::BTreeMap<String, Decimal>,
     /// Which cost layers make the actual cost (default `direct`).
     #[serde(default)]
     pub cost: CostBasis,

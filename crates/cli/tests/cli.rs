@@ -2985,7 +2985,7 @@ fn price_by_puts_each_clause_line_on_the_rows_it_is_charged_on() {
     let dir = sample();
     let price: serde_json::Value = serde_json::from_str(&ok(&["price", s(&dir), "--json"])).unwrap();
     let g = &price["gainshare"];
-    assert_eq!(g["activity"], "return_unit");
+    assert_eq!(g["activities"], serde_json::json!(["return_unit"]));
     assert_eq!(
         (
             dec(&g["saving"]),
@@ -3036,6 +3036,116 @@ fn price_by_puts_each_clause_line_on_the_rows_it_is_charged_on() {
         fuel[4],
         ("-/-".into(), rules(&tmp)),
         "the rebate is not a clause of the contract"
+    );
+    let _ = std::fs::remove_dir_all(&tmp);
+}
+
+#[test]
+fn gainshare_over_a_pool_of_activities() {
+    const ONE: &str = "activity = \"return_unit\"\nbaseline_unit_cost = \"2.55\"";
+    let pool = |costs: &str| -> PathBuf {
+        let tmp = copy_sample("gainshare-pool");
+        edit(
+            &tmp,
+            "pricing.toml",
+            ONE,
+            &format!("baseline_unit_costs = {{ {costs} }}"),
+        );
+        tmp
+    };
+    // Picks and orders, both card-billed, against 0.55 a line and 1.80 an order:
+    // baseline 1.80 × 48,000 + 0.55 × 310,000 = 256,900.00; direct cost (0.46 × 310,000
+    // + 20,000) + (1.45 × 48,000 + 4,000) = 236,200.00; saving 20,700.00 (8.06 %).
+    // Bands: 5 % of 256,900 = 12,845.00 at 50/50 (6,422.50 ours), the other 7,855.00
+    // at 30/70 (2,356.50 ours): the customer's 11,921.00 is credited on the card.
+    let tmp = pool("pick_line = \"0.55\", order = \"1.80\"");
+    let price: serde_json::Value = serde_json::from_str(&ok(&["price", s(&tmp), "--json"])).unwrap();
+    let line = price["adjustments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a[0].as_str().unwrap().starts_with("gainshare "))
+        .unwrap()
+        .clone();
+    assert!(
+        line[0].as_str().unwrap().starts_with(
+            "gainshare order, pick_line: direct cost 236,200.00 vs baseline 1.80 × 48,000 + 0.55 × 310,000 \
+             = 256,900.00: saving 20,700.00 (8.06 %)"
+        ),
+        "{line}"
+    );
+    assert_eq!(dec(&line[1]), rust_decimal::Decimal::new(-1192100, 2));
+    assert_eq!(
+        price["gainshare"]["activities"],
+        serde_json::json!(["order", "pick_line"])
+    );
+    assert_eq!(
+        dec(&price["gainshare"]["provider_share"]),
+        rust_decimal::Decimal::new(877900, 2)
+    );
+    // Both activities are Bremen aftermarket's, so the credit is on that row.
+    let by: serde_json::Value =
+        serde_json::from_str(&ok(&["price", s(&tmp), "--by", "node,service_line", "--json"])).unwrap();
+    assert_eq!(by["rows"][0]["service_line"], "aftermarket");
+    assert_eq!(
+        dec(&by["rows"][0]["contribution"]["revenue"]),
+        rust_decimal::Decimal::new(52811000 - 1192100, 2)
+    );
+    let _ = std::fs::remove_dir_all(&tmp);
+
+    // Return units are billed open book and VAS hours on the card: who settles with whom
+    // would differ within the pool, so it is refused at the activity that differs.
+    let tmp = pool("return_unit = \"2.55\", vas_hour = \"40\"");
+    let text = std::fs::read_to_string(tmp.join("pricing.toml")).unwrap();
+    let at = text
+        .lines()
+        .position(|l| l.starts_with("baseline_unit_costs"))
+        .unwrap()
+        + 1;
+    let err = fails(&["price", s(&tmp)]);
+    assert!(
+        err.contains(&format!("pricing.toml:{at}:")) && err.contains("field `baseline_unit_costs`"),
+        "{err}"
+    );
+    assert!(
+        err.contains("activity \"vas_hour\" is card-billed but the pool's first is billed open book"),
+        "{err}"
+    );
+    let _ = std::fs::remove_dir_all(&tmp);
+
+    // An activity the card does not price is a finding of kam check, at its line.
+    let tmp = pool("pick_lines = \"0.55\"");
+    assert!(
+        check_findings(&tmp)
+            .iter()
+            .any(|(code, file, m)| code == "commercial-activity-unknown"
+                && file == "pricing.toml"
+                && m.contains("the gainshare names activity \"pick_lines\"")),
+        "{:?}",
+        check_findings(&tmp)
+    );
+    let _ = std::fs::remove_dir_all(&tmp);
+
+    // Both forms at once, and neither.
+    let tmp = copy_sample("gainshare-forms");
+    edit(
+        &tmp,
+        "pricing.toml",
+        ONE,
+        &format!("{ONE}\nbaseline_unit_costs = {{ order = \"1.80\" }}"),
+    );
+    let err = fails(&["price", s(&tmp)]);
+    assert!(err.contains("not both"), "{err}");
+    edit(
+        &tmp,
+        "pricing.toml",
+        &format!("{ONE}\nbaseline_unit_costs = {{ order = \"1.80\" }}"),
+        "cost = \"direct\"",
+    );
+    let err = fails(&["price", s(&tmp)]);
+    assert!(
+        err.contains("the gainshare needs activity and baseline_unit_cost, or a baseline_unit_costs pool"),
+        "{err}"
     );
     let _ = std::fs::remove_dir_all(&tmp);
 }

@@ -96,11 +96,12 @@ pub struct PriceReport {
 }
 
 /// One period's settlement of `[commercial.gainshare]`: the saving (or overrun) of the
-/// activity's actual cost against its baseline, and each side's share, unrounded.
+/// actual cost of its activity or pool against the baseline, and each side's share,
+/// unrounded.
 #[derive(Debug, Clone, Serialize)]
 pub struct GainshareSettled {
-    /// The activity the saving is measured on.
-    pub activity: String,
+    /// The activities the saving is measured on (one, or the pool's in name order).
+    pub activities: Vec<String>,
     /// Baseline and actual cost, saving, its %, and the shares (kam-core's settlement).
     #[serde(flatten)]
     pub outcome: pricing::BandedOutcome,
@@ -357,9 +358,9 @@ struct CommercialTerms {
     /// Activities billed open book with a fee or markup.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     open_book: Option<OpenBookTerms>,
-    /// Banded gainshare on one activity's cost.
+    /// Banded gainshare on one activity's cost, or a pool's.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    gainshare: Option<GainshareTerms>,
+    gainshare: Option<Spanned<GainshareTerms>>,
     /// FX clause with its rate table.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     fx: Option<FxTerms>,
@@ -395,8 +396,12 @@ struct OpenBookTerms {
 #[derive(Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct GainshareTerms {
-    activity: Spanned<String>,
-    baseline_unit_cost: Spanned<Decimal>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    activity: Option<Spanned<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    baseline_unit_cost: Option<Spanned<Decimal>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    baseline_unit_costs: Option<Spanned<std::collections::BTreeMap<Spanned<String>, Spanned<Decimal>>>>,
     #[serde(default)]
     cost: CostBasis,
     band: Vec<ShareBandTerms>,

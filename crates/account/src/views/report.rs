@@ -581,7 +581,11 @@ fn value_delivered(
             out.push((
                 format!(
                     "Gainshare on {}, {}: cost below the agreed baseline",
-                    account.label(&g.activity),
+                    g.activities
+                        .iter()
+                        .map(|a| account.label(a))
+                        .collect::<Vec<_>>()
+                        .join(", "),
                     period(&q.period)
                 ),
                 format!(

@@ -15,6 +15,8 @@
 //! [commercial.gainshare]
 //! activity = "return_unit"
 //! baseline_unit_cost = "2.55"
+//! # or, for a pool of activities, instead of the two lines above:
+//! # baseline_unit_costs = { pick_line = "0.55", order = "1.80" }
 //! [[commercial.gainshare.band]]                    # listed in order from 0 %, contiguous
 //! from_pct = "0"
 //! to_pct = "5"
@@ -41,13 +43,15 @@
 //!   (`direct`, the default: the site's own cost; overhead is covered by the fee), plus
 //!   its allocated overhead (`full`). Indexation, fuel and FX leave open-book activities
 //!   out (cost is not escalated twice); a clause that names one is an error.
-//! - **Gainshare**: the saving `baseline_unit_cost × volume − actual cost` (the actual
-//!   cost from the cost model on the same basis, so the figure is entered once) is cut at
+//! - **Gainshare**: the saving `Σ baseline_unit_cost × volume − Σ actual cost` over the
+//!   activity or the pool (the actual cost from the cost model on the same basis, so the
+//!   figure is entered once) is cut at
 //!   the bands' bounds in % of the baseline cost and each slice is shared at its band's
 //!   rate (kam-core's `BandedGainshare`); an overrun is shared by the `pain` bands, if
 //!   any. On an open-book activity the customer already has the whole saving, so the
 //!   provider's share is billed; on a card-billed activity the provider has it, so the
-//!   customer's share is credited.
+//!   customer's share is credited. A pool mixing the two is an error: it would settle
+//!   in both directions at once.
 //! - **FX**: the rate applied in a period is the table's latest on or before the
 //!   period's *review date* — the first day of a `YYYY-MM` period, or the date of a
 //!   `YYYY-MM-DD` one — and kam-core's `FxClause::reprice` moves the named activities'
@@ -225,35 +229,74 @@ fn pct_text(p: Decimal) -> String {
     p.normalize().to_string()
 }
 
-/// Gainshare: the provider's share billed (open book) or the customer's credited (card).
+/// The activities of a gainshare with their baseline unit costs, in the one-activity or
+/// the pool form, each with its place in pricing.toml.
+type Pool<'a> = Vec<(&'a Spanned<String>, &'a Spanned<Decimal>)>;
+
+/// `[commercial.gainshare]`'s activities: `activity` with `baseline_unit_cost`, or the
+/// `baseline_unit_costs` table — exactly one form, and a pool of at least one.
+pub(super) fn gainshare_pool<'a>(
+    account: &Account,
+    g: &'a Spanned<GainshareTerms>,
+) -> Result<Pool<'a>, AccountError> {
+    let t = g.get_ref();
+    let pool_form = t.baseline_unit_costs.as_ref();
+    match (&t.activity, &t.baseline_unit_cost, pool_form) {
+        (Some(a), Some(u), None) => Ok(vec![(a, u)]),
+        (None, None, Some(p)) if p.get_ref().is_empty() => Err(at_span(
+            account,
+            p.span(),
+            "baseline_unit_costs",
+            "a gainshare pool needs at least one activity".into(),
+        )),
+        (None, None, Some(p)) => Ok(p.get_ref().iter().collect()),
+        (Some(a), None, None) => Err(at_span(
+            account,
+            a.span(),
+            "baseline_unit_cost",
+            "the gainshare's activity needs its baseline_unit_cost".into(),
+        )),
+        (None, Some(u), None) => Err(at_span(
+            account,
+            u.span(),
+            "activity",
+            "the gainshare's baseline_unit_cost needs its activity".into(),
+        )),
+        (None, None, None) => Err(at_span(
+            account,
+            g.span(),
+            "activity",
+            "the gainshare needs activity and baseline_unit_cost, or a baseline_unit_costs pool".into(),
+        )),
+        (_, _, Some(p)) => Err(at_span(
+            account,
+            p.span(),
+            "baseline_unit_costs",
+            "give either activity and baseline_unit_cost, or baseline_unit_costs, not both".into(),
+        )),
+    }
+}
+
+/// Gainshare: the saving of the pool's actual cost against its baseline, shared in
+/// bands; the provider's share billed (open book) or the customer's credited (card).
 /// Returns the period's settlement, also when it moves nothing.
 pub(super) fn gainshare_line(
     account: &Account,
-    g: &GainshareTerms,
+    g: &Spanned<GainshareTerms>,
     pf: &PricingFile,
     vols: &Volumes,
     open: &[&str],
     quote: &mut pricing::Quote,
     charges: &mut Charges,
 ) -> Result<Option<GainshareSettled>, AccountError> {
-    let name = g.activity.get_ref();
-    let at_activity = |m: String| at_span(account, g.activity.span(), "activity", m);
-    if pf.proposal.activity(name).is_none() {
-        return Err(at_activity(format!(
-            "activity {name:?} is not on the proposal card"
-        )));
-    }
-    let unit = *g.baseline_unit_cost.get_ref();
-    if unit < Decimal::ZERO {
+    let pool = gainshare_pool(account, g)?;
+    let span = g.span();
+    let g = g.get_ref();
+    if g.band.is_empty() {
         return Err(at_span(
             account,
-            g.baseline_unit_cost.span(),
-            "baseline_unit_cost",
-            format!("baseline unit cost {unit} must not be negative"),
-        ));
-    }
-    if g.band.is_empty() {
-        return Err(at_activity(
+            span,
+            "band",
             "gainshare needs at least one [[commercial.gainshare.band]]".into(),
         ));
     }
@@ -284,27 +327,73 @@ pub(super) fn gainshare_line(
         } else {
             "band"
         };
-        return Err(at_span(
-            account,
-            place.unwrap_or_else(|| g.activity.span()),
-            field,
-            e.to_string(),
-        ));
+        return Err(at_span(account, place.unwrap_or(span), field, e.to_string()));
     }
-    let quantity = vols.get(name).copied().unwrap_or_default();
-    let Some((actual, _)) = activity_cost(pf, name, quantity, g.cost)? else {
-        return Err(at_activity(format!(
-            "activity {name:?} has no [cost_model] entry: the actual cost comes from it"
-        )));
-    };
     let op = "gainshare";
-    let baseline = num::mul(unit, quantity, op).map_err(d)?;
+    let one = pool.len() == 1;
+    let field = if one { "activity" } else { "baseline_unit_costs" };
+    let (mut baseline, mut actual) = (Decimal::ZERO, Decimal::ZERO);
+    let mut names = Vec::with_capacity(pool.len());
+    let mut sums = Vec::with_capacity(pool.len());
+    let mut weights = Vec::with_capacity(pool.len());
+    let mut on_open_book = None;
+    for (a, unit) in &pool {
+        let name = a.get_ref();
+        let at_activity = |m: String| at_span(account, a.span(), field, m);
+        if pf.proposal.activity(name).is_none() {
+            return Err(at_activity(format!(
+                "activity {name:?} is not on the proposal card"
+            )));
+        }
+        let u = *unit.get_ref();
+        if u < Decimal::ZERO {
+            return Err(at_span(
+                account,
+                unit.span(),
+                if one {
+                    "baseline_unit_cost"
+                } else {
+                    "baseline_unit_costs"
+                },
+                format!("baseline unit cost {u} of {name:?} must not be negative"),
+            ));
+        }
+        // Who settles with whom depends on how the pool is billed, so a pool is billed
+        // one way: all open book, or all on the card.
+        let open_here = open.contains(&name.as_str());
+        match on_open_book {
+            Some(o) if o != open_here => {
+                return Err(at_activity(format!(
+                    "activity {name:?} is {} but the pool's first is {}: a gainshare pool is all open book or all card-billed",
+                    if open_here {
+                        "billed open book"
+                    } else {
+                        "card-billed"
+                    },
+                    if o { "billed open book" } else { "card-billed" },
+                )));
+            }
+            _ => on_open_book = Some(open_here),
+        }
+        let quantity = vols.get(name).copied().unwrap_or_default();
+        let Some((cost, _)) = activity_cost(pf, name, quantity, g.cost)? else {
+            return Err(at_activity(format!(
+                "activity {name:?} has no [cost_model] entry: the actual cost comes from it"
+            )));
+        };
+        let base = num::mul(u, quantity, op).map_err(d)?;
+        baseline = num::add(baseline, base, op).map_err(d)?;
+        actual = num::add(actual, cost, op).map_err(d)?;
+        sums.push(format!("{u} × {}", crate::format::grouped(quantity, 0)));
+        weights.push((name.clone(), base));
+        names.push(name.clone());
+    }
+    let on_open_book = on_open_book.unwrap_or(false);
     let o = shares.settle(baseline, actual).map_err(d)?;
     let settled = GainshareSettled {
-        activity: name.clone(),
+        activities: names.clone(),
         outcome: o.clone(),
     };
-    let on_open_book = open.contains(&name.as_str());
     let amount = if on_open_book {
         o.provider_share
     } else {
@@ -362,11 +451,12 @@ pub(super) fn gainshare_line(
     charges.add(
         quote,
         format!(
-            "{} {name}: {} cost {} vs baseline {unit} × {} = {}: {word} {} ({} %), {} → {who}",
+            "{} {}: {} cost {} vs baseline {} = {}: {word} {} ({} %), {} → {who}",
             o.side,
+            names.join(", "),
             basis_name(g.cost),
             money(actual),
-            crate::format::grouped(quantity, 0),
+            sums.join(" + "),
             money(baseline),
             money(o.saving.abs()),
             o.saving_pct
@@ -378,7 +468,7 @@ pub(super) fn gainshare_line(
             },
         ),
         amount,
-        vec![(name.clone(), Decimal::ONE)],
+        weights,
     )?;
     Ok(Some(settled))
 }
@@ -545,7 +635,13 @@ pub(crate) fn commercial_findings(account: &Account) -> Result<Vec<CommercialFin
         costed.extend(ob.activities.get_ref().iter().map(|a| ("open book", a)));
     }
     if let Some(g) = &terms.gainshare {
-        costed.push(("gainshare", &g.activity));
+        // A gainshare in neither form (or both) is refused when it is priced; here only
+        // the activities it names are checked.
+        let g = g.get_ref();
+        costed.extend(g.activity.iter().map(|a| ("gainshare", a)));
+        if let Some(p) = &g.baseline_unit_costs {
+            costed.extend(p.get_ref().keys().map(|a| ("gainshare", a)));
+        }
     }
     let mut escalated: Vec<(&str, &Spanned<String>)> = Vec::new();
     if let Some(ix) = &terms.indexation {
@@ -619,7 +715,7 @@ mod tests {
                 pct: Decimal::from(8)
             }
         );
-        assert_eq!(back.gainshare.unwrap().band.len(), 2);
+        assert_eq!(back.gainshare.unwrap().get_ref().band.len(), 2);
         assert_eq!(back.fx.unwrap().rates.get_ref().len(), 7);
     }
 
