@@ -224,43 +224,17 @@ fn csv_error(file: &str, e: &csv::Error, headers: Option<&csv::StringRecord>) ->
     }
 }
 
-/// Reads the first worksheet of an XLSX workbook (header in row 1) into records.
+/// Reads the first worksheet of a workbook (its first non-blank row the header) into
+/// records, cells read as the `[import.*]` tables read them (`import::Rows`): text
+/// trimmed, a date cell as `YYYY-MM-DD`, lines numbered as the spreadsheet numbers them.
 pub fn read_xlsx<T: DeserializeOwned>(path: &Path) -> Result<Vec<Row<T>>, FileError> {
-    use calamine::{Data, Reader};
-    let file = path.display().to_string();
-    let io = |message: String| FileError::Io {
-        file: file.clone(),
-        message,
-    };
-    let mut book = calamine::open_workbook_auto(path).map_err(|e| io(e.to_string()))?;
-    let sheet = book
-        .sheet_names()
-        .first()
-        .cloned()
-        .ok_or_else(|| io("the workbook has no worksheet".into()))?;
-    let range = book.worksheet_range(&sheet).map_err(|e| io(e.to_string()))?;
-    let cell = |d: &Data| match d {
-        Data::Empty => String::new(),
-        Data::String(s) => s.trim().to_owned(),
-        Data::Float(f) => f.to_string(),
-        Data::Int(i) => i.to_string(),
-        Data::Bool(b) => b.to_string(),
-        other => other.to_string(),
-    };
-    let mut rows_iter = range.rows();
-    let headers: csv::StringRecord = rows_iter
-        .next()
-        .map(|r| r.iter().map(cell).collect())
-        .ok_or_else(|| io(format!("worksheet {sheet:?} is empty")))?;
+    let mut rows = crate::import::Rows::workbook(path, None)?;
+    let headers = rows.header()?;
+    let mut record = csv::StringRecord::new();
     let mut out = Vec::new();
-    for (i, r) in rows_iter.enumerate() {
-        let line = i + 2;
-        let record: csv::StringRecord = r.iter().map(cell).collect();
-        if record.iter().all(str::is_empty) {
-            continue;
-        }
+    while let Some(line) = rows.next(&mut record)? {
         let value = record.deserialize(Some(&headers)).map_err(|e: csv::Error| {
-            let mut err = csv_error(&format!("{file} [{sheet}]"), &e, Some(&headers));
+            let mut err = csv_error(&rows.file, &e, Some(&headers));
             if let FileError::Parse { line: l, .. } = &mut err {
                 *l = line;
             }

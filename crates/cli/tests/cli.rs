@@ -152,6 +152,57 @@ fn price_table_json_xlsx_and_volume_tables() {
     std::fs::write(&csv, "activity,quantity\npick_line,250000\norder,lots\n").unwrap();
     let err = fails(&["price", s(&tmp), "--volumes", s(&csv)]);
     assert!(err.contains("volumes.csv:3:2: field `quantity`"), "{err}");
+
+    // A sheet whose table starts lower down: errors name the row the spreadsheet shows,
+    // and a period typed as a date (Excel turns "2026-11-01" into one) reads as that date.
+    let book = tmp.join("lower.xlsx");
+    let mut wb = rust_xlsxwriter::Workbook::new();
+    let ws = wb.add_worksheet();
+    let date = rust_xlsxwriter::ExcelDateTime::from_ymd(2026, 11, 1).unwrap();
+    let day = rust_xlsxwriter::Format::new().set_num_format("yyyy-mm-dd");
+    for (row, activity, quantity) in [(3, "pick_line", "250000"), (4, "order", "lots")] {
+        ws.write_datetime_with_format(row, 0, &date, &day).unwrap();
+        ws.write_string(row, 1, activity).unwrap();
+        ws.write_string(row, 2, quantity).unwrap();
+    }
+    for (col, h) in ["period", "activity", "quantity"].into_iter().enumerate() {
+        ws.write_string(2, col as u16, h).unwrap();
+    }
+    wb.save(&book).unwrap();
+    let err = fails(&["price", s(&tmp), "--volumes", s(&book)]);
+    assert!(err.contains("lower.xlsx [Sheet1]:5:3: field `quantity`"), "{err}");
+    let ws = wb.worksheet_from_index(0).unwrap();
+    ws.write_string(4, 2, "40000").unwrap();
+    wb.save(&book).unwrap();
+    // The date cell is read as 2026-11-01 and the file is priced at that period: the
+    // sample's indices are monthly, so indexation has no value for it.
+    let err = fails(&["price", s(&tmp), "--volumes", s(&book)]);
+    assert!(
+        err.contains("index \"de_wages_logistics\" has no value for the priced period 2026-11-01"),
+        "{err}"
+    );
+    // As text, 2026-11: a one-period file is priced at its own period, with November's
+    // index values, not at pricing.toml's October (where indexation is 1: no line).
+    let ws = wb.worksheet_from_index(0).unwrap();
+    for row in [3, 4] {
+        ws.write_string(row, 0, "2026-11").unwrap();
+    }
+    wb.save(&book).unwrap();
+    let v: serde_json::Value =
+        serde_json::from_str(&ok(&["price", s(&tmp), "--volumes", s(&book), "--json"])).unwrap();
+    assert_eq!(v["period"], "2026-11");
+    let labels: Vec<&str> = v["adjustments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a[0].as_str().unwrap())
+        .collect();
+    assert!(
+        labels
+            .iter()
+            .any(|l| l.starts_with("indexation 2026-11 on 2026-10: factor 1.002619")),
+        "{labels:?}"
+    );
 }
 
 #[test]

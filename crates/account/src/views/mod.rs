@@ -26,7 +26,7 @@ pub use plan::{PlanCheck, plan_check, plan_diff};
 pub use pricing::{
     BankingRow, ConcessionReport, CostRow, CostToServeReport, GroupBy, MarginLayer, NegotiationReport,
     OfferRow, PeriodTotals, PeriodsReport, PriceLine, PriceReport, SideConcessions, concessions,
-    cost_to_serve, negotiate, price, price_periods,
+    cost_to_serve, negotiate, price, price_periods, price_volumes,
 };
 pub use rollup::{Rollup, rollup};
 pub use stakeholders::{

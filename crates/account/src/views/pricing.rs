@@ -152,6 +152,31 @@ pub fn price(
     .map(|(report, _)| report)
 }
 
+/// `kam price --volumes FILE` with one period: priced as [`price`] prices pricing.toml's
+/// volumes, but at the file's period when it names one, so that the clauses use that
+/// period's index values, fuel price and FX rate; at pricing.toml's period otherwise.
+///
+/// # Errors
+/// As [`price`]; a sum of the period's quantities that overflows.
+pub fn price_volumes(
+    account: &Account,
+    volumes: &crate::volumes::PeriodVolumes,
+    plugins: &Plugins,
+) -> Result<PriceReport, AccountError> {
+    let vols = volumes.totals().map_err(AccountError::domain)?;
+    let period = period_label(account, volumes, 0)?;
+    let terms = commercial_terms(account)?;
+    price_period(
+        account,
+        &vols,
+        &period,
+        plugins,
+        &Credits::default(),
+        terms.as_ref(),
+    )
+    .map(|(report, _)| report)
+}
+
 const PRICING: &str = "pricing.toml";
 
 /// Banked credits used in one period, per card: (activity, amount).

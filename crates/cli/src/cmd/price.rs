@@ -69,11 +69,10 @@ pub fn run(args: &PriceArgs) -> Result<(), CliError> {
             super::emit(&report, args.json)
         }
         _ => {
-            let volumes = match table.as_ref().and_then(|t| t.periods.first()) {
-                Some(p) => Some(p.totals().map_err(input)?),
-                None => None,
+            let report = match table.as_ref().and_then(|t| t.periods.first()) {
+                Some(p) => plugins.finish(views::price_volumes(&account, p, &plugins))?,
+                None => plugins.finish(views::price(&account, None, &plugins))?,
             };
-            let report = plugins.finish(views::price(&account, volumes.as_ref(), &plugins))?;
             if let Some(x) = &args.xlsx {
                 super::xlsx::quote(&report, x)?;
             }
