@@ -219,7 +219,8 @@ pub struct PricingFile {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CommercialTerms {
-    /// Index → period → value (a price index, or a fuel price per litre).
+    /// Index → period → value (a price index, or a fuel price per litre). A dated
+    /// period (`2026-11-15`) without its own value takes its month's (`2026-11`).
     #[serde(default)]
     pub indices: BTreeMap<String, BTreeMap<String, Decimal>>,
     /// Indexation of the rates on a basket of indices against a base period.

@@ -174,33 +174,36 @@ fn price_table_json_xlsx_and_volume_tables() {
     let ws = wb.worksheet_from_index(0).unwrap();
     ws.write_string(4, 2, "40000").unwrap();
     wb.save(&book).unwrap();
-    // The date cell is read as 2026-11-01 and the file is priced at that period: the
-    // sample's indices are monthly, so indexation has no value for it.
-    let err = fails(&["price", s(&tmp), "--volumes", s(&book)]);
+    // A one-period file is priced at its own period, not at pricing.toml's October (where
+    // indexation is 1: no line). The date cell reads as 2026-11-01, which takes the
+    // monthly indices' November values; as text, 2026-11 takes them directly.
+    let indexation = |book: &Path| -> (String, Vec<String>) {
+        let v: serde_json::Value =
+            serde_json::from_str(&ok(&["price", s(&tmp), "--volumes", s(book), "--json"])).unwrap();
+        let labels = v["adjustments"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| a[0].as_str().unwrap().to_owned())
+            .filter(|l| l.starts_with("indexation "))
+            .collect();
+        (v["period"].as_str().unwrap().to_owned(), labels)
+    };
+    let (period, labels) = indexation(&book);
+    assert_eq!(period, "2026-11-01");
     assert!(
-        err.contains("index \"de_wages_logistics\" has no value for the priced period 2026-11-01"),
-        "{err}"
+        labels[0].starts_with("indexation 2026-11-01 on 2026-10: factor 1.002619"),
+        "{labels:?}"
     );
-    // As text, 2026-11: a one-period file is priced at its own period, with November's
-    // index values, not at pricing.toml's October (where indexation is 1: no line).
     let ws = wb.worksheet_from_index(0).unwrap();
     for row in [3, 4] {
         ws.write_string(row, 0, "2026-11").unwrap();
     }
     wb.save(&book).unwrap();
-    let v: serde_json::Value =
-        serde_json::from_str(&ok(&["price", s(&tmp), "--volumes", s(&book), "--json"])).unwrap();
-    assert_eq!(v["period"], "2026-11");
-    let labels: Vec<&str> = v["adjustments"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|a| a[0].as_str().unwrap())
-        .collect();
+    let (period, labels) = indexation(&book);
+    assert_eq!(period, "2026-11");
     assert!(
-        labels
-            .iter()
-            .any(|l| l.starts_with("indexation 2026-11 on 2026-10: factor 1.002619")),
+        labels[0].starts_with("indexation 2026-11 on 2026-10: factor 1.002619"),
         "{labels:?}"
     );
 }

@@ -371,7 +371,8 @@ fn spanned_terms(
 #[derive(Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct CommercialTerms {
-    /// Index → period → value (a price index, or a fuel price per litre).
+    /// Index → period → value (a price index, or a fuel price per litre). A dated
+    /// period (`2026-11-15`) without its own value takes its month's (`2026-11`).
     #[serde(default)]
     indices: std::collections::BTreeMap<String, std::collections::BTreeMap<String, Decimal>>,
     /// Indexation of the rates on a basket of indices against a base period.
@@ -618,14 +619,26 @@ fn commercial_lines(
                 format!("unknown index {:?}: not in [commercial.indices]", index.get_ref()),
             )
         })?;
-        series.get(p).copied().ok_or_else(|| {
-            at_span(
-                account,
-                span,
-                field,
-                format!("index {:?} has no value for {what} {p}", index.get_ref()),
-            )
-        })
+        // A monthly index covers every day of its month: a dated period (`2026-11-15`)
+        // takes its own value if the series has one, else its month's (`2026-11`).
+        let month = || {
+            NaiveDate::parse_from_str(p, "%Y-%m-%d")
+                .ok()
+                .filter(|d| d.format("%Y-%m-%d").to_string() == p)
+                .map(|d| d.format("%Y-%m").to_string())
+        };
+        series
+            .get(p)
+            .or_else(|| month().and_then(|m| series.get(&m)))
+            .copied()
+            .ok_or_else(|| {
+                at_span(
+                    account,
+                    span,
+                    field,
+                    format!("index {:?} has no value for {what} {p}", index.get_ref()),
+                )
+            })
     };
     if let Some(ix) = &terms.indexation {
         let base_period = ix.base_period.get_ref();
