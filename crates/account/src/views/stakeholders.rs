@@ -231,10 +231,6 @@ pub fn stakeholders(account: &Account) -> Result<StakeholderReport, AccountError
             .influence_ranking(&InfluenceOptions::default())
             .map_err(err)?
             .scores;
-        let paths = paths_job
-            .join()
-            .map_err(|_| AccountError::invalid("the strongest-path analysis failed unexpectedly"))?
-            .map_err(err)?;
         // One pass over the relations: each person's conflicts with one of our mentors, in
         // relation order (a scan per key player would be quadratic at 100,000 people).
         let mentors: HashSet<&str> = map
@@ -277,6 +273,11 @@ pub fn stakeholders(account: &Account) -> Result<StakeholderReport, AccountError
                 push(format!("conflicts with our mentor {other}"));
             }
         }
+        // Joined last: the path search is the longest analysis, and the rest ran beside it.
+        let paths = paths_job
+            .join()
+            .map_err(|_| AccountError::invalid("the strongest-path analysis failed unexpectedly"))?
+            .map_err(err)?;
         Ok(StakeholderReport {
             status: status.status,
             people: map.people.len(),
