@@ -1368,6 +1368,41 @@ fn crm_import_errors_name_file_line_column_and_field() {
     }
     let both = import_error(import_edited("crm/contacts.csv", "lang,Maria", "okafor,Maria"));
     assert!(both.contains("first at stakeholders.toml:14"), "{both}");
+    // The whole messages of the mapping and header errors.
+    let cases = [
+        (
+            "crm/contacts.csv",
+            "Attitude",
+            "Stance",
+            "crm/contacts.csv:1:1: field `support`: no column \"Attitude\" in the header (mapped in kam.toml \
+             [import.people]); the columns are: \"Contact ID\", \"Full Name\", \"title\", \"region\", \
+             \"function\", \"Role\", \"power\", \"Stance\", \"last_contact\"",
+        ),
+        (
+            "crm/coverage.csv",
+            "ours,theirs,level",
+            "ours,theirs,grade",
+            "crm/coverage.csv:1:1: field `level`: no column \"level\" in the header (kam's own name; map it in \
+             kam.toml [import.coverage]); the columns are: \"ours\", \"theirs\", \"grade\"",
+        ),
+        (
+            "kam.toml",
+            "support = \"Attitude\"",
+            "supprt = \"Attitude\"",
+            "kam.toml:9:1: field `supprt`: [import.people] has no field \"supprt\": its fields are id, name, title, \
+             region, function, buying_role, power, support, last_contact, buying_centres (plus file, sheet, values)",
+        ),
+        (
+            "crm/relations.csv",
+            "weber,0.4",
+            "weber",
+            "crm/relations.csv:3:4: the row has 3 fields, the header has 4",
+        ),
+    ];
+    for (file, from, to, want) in cases {
+        let err = import_error(import_edited(file, from, to));
+        assert_eq!(err, want, "{file}: {from:?} → {to:?}");
+    }
 }
 
 #[test]
