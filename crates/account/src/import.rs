@@ -412,13 +412,109 @@ pub fn import(
     Ok(origins)
 }
 
+/// The line of `key` in kam.toml's `section` (`[import.people]`), or of the section's
+/// header when `key` is `None` or not in it; 1 when kam.toml has no such section.
+pub(crate) fn mapping_line(manifest_text: &str, section: &str, key: Option<&str>) -> usize {
+    let Some(start) = manifest_text.find(section) else {
+        return 1;
+    };
+    let header = files::line_col(manifest_text, start).0;
+    let Some(key) = key else { return header };
+    manifest_text
+        .lines()
+        .enumerate()
+        .skip(header)
+        // The section ends at the next table header.
+        .take_while(|(_, l)| !l.trim_start().starts_with('['))
+        .find(|(_, l)| {
+            l.split_once('=')
+                .is_some_and(|(k, _)| k.trim().trim_matches('"') == key)
+        })
+        .map_or(header, |(i, _)| i + 1)
+}
+
+/// Refuses a key of an `[import.*]` table's column mapping (`named`: kam field → the
+/// export's column) that is none of `fields`, at its kam.toml line; `also` lists the
+/// table's other keys for the message.
+pub(crate) fn check_mapping_keys(
+    section: &str,
+    fields: &[(&'static str, bool)],
+    named: &BTreeMap<String, String>,
+    also: &str,
+    source: &Source,
+    manifest_text: &str,
+) -> Result<(), FileError> {
+    match named.keys().find(|k| !fields.iter().any(|(f, _)| f == k)) {
+        None => Ok(()),
+        Some(key) => Err(FileError::at(
+            &source.display("kam.toml"),
+            mapping_line(manifest_text, section, Some(key)),
+            1,
+            Some(key),
+            format!(
+                "{section} has no field {key:?}: its fields are {} (plus {also})",
+                fields.iter().map(|(f, _)| *f).collect::<Vec<_>>().join(", ")
+            ),
+        )),
+    }
+}
+
 /// The mapping's columns resolved against a header: kam field → 0-based index.
-struct Columns {
+pub(crate) struct Columns {
     index: Vec<Option<usize>>,
+    /// kam field → 1-based column, for the places of findings.
+    pub(crate) numbers: BTreeMap<&'static str, usize>,
 }
 
 impl Columns {
-    fn get<'r>(&self, field: usize, record: &'r csv::StringRecord) -> &'r str {
+    /// Reads `rows`' header and finds each of `fields` in it, under its `named` column or
+    /// else kam's own name. A required field, or a mapped one, missing from the header
+    /// is an error at the header; `from(field, mapped)` says where the name came from.
+    pub(crate) fn resolve(
+        fields: &[(&'static str, bool)],
+        named: &BTreeMap<String, String>,
+        rows: &mut Rows<'_>,
+        from: impl Fn(&str, bool) -> String,
+    ) -> Result<Columns, FileError> {
+        let header = rows.header()?;
+        let mut index = Vec::with_capacity(fields.len());
+        let mut numbers = BTreeMap::new();
+        for (field, required) in fields {
+            let mapped = named.get(*field);
+            let wanted = mapped.map_or(*field, String::as_str);
+            let at = header.iter().position(|h| h.trim() == wanted);
+            if at.is_none() && (*required || mapped.is_some()) {
+                return Err(FileError::at(
+                    &rows.file,
+                    rows.header_line,
+                    1,
+                    Some(field),
+                    format!(
+                        "no column {wanted:?} in the header ({}); the columns are: {}",
+                        from(field, mapped.is_some()),
+                        header
+                            .iter()
+                            .map(|h| format!("{h:?}"))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                ));
+            }
+            if let Some(i) = at {
+                numbers.insert(*field, i + 1);
+            }
+            index.push(at);
+        }
+        Ok(Columns { index, numbers })
+    }
+
+    /// The 0-based column of field number `field`, if the export has it.
+    pub(crate) fn at(&self, field: usize) -> Option<usize> {
+        self.index.get(field).copied().flatten()
+    }
+
+    /// The trimmed cell of field number `field` (empty when the export has no such column).
+    pub(crate) fn get<'r>(&self, field: usize, record: &'r csv::StringRecord) -> &'r str {
         self.index
             .get(field)
             .copied()
@@ -440,90 +536,34 @@ fn read_part(
 ) -> Result<Table, AccountError> {
     let fields = part.fields();
     let section = format!("[import.{}]", part.name());
-    let manifest_line = manifest_text
-        .find(&section)
-        .map_or(1, |o| files::line_col(manifest_text, o).0);
-    for key in mapping.columns.keys() {
-        if !fields.iter().any(|(f, _)| f == key) {
-            let line = manifest_text
-                .find(&section)
-                .and_then(|s| {
-                    let at = manifest_text[s..].find(&format!("\n{key}")).map(|o| s + o + 1)?;
-                    Some(files::line_col(manifest_text, at).0)
-                })
-                .unwrap_or(manifest_line);
-            return Err(FileError::at(
-                &source.display("kam.toml"),
-                line,
-                1,
-                Some(key),
-                format!(
-                    "{section} has no field {key:?}: its fields are {} (plus file, sheet, values)",
-                    fields.iter().map(|(f, _)| *f).collect::<Vec<_>>().join(", ")
-                ),
-            )
-            .into());
-        }
-    }
+    check_mapping_keys(
+        &section,
+        fields,
+        &mapping.columns,
+        "file, sheet, values",
+        source,
+        manifest_text,
+    )?;
     let mut reader = Rows::open(source, &mapping.file, mapping.sheet.as_deref(), texts)?;
-    let header = reader.header()?;
+    let mut cols = Columns::resolve(fields, &mapping.columns, &mut reader, |_, mapped| {
+        let how = if mapped {
+            "mapped in"
+        } else {
+            "kam's own name; map it in"
+        };
+        format!("{how} kam.toml {section}")
+    })?;
     let display = reader.file.clone();
-    let mut index = Vec::with_capacity(fields.len());
-    let mut columns = BTreeMap::new();
-    for (field, required) in fields {
-        let named = mapping.columns.get(*field);
-        let wanted = named.map_or(*field, String::as_str);
-        let at = header.iter().position(|h| h.trim() == wanted);
-        if at.is_none() && (*required || named.is_some()) {
-            return Err(FileError::at(
-                &display,
-                reader.header_line,
-                1,
-                Some(field),
-                format!(
-                    "no column {wanted:?} in the header ({}kam.toml {section}); the columns are: {}",
-                    if named.is_some() {
-                        "mapped in "
-                    } else {
-                        "kam's own name; map it in "
-                    },
-                    header
-                        .iter()
-                        .map(|h| format!("{h:?}"))
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                ),
-            )
-            .into());
-        }
-        if let Some(i) = at {
-            columns.insert(*field, i + 1);
-        }
-        index.push(at);
-    }
-    let cols = Columns { index };
-    let width = header.len();
     let mut table = Table {
         file: display.clone(),
         first,
         lines: Vec::new(),
-        columns,
+        columns: std::mem::take(&mut cols.numbers),
         sheet: reader.sheet.clone(),
     };
     let values = Values::new(&mapping.values);
     let mut record = csv::StringRecord::new();
     while let Some(line) = reader.next(&mut record)? {
-        if record.len() != width {
-            let column = record.len().min(width) + 1;
-            return Err(FileError::at(
-                &display,
-                line,
-                column,
-                None,
-                format!("the row has {} fields, the header has {width}", record.len()),
-            )
-            .into());
-        }
         let cx = RowCx {
             file: &display,
             line,
@@ -604,7 +644,7 @@ impl RowCx<'_> {
 
     fn error(&self, field: usize, message: impl std::fmt::Display) -> AccountError {
         let name = self.fields.get(field).map_or("", |(f, _)| *f);
-        let column = self.cols.index.get(field).copied().flatten().map_or(1, |i| i + 1);
+        let column = self.cols.at(field).map_or(1, |i| i + 1);
         let message = match self.sheet {
             Some(s) => format!("{s}!{}{}: {message}", column_letters(column), self.line),
             None => message.to_string(),
@@ -703,6 +743,8 @@ pub(crate) struct Rows<'t> {
     pub(crate) file: String,
     pub(crate) header_line: usize,
     pub(crate) sheet: Option<String>,
+    /// The header's number of fields, once read: every row must have as many.
+    width: Option<usize>,
     kind: RowsKind<'t>,
 }
 
@@ -758,6 +800,7 @@ impl<'t> Rows<'t> {
             file,
             header_line: 1,
             sheet: None,
+            width: None,
             kind: RowsKind::Csv {
                 reader,
                 text,
@@ -816,6 +859,7 @@ impl<'t> Rows<'t> {
             file: format!("{file} [{name}]"),
             header_line: first_row,
             sheet: Some(name),
+            width: None,
             kind: RowsKind::Sheet {
                 rows: rows.into_iter(),
                 next_line: first_row,
@@ -829,6 +873,7 @@ impl<'t> Rows<'t> {
         match self.next(&mut rec)? {
             Some(line) => {
                 self.header_line = line;
+                self.width = Some(rec.len());
                 Ok(rec)
             }
             None => Err(FileError::at(
@@ -841,8 +886,26 @@ impl<'t> Rows<'t> {
         }
     }
 
-    /// The next non-blank row into `record`, with its line; `None` at the end.
+    /// The next non-blank row into `record`, with its line; `None` at the end. After the
+    /// header, a row with another number of fields is an error at its first extra (or
+    /// missing) field.
     pub(crate) fn next(&mut self, record: &mut csv::StringRecord) -> Result<Option<usize>, FileError> {
+        let line = self.next_row(record)?;
+        if let (Some(line), Some(width)) = (line, self.width)
+            && record.len() != width
+        {
+            return Err(FileError::at(
+                &self.file,
+                line,
+                record.len().min(width) + 1,
+                None,
+                format!("the row has {} fields, the header has {width}", record.len()),
+            ));
+        }
+        Ok(line)
+    }
+
+    fn next_row(&mut self, record: &mut csv::StringRecord) -> Result<Option<usize>, FileError> {
         match &mut self.kind {
             RowsKind::Csv { reader, text, at } => loop {
                 let mut line_of = |byte: usize| {

@@ -54,7 +54,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{AccountError, Place};
 use crate::files::{self, FileError};
-use crate::import::{Rows, Values, column_letters};
+use crate::import::{Columns, Rows, Values, check_mapping_keys, column_letters, mapping_line};
 use crate::source::Source;
 
 /// How a probability without a `%` sign reads.
@@ -92,6 +92,9 @@ pub struct PipelineMapping {
     #[serde(flatten)]
     pub columns: BTreeMap<String, String>,
 }
+
+/// The kam.toml table of the pipeline export's mapping.
+const SECTION: &str = "[import.pipeline]";
 
 /// The fields of an imported deal, (name, required), in the order of the constants below.
 pub const FIELDS: &[(&str, bool)] = &[
@@ -278,27 +281,6 @@ fn opportunity_field(path: &str) -> Option<(usize, &'static str)> {
     Some((index.parse().ok()?, column))
 }
 
-/// The 1-based line of `key` in kam.toml's `[import.pipeline]` (of the section if the
-/// key is not found there).
-fn mapping_line(manifest_text: &str, key: Option<&str>) -> usize {
-    let Some(start) = manifest_text.find("[import.pipeline]") else {
-        return 1;
-    };
-    let section = files::line_col(manifest_text, start).0;
-    let Some(key) = key else { return section };
-    manifest_text
-        .lines()
-        .enumerate()
-        .skip(section)
-        // The section ends at the next table header.
-        .take_while(|(_, l)| !l.trim_start().starts_with('['))
-        .find(|(_, l)| {
-            l.split_once('=')
-                .is_some_and(|(k, _)| k.trim().trim_matches('"') == key)
-        })
-        .map_or(section, |(i, _)| i + 1)
-}
-
 /// Reads the export's deals; `first` is the number of growth.toml's.
 fn read(
     mapping: &PipelineMapping,
@@ -309,104 +291,53 @@ fn read(
     first: usize,
 ) -> Result<(Vec<SimOpportunity>, PipelineOrigins), AccountError> {
     let manifest = source.display("kam.toml");
-    for key in mapping.columns.keys() {
-        if !FIELDS.iter().any(|(f, _)| f == key) {
-            return Err(FileError::at(
-                &manifest,
-                mapping_line(manifest_text, Some(key)),
-                1,
-                Some(key),
-                format!(
-                    "[import.pipeline] has no field {key:?}: its fields are {} (plus file, sheet, values, probability_unit)",
-                    FIELDS.iter().map(|(f, _)| *f).collect::<Vec<_>>().join(", ")
-                ),
-            )
-            .into());
-        }
-    }
+    let line = |key: Option<&str>| mapping_line(manifest_text, SECTION, key);
+    check_mapping_keys(
+        SECTION,
+        FIELDS,
+        &mapping.columns,
+        "file, sheet, values, probability_unit",
+        source,
+        manifest_text,
+    )?;
     let mut rows = Rows::open(source, &mapping.file, mapping.sheet.as_deref(), texts)?;
-    let header = rows.header()?;
+    let mut cols = Columns::resolve(FIELDS, &mapping.columns, &mut rows, |field, mapped| {
+        if mapped {
+            format!("mapped at {manifest}:{} {SECTION} {field}", line(Some(field)))
+        } else {
+            format!("kam's own name; map it in {manifest}:{} {SECTION}", line(None))
+        }
+    })?;
     let display = rows.file.clone();
-    let mut index = Vec::with_capacity(FIELDS.len());
-    let mut columns = BTreeMap::new();
-    for (field, required) in FIELDS {
-        let named = mapping.columns.get(*field);
-        let wanted = named.map_or(*field, String::as_str);
-        let at = header.iter().position(|h| h.trim() == wanted);
-        if at.is_none() && (*required || named.is_some()) {
-            let from = if named.is_some() {
-                format!(
-                    "mapped at {manifest}:{} [import.pipeline] {field}",
-                    mapping_line(manifest_text, Some(field))
-                )
-            } else {
-                format!(
-                    "kam's own name; map it in {manifest}:{} [import.pipeline]",
-                    mapping_line(manifest_text, None)
-                )
-            };
-            return Err(FileError::at(
-                &display,
-                rows.header_line,
-                1,
-                Some(field),
-                format!(
-                    "no column {wanted:?} in the header ({from}); the columns are: {}",
-                    header
-                        .iter()
-                        .map(|h| format!("{h:?}"))
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                ),
-            )
-            .into());
-        }
-        if let Some(i) = at {
-            columns.insert(*field, i + 1);
-        }
-        index.push(at);
-    }
-    let has = |field: usize| index.get(field).copied().flatten().is_some();
-    if !has(START_MONTH) && !has(START_DATE) {
+    if cols.at(START_MONTH).is_none() && cols.at(START_DATE).is_none() {
         return Err(FileError::at(
             &display,
             rows.header_line,
             1,
             Some("start_month"),
             format!(
-                "no start column: map start_month (a month number) or start_date (a date) in {manifest}:{} [import.pipeline]",
-                mapping_line(manifest_text, None)
+                "no start column: map start_month (a month number) or start_date (a date) in {manifest}:{} {SECTION}",
+                line(None)
             ),
         )
         .into());
     }
-    let width = header.len();
     let values = Values::new(&mapping.values);
     let mut origins = PipelineOrigins {
         file: display.clone(),
         first,
         lines: Vec::new(),
-        columns,
+        columns: std::mem::take(&mut cols.numbers),
         sheet: rows.sheet.clone(),
     };
     let mut deals = Vec::new();
     let mut seen: HashMap<String, usize> = HashMap::new();
     let mut record = csv::StringRecord::new();
     while let Some(line) = rows.next(&mut record)? {
-        if record.len() != width {
-            return Err(FileError::at(
-                &display,
-                line,
-                record.len().min(width) + 1,
-                None,
-                format!("the row has {} fields, the header has {width}", record.len()),
-            )
-            .into());
-        }
         let row = Row {
             file: &display,
             line,
-            index: &index,
+            cols: &cols,
             record: &record,
             values: &values,
             unit: mapping.probability_unit,
@@ -433,8 +364,8 @@ fn read(
 struct Row<'a> {
     file: &'a str,
     line: usize,
-    /// Field → 0-based column, in [`FIELDS`] order.
-    index: &'a [Option<usize>],
+    /// Field → column, in [`FIELDS`] order.
+    cols: &'a Columns,
     record: &'a csv::StringRecord,
     values: &'a Values<'a>,
     unit: ProbabilityUnit,
@@ -445,18 +376,12 @@ struct Row<'a> {
 impl Row<'_> {
     /// The trimmed cell of `field` (empty when the export has no such column).
     fn get(&self, field: usize) -> &str {
-        self.index
-            .get(field)
-            .copied()
-            .flatten()
-            .and_then(|i| self.record.get(i))
-            .unwrap_or_default()
-            .trim()
+        self.cols.get(field, self.record)
     }
 
     fn error(&self, field: usize, message: impl std::fmt::Display) -> AccountError {
         let name = FIELDS.get(field).map_or("", |(f, _)| *f);
-        let column = self.index.get(field).copied().flatten().map_or(1, |i| i + 1);
+        let column = self.cols.at(field).map_or(1, |i| i + 1);
         let message = match self.sheet {
             Some(s) => format!("{s}!{}{}: {message}", column_letters(column), self.line),
             None => message.to_string(),
@@ -625,7 +550,7 @@ impl Row<'_> {
         match (month.is_empty(), date.is_empty()) {
             (false, false) => Err(self.error(START_DATE, "both start_month and start_date: give one")),
             (true, true) => Err(self.error(
-                if self.index.get(START_DATE).copied().flatten().is_some() {
+                if self.cols.at(START_DATE).is_some() {
                     START_DATE
                 } else {
                     START_MONTH
