@@ -159,6 +159,30 @@ struct Table {
     sheet: Option<String>,
 }
 
+/// The place of an imported row at `line` of `file`: `field`'s 1-based column from
+/// `columns` (1 when not given or not mapped), with the cell's `Sheet!C5` reference in a
+/// workbook; without a field, the row, named `record` in a CSV file.
+pub(crate) fn imported_place(
+    file: &str,
+    sheet: Option<&str>,
+    columns: &BTreeMap<&'static str, usize>,
+    line: usize,
+    field: Option<&str>,
+    record: &str,
+) -> Place {
+    let column = field.and_then(|f| columns.get(f).copied()).unwrap_or(1);
+    Place {
+        file: file.to_owned(),
+        line,
+        column,
+        field: Some(match (sheet, field) {
+            (Some(s), Some(f)) => format!("{f}` at `{s}!{}{line}", column_letters(column)),
+            (Some(s), None) => format!("row` at `{s}!A{line}"),
+            (None, f) => f.unwrap_or(record).to_owned(),
+        }),
+    }
+}
+
 /// Where each record of the account's stakeholder map came from: `stakeholders.toml`
 /// (the first records of each part) or an imported table.
 #[derive(Debug, Clone, Default)]
@@ -184,17 +208,7 @@ impl Origins {
             && index >= t.first
         {
             let line = t.lines.get(index - t.first).map_or(1, |l| *l as usize);
-            let column = field.and_then(|f| t.columns.get(f).copied()).unwrap_or(1);
-            return Place {
-                file: t.file.clone(),
-                line,
-                column,
-                field: Some(match (&t.sheet, field) {
-                    (Some(s), Some(f)) => format!("{f}` at `{s}!{}{line}", column_letters(column)),
-                    (Some(s), None) => format!("row` at `{s}!A{line}"),
-                    (None, f) => f.unwrap_or(part.name()).to_owned(),
-                }),
-            };
+            return imported_place(&t.file, t.sheet.as_deref(), &t.columns, line, field, part.name());
         }
         let text = toml_text.unwrap_or_default();
         let header = format!("[[{}]]", part.name());
@@ -626,23 +640,27 @@ impl<'a> Values<'a> {
     }
 }
 
-/// One row being read.
-struct RowCx<'a> {
-    file: &'a str,
-    line: usize,
-    cols: &'a Columns,
-    record: &'a csv::StringRecord,
-    fields: &'static [(&'static str, bool)],
-    values: &'a Values<'a>,
-    sheet: Option<&'a str>,
+/// One row of an `[import.*]` table being read: its cells by field number, and errors
+/// placed at the field's cell.
+pub(crate) struct RowCx<'a> {
+    pub(crate) file: &'a str,
+    pub(crate) line: usize,
+    pub(crate) cols: &'a Columns,
+    pub(crate) record: &'a csv::StringRecord,
+    /// The table's (field, required), in field-number order.
+    pub(crate) fields: &'static [(&'static str, bool)],
+    pub(crate) values: &'a Values<'a>,
+    pub(crate) sheet: Option<&'a str>,
 }
 
 impl RowCx<'_> {
-    fn get(&self, field: usize) -> &str {
+    /// The trimmed cell of `field` (empty when the export has no such column).
+    pub(crate) fn get(&self, field: usize) -> &str {
         self.cols.get(field, self.record)
     }
 
-    fn error(&self, field: usize, message: impl std::fmt::Display) -> AccountError {
+    /// `message` at `field`'s cell (with its `Sheet!C5` reference in a workbook).
+    pub(crate) fn error(&self, field: usize, message: impl std::fmt::Display) -> AccountError {
         let name = self.fields.get(field).map_or("", |(f, _)| *f);
         let column = self.cols.at(field).map_or(1, |i| i + 1);
         let message = match self.sheet {
@@ -653,7 +671,7 @@ impl RowCx<'_> {
     }
 
     /// A required text value: empty is an error.
-    fn text(&self, field: usize) -> Result<&str, AccountError> {
+    pub(crate) fn text(&self, field: usize) -> Result<&str, AccountError> {
         let v = self.get(field);
         if v.is_empty() {
             return Err(self.error(field, "empty (a value is required)"));

@@ -54,7 +54,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{AccountError, Place};
 use crate::files::{self, FileError};
-use crate::import::{Columns, Rows, Values, check_mapping_keys, column_letters, mapping_line};
+use crate::import::{Columns, RowCx, Rows, Values, check_mapping_keys, imported_place, mapping_line};
 use crate::source::Source;
 
 /// How a probability without a `%` sign reads.
@@ -162,17 +162,14 @@ impl PipelineOrigins {
     /// imported one.
     pub fn place(&self, index: usize, field: Option<&str>) -> Option<Place> {
         let line = *self.lines.get(index.checked_sub(self.first)?)? as usize;
-        let column = field.and_then(|f| self.columns.get(f).copied()).unwrap_or(1);
-        Some(Place {
-            file: self.file.clone(),
+        Some(imported_place(
+            &self.file,
+            self.sheet.as_deref(),
+            &self.columns,
             line,
-            column,
-            field: Some(match (&self.sheet, field) {
-                (Some(s), Some(f)) => format!("{f}` at `{s}!{}{line}", column_letters(column)),
-                (Some(s), None) => format!("row` at `{s}!A{line}"),
-                (None, f) => f.unwrap_or("opportunity").to_owned(),
-            }),
-        })
+            field,
+            "opportunity",
+        ))
     }
 }
 
@@ -335,14 +332,17 @@ fn read(
     let mut record = csv::StringRecord::new();
     while let Some(line) = rows.next(&mut record)? {
         let row = Row {
-            file: &display,
-            line,
-            cols: &cols,
-            record: &record,
-            values: &values,
+            cx: RowCx {
+                file: &display,
+                line,
+                cols: &cols,
+                record: &record,
+                fields: FIELDS,
+                values: &values,
+                sheet: rows.sheet.as_deref(),
+            },
             unit: mapping.probability_unit,
             month0,
-            sheet: rows.sheet.as_deref(),
         };
         let deal = row.deal()?;
         if let Some(before) = seen.insert(deal.name.clone(), line) {
@@ -360,46 +360,30 @@ fn read(
     Ok((deals, origins))
 }
 
-/// One row being read.
+/// One row being read: the import's row (fields in [`FIELDS`] order) and what a deal
+/// needs beyond it.
 struct Row<'a> {
-    file: &'a str,
-    line: usize,
-    /// Field → column, in [`FIELDS`] order.
-    cols: &'a Columns,
-    record: &'a csv::StringRecord,
-    values: &'a Values<'a>,
+    cx: RowCx<'a>,
     unit: ProbabilityUnit,
     month0: Option<NaiveDate>,
-    sheet: Option<&'a str>,
 }
 
 impl Row<'_> {
-    /// The trimmed cell of `field` (empty when the export has no such column).
     fn get(&self, field: usize) -> &str {
-        self.cols.get(field, self.record)
+        self.cx.get(field)
     }
 
     fn error(&self, field: usize, message: impl std::fmt::Display) -> AccountError {
-        let name = FIELDS.get(field).map_or("", |(f, _)| *f);
-        let column = self.cols.at(field).map_or(1, |i| i + 1);
-        let message = match self.sheet {
-            Some(s) => format!("{s}!{}{}: {message}", column_letters(column), self.line),
-            None => message.to_string(),
-        };
-        FileError::at(self.file, self.line, column, Some(name), message).into()
+        self.cx.error(field, message)
     }
 
-    /// A required cell.
     fn text(&self, field: usize) -> Result<&str, AccountError> {
-        match self.get(field) {
-            "" => Err(self.error(field, "empty (a value is required)")),
-            v => Ok(v),
-        }
+        self.cx.text(field)
     }
 
     /// A word through the `values` table and normalised (`"EMEA"` → `emea`).
     fn word(&self, field: usize) -> Result<String, AccountError> {
-        Ok(self.values.normalise(self.text(field)?))
+        Ok(self.cx.values.normalise(self.text(field)?))
     }
 
     fn decimal(&self, field: usize) -> Result<Decimal, AccountError> {
@@ -550,7 +534,7 @@ impl Row<'_> {
         match (month.is_empty(), date.is_empty()) {
             (false, false) => Err(self.error(START_DATE, "both start_month and start_date: give one")),
             (true, true) => Err(self.error(
-                if self.cols.at(START_DATE).is_some() {
+                if self.cx.cols.at(START_DATE).is_some() {
                     START_DATE
                 } else {
                     START_MONTH
