@@ -1107,13 +1107,7 @@ mod tests {
     /// 10⁻²⁸ (zero as a decimal, not as an `f64`). Same paths, strengths and steps.
     #[test]
     fn shadowed_strengths_find_the_exact_searchs_paths() {
-        let mut state = 20261207u64;
-        let mut below = |n: u64| {
-            state = state
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
-            (state >> 33) % n
-        };
+        let mut below = super::super::test_numbers(20261207);
         let weights: Vec<Decimal> = [
             "1",
             "0.5",

@@ -619,13 +619,7 @@ mod tests {
     #[test]
     fn the_cycle_found_is_the_adjacency_lists_one() {
         use super::super::{BuyingRole, Person, PoliticalPower, Support};
-        let mut state = 7u64;
-        let mut below = |n: u64| {
-            state = state
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
-            (state >> 33) % n
-        };
+        let mut below = super::super::test_numbers(7);
         let mut cycles = 0;
         for _ in 0..2_000 {
             let n = 2 + below(10) as usize;

@@ -490,3 +490,16 @@ impl StakeholderMap {
         StakeholderGraph::build_borrowed(self, Some(account))
     }
 }
+
+/// A seeded stream of numbers below a bound, for the randomized tests of this module's
+/// analyses (a 64-bit LCG: the same maps on every run and platform).
+#[cfg(test)]
+fn test_numbers(seed: u64) -> impl FnMut(u64) -> u64 {
+    let mut state = seed;
+    move |n| {
+        state = state
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        (state >> 33) % n
+    }
+}
