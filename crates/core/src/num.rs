@@ -83,6 +83,48 @@ where
         .try_fold(Decimal::ZERO, |acc, v| add(acc, v, operation))
 }
 
+/// `whole` split in proportion to `weights` out of `total` (normally their sum): part
+/// `i` is `whole × weights[i] / total` with trailing zeros dropped, equal parts when
+/// `total` is zero, and the last part the remainder, so the parts add up to `whole`
+/// exactly. Multiplying before dividing keeps whole-number shares exact.
+///
+/// ```
+/// use kam_core::num::split;
+/// use rust_decimal_macros::dec;
+///
+/// let parts = split(dec!(11700), &[dec!(12000), dec!(6000)], dec!(18000), "revenue")?;
+/// assert_eq!(parts, [dec!(7800), dec!(3900)]);
+/// let thirds = split(dec!(100), &[dec!(0); 3], dec!(0), "fee")?;
+/// assert_eq!(thirds.iter().sum::<rust_decimal::Decimal>(), dec!(100));
+/// # Ok::<(), kam_core::num::ArithmeticError>(())
+/// ```
+///
+/// # Errors
+/// Overflow, named `operation`.
+pub fn split(
+    whole: Decimal,
+    weights: &[Decimal],
+    total: Decimal,
+    operation: &str,
+) -> Result<Vec<Decimal>, ArithmeticError> {
+    let count = Decimal::from(weights.len());
+    let mut left = whole;
+    let mut parts = Vec::with_capacity(weights.len());
+    for (n, w) in weights.iter().enumerate() {
+        let part = if n + 1 == weights.len() {
+            left
+        } else if total.is_zero() {
+            div(whole, count, operation)?.normalize()
+        } else {
+            // Division can leave trailing zeros (2000.000…); drop them.
+            div(mul(whole, *w, operation)?, total, operation)?.normalize()
+        };
+        left = sub(left, part, operation)?;
+        parts.push(part);
+    }
+    Ok(parts)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

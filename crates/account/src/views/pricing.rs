@@ -1169,33 +1169,11 @@ pub fn cost_to_serve(
     })
 }
 
-/// `whole` split in proportion to `weights` (equally when they add up to zero), the last
-/// part taking the remainder so that the parts add up to `whole` exactly.
-fn split(whole: Decimal, weights: &[Decimal]) -> Result<Vec<Decimal>, AccountError> {
-    let op = "cost-to-serve: split a clause line";
-    let d = AccountError::domain;
-    let sum = num::sum(weights.iter().copied(), op).map_err(d)?;
-    let mut left = whole;
-    let mut out = Vec::with_capacity(weights.len());
-    for (n, w) in weights.iter().enumerate() {
-        let part = if n + 1 == weights.len() {
-            left
-        } else if sum.is_zero() {
-            num::div(whole, Decimal::from(weights.len()), op).map_err(d)?
-        } else {
-            // Multiply before dividing so whole-number shares stay exact.
-            num::div(num::mul(whole, *w, op).map_err(d)?, sum, op).map_err(d)?
-        };
-        left = num::sub(left, part, op).map_err(d)?;
-        out.push(part);
-    }
-    Ok(out)
-}
-
 /// Places a clause line of `amount`, charged on `on` (activity, weight), on the
 /// cost-to-serve rows: first across its activities by weight, then each activity's part
 /// across the rows that serve it by quantity (equally if their quantity is zero), as
-/// kam-core splits the activity's revenue. Returns what found no row.
+/// kam-core's cost-to-serve splits the activity's revenue (`num::split`). Returns
+/// what found no row.
 fn place_charge(
     amount: Decimal,
     on: &[(String, Decimal)],
@@ -1205,6 +1183,11 @@ fn place_charge(
 ) -> Result<Decimal, AccountError> {
     let op = "cost-to-serve: place a clause line";
     let d = AccountError::domain;
+    let split = |whole, weights: &[Decimal]| {
+        num::sum(weights.iter().copied(), op)
+            .and_then(|total| num::split(whole, weights, total, op))
+            .map_err(d)
+    };
     let weights: Vec<Decimal> = on.iter().map(|a| a.1).collect();
     let mut unplaced = Decimal::ZERO;
     for ((activity, _), part) in on.iter().zip(split(amount, &weights)?) {

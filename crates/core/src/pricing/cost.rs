@@ -312,37 +312,25 @@ pub fn cost_to_serve(
             unallocated[3] = num::add(unallocated[3], cost.allocated_overhead, op)?;
             continue;
         }
-        let count = Decimal::from(rows.len());
-        let last = rows.len() - 1;
-        // The last row takes the remainder, so the rows add up to the activity exactly.
-        let mut left = [revenue, cost.dedicated_fixed, cost.allocated_overhead];
-        for (n, v) in rows.into_iter().enumerate() {
-            let mut part = [zero; 3];
-            for (p, (l, whole)) in part.iter_mut().zip(left.iter_mut().zip([
-                revenue,
-                cost.dedicated_fixed,
-                cost.allocated_overhead,
-            ])) {
-                // Multiply before dividing so whole-number shares stay exact.
-                *p = if n == last {
-                    *l
-                } else if line.quantity.is_zero() {
-                    num::div(whole, count, op)?.normalize()
-                } else {
-                    // Division can leave trailing zeros (2000.000…); drop them.
-                    num::div(num::mul(whole, v.quantity, op)?, line.quantity, op)?.normalize()
-                };
-                *l = num::sub(*l, *p, op)?;
-            }
+        // Each split's last row takes the remainder, so the rows add up to the activity
+        // exactly.
+        let quantities: Vec<Decimal> = rows.iter().map(|v| v.quantity).collect();
+        let share = |whole| num::split(whole, &quantities, line.quantity, op);
+        let (revenues, fixed, overhead) = (
+            share(revenue)?,
+            share(cost.dedicated_fixed)?,
+            share(cost.allocated_overhead)?,
+        );
+        for (((v, revenue), fixed), overhead) in rows.into_iter().zip(revenues).zip(fixed).zip(overhead) {
             let i = row_index
                 .get(&(v.node.as_str(), v.service_line.as_str()))
                 .copied()
                 .unwrap_or_default();
             if let Some(r) = acc.get_mut(i) {
-                r[0] = num::add(r[0], part[0], op)?;
+                r[0] = num::add(r[0], revenue, op)?;
                 r[1] = num::add(r[1], num::mul(v.quantity, cost.variable_per_unit, op)?, op)?;
-                r[2] = num::add(r[2], part[1], op)?;
-                r[3] = num::add(r[3], part[2], op)?;
+                r[2] = num::add(r[2], fixed, op)?;
+                r[3] = num::add(r[3], overhead, op)?;
             }
         }
     }
