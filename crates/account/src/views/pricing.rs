@@ -139,12 +139,21 @@ pub fn price(
     plugins: &Plugins,
 ) -> Result<PriceReport, AccountError> {
     let pf = account.need(&account.pricing, PRICING, "pricing")?;
-    let vols = volumes.unwrap_or(&pf.volumes);
+    price_one(account, volumes.unwrap_or(&pf.volumes), &pf.period, plugins)
+}
+
+/// One period priced on its own: no credit banked from other periods.
+fn price_one(
+    account: &Account,
+    vols: &Volumes,
+    period: &str,
+    plugins: &Plugins,
+) -> Result<PriceReport, AccountError> {
     let terms = commercial_terms(account)?;
     price_period(
         account,
         vols,
-        &pf.period,
+        period,
         plugins,
         &Credits::default(),
         terms.as_ref(),
@@ -164,17 +173,7 @@ pub fn price_volumes(
     plugins: &Plugins,
 ) -> Result<PriceReport, AccountError> {
     let vols = volumes.totals().map_err(AccountError::domain)?;
-    let period = period_label(account, volumes, 0)?;
-    let terms = commercial_terms(account)?;
-    price_period(
-        account,
-        &vols,
-        &period,
-        plugins,
-        &Credits::default(),
-        terms.as_ref(),
-    )
-    .map(|(report, _)| report)
+    price_one(account, &vols, &period_label(account, volumes, 0)?, plugins)
 }
 
 const PRICING: &str = "pricing.toml";
